@@ -1,0 +1,32 @@
+"""Connecting to the database and creating the schema (SQLite by default, PostgreSQL for scale)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+
+from .store import Base
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+    cursor.execute("PRAGMA busy_timeout=10000")  # a second writer waits instead of failing at once
+    cursor.close()
+
+
+def configure_engine(engine: Engine) -> Engine:
+    """Apply the settings each backend needs; safe to call on an engine made elsewhere (Flask-SQLAlchemy)."""
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    return configure_engine(create_engine(url, **kwargs))
+
+
+def create_schema(engine: Engine) -> None:
+    Base.metadata.create_all(engine)

@@ -1,0 +1,35 @@
+"""Tracking ids a citizen can read over the phone, and the separate secret that opens a case."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+PREFIX = "LPR-"
+
+
+def new_tracking_id() -> str:
+    """Return ``LPR-`` and 8 random Crockford base32 characters (40 bits, never sequential)."""
+    return PREFIX + "".join(secrets.choice(CROCKFORD) for _ in range(8))
+
+
+def normalize_tracking_id(text: str) -> str:
+    """Accept what people type: lower case, spaces, and the look-alikes O/I/L for 0/1/1."""
+    raw = text.strip().upper().replace(" ", "")
+    body = raw[len(PREFIX) :] if raw.startswith(PREFIX) else raw.removeprefix("LPR")
+    return PREFIX + body.translate(str.maketrans("OIL", "011"))
+
+
+def new_access_token() -> str:
+    """Return a 192-bit URL-safe secret; only its hash is stored."""
+    return secrets.token_urlsafe(24)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_matches(token: str, stored_hash: str) -> bool:
+    return hmac.compare_digest(hash_token(token), stored_hash)

@@ -1,0 +1,184 @@
+"""Database tables (plain SQLAlchemy 2). The web app binds them with SQLAlchemy(model_class=Base).
+
+A case is one row holding its serialized workflow state (without the spec) and a version for
+optimistic locking. Side tables exist only for what is queried: open tasks (the inbox) and the
+next due timer (``case.next_timer_at``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes on every backend (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # type: ignore[no-untyped-def]
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value
+
+    def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
+        from datetime import timezone
+
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+class Definition(Base):
+    __tablename__ = "process_definition"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(unique=True)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    bundle: Mapped[str] = mapped_column(Text)
+    deployed_at: Mapped[datetime]
+    deployed_by: Mapped[str | None] = mapped_column(String(80))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Unit(Base):
+    __tablename__ = "unit"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))  # satuan_kerja | instansi_vertikal
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class User(Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    unit_id: Mapped[str | None] = mapped_column(ForeignKey("unit.id"))
+    email: Mapped[str] = mapped_column(String(254))
+    full_name: Mapped[str] = mapped_column(String(120), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # bumped on logout / password change: sessions and API tokens carry it and die with it
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Case(Base):
+    __tablename__ = "case"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tracking_id: Mapped[str] = mapped_column(String(12), unique=True)
+    access_token_hash: Mapped[str] = mapped_column(String(64))
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    title: Mapped[str] = mapped_column(String(150))
+    category: Mapped[str] = mapped_column(String(20), index=True)
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    channel: Mapped[str] = mapped_column(String(10), default="web")
+    unit_id: Mapped[str | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    submitted_at: Mapped[datetime] = mapped_column(index=True)
+    updated_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    answer_text: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None]
+    late: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    breached: Mapped[list] = mapped_column(JSON, default=list)  # which clocks were missed: ["disposisi:plafon", ...]
+    next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
+    state: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class OpenTask(Base):
+    """One row per user task waiting for someone: the inbox, without deserializing workflows."""
+
+    __tablename__ = "open_task"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    spec_name: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(200))
+    form: Mapped[str] = mapped_column(String(40))
+    lane: Mapped[str] = mapped_column(String(40))
+    role: Mapped[str] = mapped_column(String(20))
+    unit_id: Mapped[str | None] = mapped_column(ForeignKey("unit.id"))
+    created_at: Mapped[datetime]
+    due_at: Mapped[datetime | None]
+    ceiling_at: Mapped[datetime | None]
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+
+    __table_args__ = (Index("ix_open_task_role_unit_due", "role", "unit_id", "due_at"),)
+
+
+class AuditEvent(Base):
+    """Append-only history; each event carries the hash of the one before it in the same case."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime]
+    type: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(80))
+    task: Mapped[str | None] = mapped_column(String(36))
+    data: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (UniqueConstraint("case_id", "seq"), Index("ix_audit_event_task", "task"))
+
+
+class Notification(Base):
+    __tablename__ = "notification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    read: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class OutboxMail(Base):
+    """Mail waiting to be sent by the worker; written in the same transaction as its cause."""
+
+    __tablename__ = "outbox_mail"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    to_addr: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None] = mapped_column(index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Escalation(Base):
+    """A missed deadline, for Admin Pusat's escalations view."""
+
+    __tablename__ = "escalation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    at: Mapped[datetime]
+    stage: Mapped[str] = mapped_column(String(20))
+    clock: Mapped[str] = mapped_column(String(10))  # target | plafon
+    unit_id: Mapped[str | None] = mapped_column(ForeignKey("unit.id"))
+    resolved_at: Mapped[datetime | None]

@@ -1,0 +1,109 @@
+"""The SOP's paths as data, driven through plain SpiffWorkflow and through the case façade alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+COMPLAINT: dict[str, Any] = {
+    "title": "Gedung SMA rusak",
+    "body": "Atap ruang kelas SMA Negeri 1 bocor sejak dua bulan dan belum diperbaiki.",
+    "category": "pendidikan",
+    "incident_date": "2026-11-20",
+    "location": "Surabaya",
+    "anonymous": False,
+    "confidential": False,
+    "reporter": {"name": "Siti Aminah", "email": "siti@example.id", "phone": "081234567890"},
+}
+
+
+@dataclass(frozen=True)
+class Do:
+    """Complete the open task with this BPMN id, with ``data`` as its form."""
+
+    task: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Move the clock and fire due timers."""
+
+    days: float = 0
+    hours: float = 0
+
+
+@dataclass(frozen=True)
+class Expect:
+    status: str
+    open_tasks: tuple[str, ...]
+
+
+FORWARD_SATKER = Do("Task_Disposisi", {"unit": "dinas-pendidikan", "note": "Mohon ditindaklanjuti."})
+ACCEPT_SATKER = Do("Task_Terima_Satker", {"decision": "terima"})
+ANSWER_SATKER = Do("Task_Tanggapan_Satker", {"response": "Perbaikan atap dijadwalkan minggu depan."})
+PUBLISH = Do("Task_Teruskan", {"decision": "teruskan", "answer": "Perbaikan atap dijadwalkan minggu depan oleh Dinas Pendidikan."})
+SATISFIED = Do("Task_Balasan", {"satisfied": True, "text": "Terima kasih."})
+
+SCENARIOS: dict[str, tuple[dict[str, Any], list[Any]]] = {
+    "satuan_kerja_route": (COMPLAINT, [
+        Expect("diterima", ("Task_Disposisi",)),
+        FORWARD_SATKER, Expect("didisposisikan", ("Task_Terima_Satker",)),
+        ACCEPT_SATKER, Expect("ditindaklanjuti", ("Task_Tanggapan_Satker",)),
+        ANSWER_SATKER, Expect("ditindaklanjuti", ("Task_Teruskan",)),
+        PUBLISH, Expect("dijawab", ("Task_Balasan",)),
+        SATISFIED, Expect("selesai", ()),
+    ]),
+    "instansi_vertikal_route": ({**COMPLAINT, "category": "pertanahan", "anonymous": True, "confidential": True}, [
+        Do("Task_Disposisi", {"unit": "kanwil-bpn-jatim"}), Expect("didisposisikan", ("Task_Terima_Vertikal",)),
+        Do("Task_Terima_Vertikal", {"decision": "terima"}), Expect("ditindaklanjuti", ("Task_Tanggapan_Vertikal",)),
+        Do("Task_Tanggapan_Vertikal", {"response": "Sertifikat dapat diambil di loket 3."}), Expect("ditindaklanjuti", ("Task_Teruskan",)),
+        Do("Task_Teruskan", {"decision": "teruskan", "answer": "Sertifikat Anda dapat diambil di loket 3 Kanwil BPN."}),
+        Expect("dijawab", ("Task_Balasan",)),
+        SATISFIED, Expect("selesai", ()),
+    ]),
+    "bukan_wewenang_loop": ({**COMPLAINT, "category": "pertanahan"}, [
+        Do("Task_Disposisi", {"unit": "kanwil-bpn-jatim"}),
+        Do("Task_Terima_Vertikal", {"decision": "bukan_wewenang", "note": "Ini urusan Kemenag."}),
+        Expect("diterima", ("Task_Disposisi",)),
+        Do("Task_Disposisi", {"unit": "kanwil-kemenag-jatim"}), Expect("didisposisikan", ("Task_Terima_Vertikal",)),
+        Do("Task_Terima_Vertikal", {"decision": "terima"}),
+        Do("Task_Tanggapan_Vertikal", {"response": "Sudah kami tindak lanjuti."}),
+        Do("Task_Teruskan", {"decision": "teruskan", "answer": "Kanwil Kemenag sudah menindaklanjuti laporan Anda."}),
+        SATISFIED, Expect("selesai", ()),
+    ]),
+    "kembalikan_loop": (COMPLAINT, [
+        FORWARD_SATKER, ACCEPT_SATKER, ANSWER_SATKER,
+        Do("Task_Teruskan", {"decision": "kembalikan", "note": "Mohon sebutkan tanggal perbaikan."}),
+        Expect("ditindaklanjuti", ("Task_Tanggapan_Satker",)),
+        Do("Task_Tanggapan_Satker", {"response": "Perbaikan atap dimulai 7 Desember 2026."}), Expect("ditindaklanjuti", ("Task_Teruskan",)),
+        PUBLISH, SATISFIED, Expect("selesai", ()),
+    ]),
+    "not_satisfied_loop": (COMPLAINT, [
+        FORWARD_SATKER, ACCEPT_SATKER, ANSWER_SATKER, PUBLISH,
+        Do("Task_Balasan", {"satisfied": False, "text": "Atap masih bocor."}), Expect("diterima", ("Task_Disposisi",)),
+        FORWARD_SATKER, ACCEPT_SATKER, ANSWER_SATKER, PUBLISH, SATISFIED, Expect("selesai", ()),
+    ]),
+    # Monday 09:00: the 1-working-day targets end Tuesday 23:59:59, the 3-day ceiling Thursday.
+    "disposisi_deadlines": (COMPLAINT, [
+        Wait(days=1, hours=14), Expect("diterima", ("Task_Disposisi",)),
+        Wait(days=1), Expect("diterima", ("Task_Disposisi",)),
+        Wait(days=2), Expect("diterima", ("Task_Disposisi",)),
+        FORWARD_SATKER, Expect("didisposisikan", ("Task_Terima_Satker",)),
+    ]),
+    "unit_deadlines": (COMPLAINT, [
+        FORWARD_SATKER, Wait(days=2), ACCEPT_SATKER, Wait(days=8), Expect("ditindaklanjuti", ("Task_Tanggapan_Satker",)),
+        ANSWER_SATKER, Expect("ditindaklanjuti", ("Task_Teruskan",)),
+    ]),
+    "auto_close": (COMPLAINT, [
+        FORWARD_SATKER, ACCEPT_SATKER, ANSWER_SATKER, PUBLISH,
+        Wait(days=13), Expect("dijawab", ("Task_Balasan",)),
+        Wait(days=2), Expect("selesai", ()),
+    ]),
+}
+
+# The escalations each scenario must raise, as (stage, clock), in order.
+ESCALATIONS = {
+    "disposisi_deadlines": [("disposisi", "target"), ("disposisi", "plafon")],
+    "unit_deadlines": [("terima", "target"), ("tanggapan", "target"), ("tanggapan", "plafon")],
+}
