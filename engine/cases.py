@@ -300,7 +300,7 @@ class CaseService:
             self.audit.append(case, "timer_fired", SYSTEM.username, now, task=str(timer.id), data={
                 "timer": timer.task_spec.bpmn_id, "name": timer.task_spec.bpmn_name, "due": timer.internal_data.get("event_value"),
                 "clock": timer.task_spec.extensions.get("properties", {}).get(DEADLINE_PROPERTY),
-                "interrupting": bool(timer.task_spec.cancel_activity), "attached_to": timer.parent.task_spec.name if timer.parent else None,
+                "interrupting": bool(timer.task_spec.cancel_activity), "attached_to": definitions.attached_task(timer.task_spec),
             })
         for effect in context.effects:
             self._apply(case, workflow, effect, now)

@@ -19,6 +19,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
@@ -139,6 +140,12 @@ class Parsed:
     @property
     def start_form(self) -> str:
         return "pengaduan"
+
+
+def attached_task(timer_spec: Any) -> str | None:
+    """The BPMN id of the task a boundary timer sits on (None for an intermediate timer)."""
+    split = next((s for s in timer_spec.inputs if isinstance(s, BoundaryEventSplit)), None)
+    return split.name.removesuffix(".BoundaryEventSplit") if split else None
 
 
 def _parse(bundle: Bundle) -> Parsed:

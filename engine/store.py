@@ -7,10 +7,10 @@ next due timer (``case.next_timer_at``).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 from sqlalchemy.types import TypeDecorator
 
 
@@ -26,15 +26,13 @@ class UTCDateTime(TypeDecorator):
         return value
 
     def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
-        from datetime import timezone
-
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime()}
+    registry = registry(type_annotation_map={datetime: UTCDateTime()})
 
 
 class Definition(Base):
@@ -182,3 +180,16 @@ class Escalation(Base):
     clock: Mapped[str] = mapped_column(String(10))  # target | plafon
     unit_id: Mapped[str | None] = mapped_column(ForeignKey("unit.id"))
     resolved_at: Mapped[datetime | None]
+
+
+class ApiToken(Base):
+    """A staff bearer token for the JSON API; only its hash is stored. Expires, and can be revoked."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]

@@ -1,0 +1,106 @@
+"""What each reader may see of a case. Redaction lives here, once, for pages, API and exports.
+
+Anonymous: no staff member sees the reporter's name, email or phone. Confidential: the case is on
+no public page. Citizens see their own case through its access token.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .store import AuditEvent, Case, Unit
+
+STATUS_MESSAGES = {
+    "diterima": "Laporan Anda telah diterima dan menunggu diteruskan oleh Admin Kominfo.",
+    "didisposisikan": "Laporan Anda telah diteruskan kepada unit kerja yang berwenang.",
+    "ditindaklanjuti": "Unit kerja sedang menindaklanjuti laporan Anda.",
+    "dijawab": "Jawaban atas laporan Anda telah terbit.",
+    "selesai": "Laporan Anda telah selesai.",
+    "dicabut": "Laporan Anda telah dicabut.",
+}
+REDACTED = "(dirahasiakan)"
+
+
+def complaint_of(session: Session, case: Case) -> dict[str, Any]:
+    """The complaint as submitted (from the case_started event)."""
+    event = session.scalar(select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.seq == 1))
+    return json.loads(event.data)["data"] if event is not None else {}
+
+
+def redact_complaint(complaint: dict[str, Any], anonymous: bool) -> dict[str, Any]:
+    if not anonymous:
+        return complaint
+    return {**complaint, "reporter": None}
+
+
+def unit_name(session: Session, unit_id: str | None) -> str | None:
+    unit = session.get(Unit, unit_id) if unit_id else None
+    return unit.name if unit else None
+
+
+def timeline(session: Session, case: Case) -> list[dict[str, Any]]:
+    """The citizen's timeline: one line per status the case reached, in plain Indonesian."""
+    items = [{"at": case.submitted_at.isoformat(), "status": "diterima", "message": STATUS_MESSAGES["diterima"]}]
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.type == "status_changed").order_by(AuditEvent.seq)
+    )
+    for event in events:
+        status = json.loads(event.data)["to"]
+        message = STATUS_MESSAGES[status]
+        if status == "didisposisikan" and not case.confidential and case.unit_id:
+            message = f"Laporan Anda telah diteruskan kepada {unit_name(session, case.unit_id)}."
+        items.append({"at": event.at.isoformat(), "status": status, "message": message})
+    return items
+
+
+def staff_history(session: Session, case: Case) -> list[dict[str, Any]]:
+    """Completed steps with their data, for the task and case pages (reporter identity redacted)."""
+    history = []
+    for event in session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.seq)):
+        if event.type not in ("task_completed", "timer_fired", "status_changed", "case_withdrawn", "deadline_missed"):
+            continue
+        data = json.loads(event.data)
+        history.append({"seq": event.seq, "at": event.at, "type": event.type, "actor": event.actor, "data": data})
+    return history
+
+
+def staff_case(session: Session, case: Case) -> dict[str, Any]:
+    """The case as any staff member may see it."""
+    complaint = redact_complaint(complaint_of(session, case), case.anonymous)
+    return {
+        "tracking_id": case.tracking_id,
+        "status": case.status,
+        "title": case.title,
+        "category": case.category,
+        "body": complaint.get("body"),
+        "location": complaint.get("location"),
+        "incident_date": complaint.get("incident_date"),
+        "anonymous": case.anonymous,
+        "confidential": case.confidential,
+        "reporter": complaint.get("reporter"),
+        "submitted_at": case.submitted_at.isoformat(),
+        "unit": case.unit_id,
+        "unit_name": unit_name(session, case.unit_id),
+        "late": case.late,
+        "answer": {"text": case.answer_text, "at": case.answered_at.isoformat()} if case.answer_text and case.answered_at else None,
+        "history": [
+            {"at": h["at"].isoformat(), "type": h["type"], "actor": h["actor"], "data": h["data"]} for h in staff_history(session, case)
+        ],
+    }
+
+
+def citizen_case(session: Session, case: Case) -> dict[str, Any]:
+    """The case as its reporter sees it (DESIGN.md: GET /complaints/{tracking_id})."""
+    return {
+        "tracking_id": case.tracking_id,
+        "status": case.status,
+        "title": case.title,
+        "category": case.category,
+        "submitted_at": case.submitted_at.isoformat(),
+        "timeline": timeline(session, case),
+        "answer": {"text": case.answer_text, "at": case.answered_at.isoformat()} if case.answer_text and case.answered_at else None,
+    }

@@ -1,0 +1,120 @@
+"""Staff sign-in: sessions for pages (Flask-Login), bearer tokens for the JSON API.
+
+Logging out bumps the user's session epoch, which every session cookie carries, so a copied
+cookie dies with the logout.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from functools import wraps
+from typing import Any, Callable
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import UserMixin, current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from engine import Actor
+from engine.accounts import verify_password
+from engine.ids import hash_token
+from engine.store import ApiToken, User
+
+from . import db, login_manager
+
+bp = Blueprint("auth", __name__)
+TOKEN_LIFETIME = timedelta(hours=12)
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Silakan masuk untuk membuka halaman ini."
+
+
+class StaffUser(UserMixin):
+    def __init__(self, user: User) -> None:
+        self.user = user
+
+    def get_id(self) -> str:
+        return f"{self.user.id}:{self.user.session_epoch}"
+
+    @property
+    def actor(self) -> Actor:
+        return actor_of(self.user)
+
+
+def actor_of(user: User) -> Actor:
+    return Actor(user.username, user.role, user.unit_id)
+
+
+@login_manager.user_loader
+def _load(session_id: str) -> StaffUser | None:
+    user_id, _sep, epoch = session_id.partition(":")
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    if user is None or not user.active or str(user.session_epoch) != epoch:
+        return None
+    return StaffUser(user)
+
+
+def authenticate(username: str, password: str) -> User | None:
+    user = db.session.scalar(select(User).where(User.username == username.strip()))
+    if user is None or not user.active or not verify_password(user.password_hash, password):
+        return None
+    return user
+
+
+def roles_required(*roles: str) -> Callable:
+    """A page for staff of these roles only: others get 403."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        @login_required
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if current_user.user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+@bp.route("/masuk", methods=["GET", "POST"])
+def login():
+    if request.method == "POST":
+        user = authenticate(request.form.get("username", ""), request.form.get("password", ""))
+        if user is None:
+            flash(_("Nama pengguna atau kata sandi salah."), "error")
+            return render_template("auth/login.html"), 401
+        login_user(StaffUser(user))
+        target = request.args.get("next", "")
+        return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("staff.inbox"))
+    return render_template("auth/login.html")
+
+
+@bp.route("/keluar", methods=["POST"])
+@login_required
+def logout():
+    current_user.user.session_epoch += 1
+    db.session.commit()
+    logout_user()
+    flash(_("Anda telah keluar."), "info")
+    return redirect(url_for("public.home"))
+
+
+def issue_token(user: User) -> str:
+    token = secrets.token_urlsafe(32)
+    now = current_app.config["LAPOR_CLOCK"].now()
+    db.session.add(ApiToken(token_hash=hash_token(token), user_id=user.id, created_at=now, expires_at=now + TOKEN_LIFETIME))
+    return token
+
+
+def bearer_user() -> User | None:
+    """The staff member whose valid, unexpired, unrevoked token this request carries."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(header[7:].strip())))
+    now = current_app.config["LAPOR_CLOCK"].now()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        return None
+    user = db.session.get(User, row.user_id)
+    return user if user is not None and user.active else None

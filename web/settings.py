@@ -1,0 +1,57 @@
+"""Settings from the environment (DESIGN.md: LAPOR_*, MAIL_*)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from engine.mailer import SmtpSettings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_database_url() -> str:
+    """SQLite in the checkout's instance/ folder, or under the environment's prefix when installed."""
+    folder = PROJECT_ROOT / "instance" if (PROJECT_ROOT / "pyproject.toml").exists() else Path(sys.prefix) / "var" / "lapor"
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'lapor.db'}"
+
+
+def _secret_key() -> str:
+    key = os.environ.get("LAPOR_SECRET_KEY")
+    if key:
+        return key
+    # development: keep one random key per installation so sessions survive restarts
+    key_file = Path(default_database_url().removeprefix("sqlite:///")).with_name("secret_key")
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def from_environment() -> dict:
+    env = os.environ
+    return {
+        "SQLALCHEMY_DATABASE_URI": env.get("LAPOR_DATABASE_URL") or default_database_url(),
+        "SECRET_KEY": _secret_key(),
+        "LAPOR_BASE_URL": env.get("LAPOR_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "LAPOR_TIMEZONE": env.get("LAPOR_TIMEZONE", "Asia/Jakarta"),
+        "LAPOR_WORKER_INTERVAL": float(env.get("LAPOR_WORKER_INTERVAL", "5")),
+        "LAPOR_SMTP": smtp_from_environment(),
+    }
+
+
+def smtp_from_environment() -> SmtpSettings | None:
+    env = os.environ
+    if not env.get("MAIL_SERVER"):
+        return None
+    return SmtpSettings(
+        server=env["MAIL_SERVER"],
+        port=int(env.get("MAIL_PORT", "25")),
+        use_tls=env.get("MAIL_USE_TLS", "").lower() in ("1", "true", "yes"),
+        username=env.get("MAIL_USERNAME") or None,
+        password=env.get("MAIL_PASSWORD") or None,
+        sender=env.get("MAIL_DEFAULT_SENDER") or SmtpSettings.sender,
+    )
