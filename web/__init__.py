@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Flask, g, request
-from flask_babel import Babel
+from flask_babel import Babel, get_locale
+from flask_babel import gettext as _
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
 from engine import CaseService
+from engine.calendar import zone
 from engine.clock import SYSTEM_CLOCK
 from engine.database import configure_engine
 from engine.store import Base
@@ -53,6 +56,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_locale)
 
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.filters["localtime"] = _localtime
+    app.jinja_env.filters["age"] = _age
+
     from . import api, auth, public, staff
 
     app.register_blueprint(public.bp)
@@ -61,6 +68,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # bearer tokens, not cookies: no CSRF exposure
     return app
+
+
+def _localtime(instant: datetime | None) -> str:
+    if instant is None:
+        return ""
+    return instant.astimezone(zone()).strftime("%d-%m-%Y %H.%M WIB" if zone().key == "Asia/Jakarta" else "%d-%m-%Y %H.%M %Z")
+
+
+def _age(instant: datetime, now: datetime) -> str:
+    hours = int((now - instant).total_seconds() // 3600)
+    if hours >= 24:
+        return _("%(days)s hari %(hours)s jam", days=hours // 24, hours=hours % 24)
+    return _("%(hours)s jam", hours=hours)
 
 
 def service() -> CaseService:

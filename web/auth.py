@@ -86,7 +86,7 @@ def login():
             return render_template("auth/login.html"), 401
         login_user(StaffUser(user))
         target = request.args.get("next", "")
-        return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("staff.inbox"))
+        return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("staff.inbox_page"))
     return render_template("auth/login.html")
 
 

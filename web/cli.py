@@ -16,7 +16,7 @@ from engine.accounts import DEMO_PASSWORD, DEMO_USERS, seed_demo
 from engine.audit import first_broken
 from engine.database import create_schema, make_engine
 from engine.definitions import attached_task, project_bundle, read_bundle, validate
-from engine.store import Case
+from engine.store import Case, Definition
 from engine.worker import run_once
 
 from . import settings
@@ -70,6 +70,13 @@ def serve(host: str, port: int, no_worker: bool) -> None:
     from . import create_app
 
     app = create_app()
+    with app.app_context():
+        from sqlalchemy import inspect
+
+        from . import db
+
+        if not inspect(db.engine).has_table("process_definition") or db.session.scalar(select(Definition.id).limit(1)) is None:
+            raise click.ClickException("Basis data belum disiapkan: jalankan 'lapor init --demo' (atau 'lapor init') dulu.")
     if not no_worker:
         stop = threading.Event()
         thread = threading.Thread(target=_worker_loop, args=(app.config, stop), name="lapor-worker", daemon=True)

@@ -1,8 +1,182 @@
-from flask import Blueprint
+"""Staff pages: the task inbox, the task page with its form, case pages, notifications."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from engine import Conflict, Forbidden, InvalidData, NotFound, inbox, views
+from engine.store import Attachment, Case, Escalation, Notification, OpenTask, Unit
+
+from . import attachments, db, formrender, service
+from .auth import roles_required
 
 bp = Blueprint("staff", __name__)
+STAFF_ROLES = ("pusat", "kominfo", "satker", "vertikal", "auditor", "analis")
+OVERSIGHT_ROLES = ("pusat", "auditor")
+
+
+@bp.app_context_processor
+def navigation():
+    if not getattr(current_user, "is_authenticated", False):
+        return {}
+    total, overdue = inbox.counts(db.session, current_user.actor)
+    unread = db.session.query(Notification).filter_by(user_id=current_user.user.id, read=False).count()
+    return {"nav_tasks": total, "nav_overdue": overdue, "nav_unread": unread}
 
 
 @bp.route("/tugas")
-def inbox():
-    return "inbox"
+@login_required
+def inbox_page():
+    page = inbox.inbox(
+        db.session, current_user.actor, status=request.args.get("status") or None, category=request.args.get("category") or None,
+        page=request.args.get("page", 1, type=int),
+    )
+    return render_template("staff/inbox.html", page=page, now=current_app.config["LAPOR_CLOCK"].now())
+
+
+def _case_for(case: Case) -> Case:
+    """The case if the current user may see it; 404 otherwise (units see only cases sent to them)."""
+    actor = current_user.actor
+    if actor.role in ("satker", "vertikal"):
+        seen = case.unit_id == actor.unit_id or db.session.scalar(
+            select(OpenTask.id).where(OpenTask.case_id == case.id, OpenTask.unit_id == actor.unit_id).limit(1)
+        )
+        if not seen:
+            abort(404)
+    elif actor.role == "analis":
+        abort(403)
+    return case
+
+
+@bp.route("/tugas/<task_id>", methods=["GET", "POST"])
+@login_required
+def task(task_id: str):
+    try:
+        row, case = inbox.own_task(db.session, task_id, current_user.actor)
+    except NotFound:
+        abort(404)
+    svc = service()
+    parsed = svc.parsed_for(svc.current_definition())
+    schema = svc.served_form(parsed, row.form)
+    values, errors = None, None
+    if request.method == "POST":
+        values = formrender.parse(schema, request.form)
+        try:
+            svc.complete_task(task_id, values, current_user.actor)
+        except InvalidData as err:
+            db.session.rollback()
+            errors = err.errors
+        except Conflict as err:
+            db.session.rollback()
+            flash(err.message, "error")
+            return redirect(url_for("staff.inbox_page"))
+        except Forbidden:
+            abort(403)
+        else:
+            db.session.commit()
+            flash(_("Tugas selesai. Terima kasih."), "info")
+            return redirect(url_for("staff.inbox_page"))
+    elif row.form == "disposisi":
+        _, workflow = svc.workflow_of(case)
+        suggested = workflow.last_task.data.get("unit_saran") if workflow.last_task else None
+        values = {"unit": suggested} if suggested else None
+    return render_template(
+        "staff/task.html", row=row, case=case, view=views.staff_case(db.session, case), fields=formrender.fields(schema, values, errors),
+        schema=schema, attachments=_attachments(case), now=current_app.config["LAPOR_CLOCK"].now(),
+    ), (400 if errors else 200)
+
+
+def _attachments(case: Case) -> list[Attachment]:
+    return db.session.scalars(select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)).all()
+
+
+@bp.route("/tugas/<task_id>/klaim", methods=["POST"])
+@login_required
+def claim(task_id: str):
+    return _claim_action(task_id, service().claim, _("Tugas Anda ambil."))
+
+
+@bp.route("/tugas/<task_id>/lepas", methods=["POST"])
+@login_required
+def unclaim(task_id: str):
+    return _claim_action(task_id, service().unclaim, _("Tugas dilepas."))
+
+
+def _claim_action(task_id, verb, done_message):
+    try:
+        verb(task_id, current_user.actor)
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+    except Conflict as err:
+        db.session.rollback()
+        flash(err.message, "error")
+    else:
+        db.session.commit()
+        flash(done_message, "info")
+    return redirect(request.referrer or url_for("staff.inbox_page"))
+
+
+@bp.route("/kasus/<tracking_id>")
+@roles_required(*STAFF_ROLES)
+def case_page(tracking_id: str):
+    case = db.session.scalar(select(Case).where(Case.tracking_id == tracking_id)) or abort(404)
+    _case_for(case)
+    tasks = db.session.scalars(select(OpenTask).where(OpenTask.case_id == case.id)).all()
+    return render_template(
+        "staff/case.html", case=case, view=views.staff_case(db.session, case), tasks=tasks, attachments=_attachments(case),
+        now=current_app.config["LAPOR_CLOCK"].now(),
+    )
+
+
+@bp.route("/kasus/<tracking_id>/lampiran/<int:attachment_id>")
+@roles_required(*STAFF_ROLES)
+def attachment(tracking_id: str, attachment_id: int):
+    case = db.session.scalar(select(Case).where(Case.tracking_id == tracking_id)) or abort(404)
+    _case_for(case)
+    item = db.session.get(Attachment, attachment_id)
+    if item is None or item.case_id != case.id:
+        abort(404)
+    return send_file(attachments.folder() / item.stored_name, mimetype=item.content_type, download_name=item.filename, as_attachment=True)
+
+
+@bp.route("/kasus")
+@roles_required(*OVERSIGHT_ROLES)
+def cases():
+    query = select(Case)
+    args = request.args
+    if args.get("q"):
+        query = query.where(Case.tracking_id.contains(args["q"].strip().upper()) | Case.title.contains(args["q"].strip()))
+    for column in ("status", "category"):
+        if args.get(column):
+            query = query.where(getattr(Case, column) == args[column])
+    if args.get("unit"):
+        query = query.where(Case.unit_id == args["unit"])
+    if args.get("late"):
+        query = query.where(Case.late.is_(True))
+    if args.get("overdue"):
+        query = query.where(Case.id.in_(select(OpenTask.case_id).where(OpenTask.overdue.is_(True))))
+    page = max(1, args.get("page", 1, type=int))
+    rows = db.session.scalars(query.order_by(Case.submitted_at.desc()).limit(inbox.PAGE_SIZE + 1).offset((page - 1) * inbox.PAGE_SIZE)).all()
+    units = db.session.scalars(select(Unit).order_by(Unit.name)).all()
+    escalations = db.session.scalars(select(Escalation).where(Escalation.resolved_at.is_(None)).order_by(Escalation.at.desc()).limit(20)).all()
+    return render_template(
+        "staff/cases.html", cases=rows[: inbox.PAGE_SIZE], has_next=len(rows) > inbox.PAGE_SIZE, page=page, units=units, escalations=escalations
+    )
+
+
+@bp.route("/notifikasi", methods=["GET", "POST"])
+@login_required
+def notifications():
+    mine = select(Notification).where(Notification.user_id == current_user.user.id)
+    if request.method == "POST":
+        for note in db.session.scalars(mine.where(Notification.read.is_(False))):
+            note.read = True
+        db.session.commit()
+        return redirect(url_for("staff.notifications"))
+    items = db.session.scalars(mine.order_by(Notification.at.desc(), Notification.id.desc()).limit(100)).all()
+    return render_template("staff/notifications.html", items=items)
