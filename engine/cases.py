@@ -261,8 +261,12 @@ class CaseService:
     def _open_rows(self, case: Case) -> list[OpenTask]:
         return list(self.session.scalars(select(OpenTask).where(OpenTask.case_id == case.id)))
 
+    def parsed_of(self, case: Case) -> Parsed:
+        """The parsed definition version the case runs on (its forms may differ from the newest)."""
+        return self.parsed_for(self.session.get(Definition, case.definition_id))  # type: ignore[arg-type]
+
     def _load(self, case: Case) -> tuple[Parsed, BpmnWorkflow]:
-        parsed = self.parsed_for(self.session.get(Definition, case.definition_id))  # type: ignore[arg-type]
+        parsed = self.parsed_of(case)
         return parsed, state_serializer().loads(case.state, parsed.spec, parsed.subprocess_specs)
 
     def _complete(self, case: Case, task_id: str, data: Any, actor: Actor) -> Case:

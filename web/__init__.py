@@ -70,9 +70,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def _localtime(instant: datetime | None) -> str:
-    if instant is None:
+def _localtime(instant: datetime | str | None) -> str:
+    """Show an instant (or an ISO string from a view dict) in the office's time zone."""
+    if not instant:
         return ""
+    if isinstance(instant, str):
+        instant = datetime.fromisoformat(instant)
     return instant.astimezone(zone()).strftime("%d-%m-%Y %H.%M WIB" if zone().key == "Asia/Jakarta" else "%d-%m-%Y %H.%M %Z")
 
 

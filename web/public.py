@@ -81,7 +81,7 @@ def _render_track(case: Case, token: str, reply_errors=None, reply_values=None, 
     from engine import views
 
     svc = service()
-    parsed = svc.parsed_for(svc.current_definition())
+    parsed = svc.parsed_of(case)
     waiting = db.session.scalar(select(OpenTask).where(OpenTask.case_id == case.id, OpenTask.role == "masyarakat"))
     reply_fields = formrender.fields(parsed.forms["balasan"], reply_values, reply_errors) if waiting else None
     deadlines = db.session.scalars(select(OpenTask).where(OpenTask.case_id == case.id)).all()
@@ -96,7 +96,7 @@ def reply(tracking_id: str):
     token = request.form.get("token", "")
     case = _citizen_case(tracking_id, token)
     svc = service()
-    schema = svc.parsed_for(svc.current_definition()).forms["balasan"]
+    schema = svc.parsed_of(case).forms["balasan"]
     data = formrender.parse(schema, request.form)
     try:
         svc.reply(tracking_id, token, data)

@@ -59,8 +59,7 @@ def task(task_id: str):
     except NotFound:
         abort(404)
     svc = service()
-    parsed = svc.parsed_for(svc.current_definition())
-    schema = svc.served_form(parsed, row.form)
+    schema = svc.served_form(svc.parsed_of(case), row.form)
     values, errors = None, None
     if request.method == "POST":
         values = formrender.parse(schema, request.form)
@@ -80,7 +79,7 @@ def task(task_id: str):
             flash(_("Tugas selesai. Terima kasih."), "info")
             return redirect(url_for("staff.inbox_page"))
     elif row.form == "disposisi":
-        _, workflow = svc.workflow_of(case)
+        workflow = svc.workflow_of(case)[1]
         suggested = workflow.last_task.data.get("unit_saran") if workflow.last_task else None
         values = {"unit": suggested} if suggested else None
     return render_template(
