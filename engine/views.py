@@ -61,9 +61,11 @@ def staff_history(session: Session, case: Case) -> list[dict[str, Any]]:
     """Completed steps with their data, for the task and case pages (reporter identity redacted)."""
     history = []
     for event in session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.seq)):
-        if event.type not in ("task_completed", "timer_fired", "status_changed", "case_withdrawn", "deadline_missed"):
+        if event.type not in ("case_started", "task_completed", "timer_fired", "status_changed", "case_withdrawn", "deadline_missed"):
             continue
         data = json.loads(event.data)
+        if event.type == "case_started":  # the complaint itself is shown above, redacted; never repeat it here
+            data = {"channel": data.get("channel")}
         history.append({"seq": event.seq, "at": event.at, "type": event.type, "actor": event.actor, "data": data})
     return history
 
