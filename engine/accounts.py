@@ -40,7 +40,9 @@ def verify_password(stored_hash: str, password: str) -> bool:
         return False
 
 
-def create_user(session: Session, username: str, password: str, role: str, unit_id: str | None = None, email: str | None = None, full_name: str = "") -> User:
+def create_user(
+    session: Session, username: str, password: str, role: str, unit_id: str | None = None, email: str | None = None, full_name: str = ""
+) -> User:
     """Add a staff account. Raises ValueError for an unknown role or a unit that does not fit it."""
     if role not in ROLES:
         raise ValueError(f"peran {role!r} tidak dikenal")
@@ -50,8 +52,16 @@ def create_user(session: Session, username: str, password: str, role: str, unit_
         unit = session.get(Unit, unit_id)
         if unit is None or unit.kind != UNIT_ROLES[role]:
             raise ValueError(f"unit {unit_id!r} tidak ada atau jenisnya tidak cocok dengan peran {role}")
-    user = User(username=username, password_hash=hash_password(password), role=role, unit_id=unit_id,
-                email=email or f"{username}@demo.lapor.test", full_name=full_name, active=True, session_epoch=0)
+    user = User(
+        username=username,
+        password_hash=hash_password(password),
+        role=role,
+        unit_id=unit_id,
+        email=email or f"{username}@demo.lapor.test",
+        full_name=full_name,
+        active=True,
+        session_epoch=0,
+    )
     session.add(user)
     return user
 

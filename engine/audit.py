@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -22,7 +22,7 @@ def canonical(value: Any) -> str:
 
 
 def event_hash(prev_hash: str, case_id: int, seq: int, at: datetime, type_: str, actor: str, task: str | None, data: str) -> str:
-    body = canonical({"case": case_id, "seq": seq, "at": at.astimezone(timezone.utc).isoformat(), "type": type_, "actor": actor, "task": task, "data": data})
+    body = canonical({"case": case_id, "seq": seq, "at": at.astimezone(UTC).isoformat(), "type": type_, "actor": actor, "task": task, "data": data})
     return hashlib.sha256((prev_hash + body).encode()).hexdigest()
 
 
@@ -49,7 +49,14 @@ class AuditLog:
         seq += 1
         data_json = canonical(data if data is not None else {})
         event = AuditEvent(
-            case_id=case.id, seq=seq, at=at, type=type_, actor=actor, task=task, data=data_json, prev_hash=prev,
+            case_id=case.id,
+            seq=seq,
+            at=at,
+            type=type_,
+            actor=actor,
+            task=task,
+            data=data_json,
+            prev_hash=prev,
             hash=event_hash(prev, case.id, seq, at, type_, actor, task, data_json),
         )
         self.session.add(event)
@@ -62,8 +69,10 @@ def first_broken(session: Session, case: Case) -> int | None:
     prev = session.get(Definition, case.definition_id).content_hash  # type: ignore[union-attr]
     expected_seq = 1
     for event in session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.seq)):
-        if event.seq != expected_seq or event.prev_hash != prev or event.hash != event_hash(
-            prev, case.id, event.seq, event.at, event.type, event.actor, event.task, event.data
+        if (
+            event.seq != expected_seq
+            or event.prev_hash != prev
+            or event.hash != event_hash(prev, case.id, event.seq, event.at, event.type, event.actor, event.task, event.data)
         ):
             return event.seq
         prev, expected_seq = event.hash, expected_seq + 1

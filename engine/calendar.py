@@ -37,9 +37,7 @@ def _extra_days(path: str) -> dict[date, str]:
 
 class WorkingCalendar:
     def __init__(self, extra_days: dict[date, str] | None = None) -> None:
-        self._extra = extra_days if extra_days is not None else _extra_days(
-            os.environ.get("LAPOR_HOLIDAYS_FILE", DEFAULT_HOLIDAYS_FILE)
-        )
+        self._extra = extra_days if extra_days is not None else _extra_days(os.environ.get("LAPOR_HOLIDAYS_FILE", DEFAULT_HOLIDAYS_FILE))
         self._national = holidays.Indonesia(categories=("public", "government"))
 
     def holiday_name(self, day: date) -> str | None:

@@ -8,9 +8,10 @@ commits: the request handler, CLI command or worker tick commits.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -130,15 +131,27 @@ class CaseService:
         now = self.clock.now()
         token = ids.new_access_token()
         case = Case(
-            tracking_id=self._unused_tracking_id(), access_token_hash=ids.hash_token(token), definition_id=definition.id,
-            status="diterima", title=complaint["title"], category=complaint["category"], anonymous=bool(complaint["anonymous"]),
-            confidential=bool(complaint["confidential"]), channel=channel, submitted_at=now, updated_at=now, state="", breached=[],
+            tracking_id=self._unused_tracking_id(),
+            access_token_hash=ids.hash_token(token),
+            definition_id=definition.id,
+            status="diterima",
+            title=complaint["title"],
+            category=complaint["category"],
+            anonymous=bool(complaint["anonymous"]),
+            confidential=bool(complaint["confidential"]),
+            channel=channel,
+            submitted_at=now,
+            updated_at=now,
+            state="",
+            breached=[],
         )
         self.session.add(case)
         self.session.flush()
         self.audit.append(case, "case_started", CITIZEN.username, now, data={"form": parsed.start_form, "data": complaint, "channel": channel})
         url = f"{self.notifier.base_url}/lacak/{case.tracking_id}?token={token}"
-        self._audit_mail(case, "pelapor", "laporan_diterima", self.notifier.to_reporter(case, self._reporter_email(complaint), "laporan_diterima", now, url))
+        self._audit_mail(
+            case, "pelapor", "laporan_diterima", self.notifier.to_reporter(case, self._reporter_email(complaint), "laporan_diterima", now, url)
+        )
 
         workflow = BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=make_script_engine())
         start = workflow.get_tasks(state=TaskState.READY)[0]
@@ -202,7 +215,9 @@ class CaseService:
             if row.claimed_by not in (None, actor.username):
                 raise Forbidden("Hanya pemegang tugas atau Admin Pusat yang dapat melepasnya.")
         if row.claimed_by is not None:
-            self.audit.append(self._case(row.case_id), "task_unclaimed", actor.username, self.clock.now(), task=task_id, data={"holder": row.claimed_by})
+            self.audit.append(
+                self._case(row.case_id), "task_unclaimed", actor.username, self.clock.now(), task=task_id, data={"holder": row.claimed_by}
+            )
             row.claimed_by = None
         return row
 
@@ -277,9 +292,21 @@ class CaseService:
         form = parsed.form_of(task.task_spec)
         assert form is not None  # validated at deploy: every user task has a form
         self._validate_form(parsed, form, data)
-        self.audit.append(case, "task_completed", actor.username, self.clock.now(), task=task_id,
-                          data={"task": task.task_spec.bpmn_id, "name": task.task_spec.bpmn_name, "form": form, "data": data,
-                                "role": actor.role, "unit": actor.unit_id})
+        self.audit.append(
+            case,
+            "task_completed",
+            actor.username,
+            self.clock.now(),
+            task=task_id,
+            data={
+                "task": task.task_spec.bpmn_id,
+                "name": task.task_spec.bpmn_name,
+                "form": form,
+                "data": data,
+                "role": actor.role,
+                "unit": actor.unit_id,
+            },
+        )
 
         def run(wf: BpmnWorkflow) -> None:
             task.data[form] = data
@@ -301,11 +328,21 @@ class CaseService:
             case.unit_id = last.data["unit_tujuan"]
         fired = [t for t in waiting.values() if t.state in (TaskState.READY, TaskState.COMPLETED)]
         for timer in fired:
-            self.audit.append(case, "timer_fired", SYSTEM.username, now, task=str(timer.id), data={
-                "timer": timer.task_spec.bpmn_id, "name": timer.task_spec.bpmn_name, "due": timer.internal_data.get("event_value"),
-                "clock": timer.task_spec.extensions.get("properties", {}).get(DEADLINE_PROPERTY),
-                "interrupting": bool(timer.task_spec.cancel_activity), "attached_to": definitions.attached_task(timer.task_spec),
-            })
+            self.audit.append(
+                case,
+                "timer_fired",
+                SYSTEM.username,
+                now,
+                task=str(timer.id),
+                data={
+                    "timer": timer.task_spec.bpmn_id,
+                    "name": timer.task_spec.bpmn_name,
+                    "due": timer.internal_data.get("event_value"),
+                    "clock": timer.task_spec.extensions.get("properties", {}).get(DEADLINE_PROPERTY),
+                    "interrupting": bool(timer.task_spec.cancel_activity),
+                    "attached_to": definitions.attached_task(timer.task_spec),
+                },
+            )
         for effect in context.effects:
             self._apply(case, workflow, effect, now)
         self._save(case, parsed, workflow)
@@ -343,7 +380,9 @@ class CaseService:
         else:
             sent = self.notifier.to_staff(case, holder, "pengingat", now, stage=stage, clock=clock_name)
         self._audit_mail(case, holder, "pengingat", sent)
-        self._audit_mail(case, "pusat", "eskalasi", self.notifier.to_staff(case, "pusat", "eskalasi", now, stage=stage, clock=clock_name, unit=unit_name))
+        self._audit_mail(
+            case, "pusat", "eskalasi", self.notifier.to_staff(case, "pusat", "eskalasi", now, stage=stage, clock=clock_name, unit=unit_name)
+        )
         if clock_name == "plafon":
             case.late = True
             case.breached = [*case.breached, f"{stage}:{clock_name}"]
@@ -357,7 +396,9 @@ class CaseService:
             case.closed_at = now
 
     def _audit_mail(self, case: Case, to: str, topic: str, sent: Any) -> None:
-        self.audit.append(case, "notification_queued", SYSTEM.username, self.clock.now(), data={"to": to, "topic": topic, "users": sent.users, "mails": sent.mails})
+        self.audit.append(
+            case, "notification_queued", SYSTEM.username, self.clock.now(), data={"to": to, "topic": topic, "users": sent.users, "mails": sent.mails}
+        )
 
     @staticmethod
     def _complaint(workflow: BpmnWorkflow) -> dict[str, Any]:
@@ -391,8 +432,15 @@ class CaseService:
             if row is None:
                 lane = task.task_spec.lane
                 row = OpenTask(
-                    id=task_id, case_id=case.id, spec_name=task.task_spec.bpmn_id, name=task.task_spec.bpmn_name, form=parsed.form_of(task.task_spec) or "",
-                    lane=lane, role=LANE_ROLES[lane], unit_id=task.data.get("unit_tujuan") if lane in UNIT_LANES else None, created_at=now,
+                    id=task_id,
+                    case_id=case.id,
+                    spec_name=task.task_spec.bpmn_id,
+                    name=task.task_spec.bpmn_name,
+                    form=parsed.form_of(task.task_spec) or "",
+                    lane=lane,
+                    role=LANE_ROLES[lane],
+                    unit_id=task.data.get("unit_tujuan") if lane in UNIT_LANES else None,
+                    created_at=now,
                 )
                 self.session.add(row)
             row.due_at, row.ceiling_at, row.overdue = due, ceiling, overdue

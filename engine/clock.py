@@ -7,10 +7,11 @@ so that module's ``datetime`` is replaced once by a subclass whose ``now`` asks 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime, timedelta, timezone
-from typing import Iterator, Protocol
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _spiff_timer
 
@@ -23,7 +24,7 @@ class Clock(Protocol):
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class FakeClock:
@@ -32,7 +33,7 @@ class FakeClock:
     def __init__(self, start: datetime) -> None:
         if start.tzinfo is None:
             raise ValueError("FakeClock needs an aware datetime")
-        self._now = start.astimezone(timezone.utc)
+        self._now = start.astimezone(UTC)
 
     def now(self) -> datetime:
         return self._now
@@ -42,7 +43,7 @@ class FakeClock:
         return self._now
 
     def set(self, instant: datetime) -> None:
-        self._now = instant.astimezone(timezone.utc)
+        self._now = instant.astimezone(UTC)
 
 
 SYSTEM_CLOCK = SystemClock()

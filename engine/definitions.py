@@ -224,7 +224,12 @@ def validate(bundle: Bundle) -> tuple[Parsed | None, list[Finding]]:
             TimerEventDefinition.parse_time_or_duration(value)
         except Exception as err:
             findings.append(
-                Finding(bundle.bpmn_name, _line_of(bpmn_text, timer.bpmn_id), timer.bpmn_id, f"ekspresi timer '{timer.event_definition.expression}' gagal: {err}")
+                Finding(
+                    bundle.bpmn_name,
+                    _line_of(bpmn_text, timer.bpmn_id),
+                    timer.bpmn_id,
+                    f"ekspresi timer '{timer.event_definition.expression}' gagal: {err}",
+                )
             )
     findings.extend(_missing_diagram(bundle.bpmn_name, bpmn_text))
     return (None if findings else parsed), findings

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from datetime import date
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 
 from .errors import InvalidData
-
 
 _today: ContextVar[date] = ContextVar("lapor_form_today")
 

@@ -37,7 +37,9 @@ class InboxPage:
     pages: int
 
 
-def inbox(session: Session, actor: Actor, status: str | None = None, category: str | None = None, page: int = 1, per_page: int = PAGE_SIZE) -> InboxPage:
+def inbox(
+    session: Session, actor: Actor, status: str | None = None, category: str | None = None, page: int = 1, per_page: int = PAGE_SIZE
+) -> InboxPage:
     """The actor's open tasks, soonest deadline first (tasks without one last)."""
     query = _mine(actor)
     if status:

@@ -32,9 +32,7 @@ def send_pending(session: Session, settings: SmtpSettings | None, clock: clocks.
     """
     if settings is None:
         return 0
-    query = (
-        select(OutboxMail).where(OutboxMail.sent_at.is_(None), OutboxMail.attempts < MAX_ATTEMPTS).order_by(OutboxMail.id).limit(limit)
-    )
+    query = select(OutboxMail).where(OutboxMail.sent_at.is_(None), OutboxMail.attempts < MAX_ATTEMPTS).order_by(OutboxMail.id).limit(limit)
     rows = list(session.scalars(query))
     sent = 0
     if not rows:

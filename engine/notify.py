@@ -36,43 +36,46 @@ CLOCK_NAMES = {"target": "batas SOP", "plafon": "batas nasional"}
 TEMPLATES: dict[str, tuple[str, str]] = {
     "laporan_diterima": (
         "Laporan Anda telah diterima: {tracking_id}",
-        "Terima kasih. Laporan Anda \"{title}\" telah kami terima dengan nomor pelacakan {tracking_id}.\n\n"
+        'Terima kasih. Laporan Anda "{title}" telah kami terima dengan nomor pelacakan {tracking_id}.\n\n'
         "Ikuti perkembangannya melalui tautan pribadi berikut (jangan bagikan tautan ini):\n{url}\n\n"
         "Admin Kominfo akan meneruskan laporan Anda kepada unit kerja yang berwenang paling lambat 1 hari kerja.",
     ),
     "perlu_disposisi": (
         "Laporan {tracking_id} menunggu disposisi",
-        "Laporan \"{title}\" (kategori {category}) menunggu Anda teruskan kepada Satuan Kerja atau Instansi Vertikal.\n{url}",
+        'Laporan "{title}" (kategori {category}) menunggu Anda teruskan kepada Satuan Kerja atau Instansi Vertikal.\n{url}',
     ),
     "laporan_masuk": (
         "Laporan {tracking_id} diteruskan kepada {unit}",
-        "Admin Kominfo meneruskan laporan \"{title}\" (kategori {category}) kepada {unit}. "
+        'Admin Kominfo meneruskan laporan "{title}" (kategori {category}) kepada {unit}. '
         "Mohon terima laporan ini atau kembalikan bila bukan wewenang unit Anda, lalu beri tanggapan dalam 1 hari kerja.\n{url}",
     ),
-    "diterima_unit": ("Laporan {tracking_id} diterima unit", "{unit} menerima laporan \"{title}\" dan sedang menindaklanjutinya.\n{url}"),
-    "jawaban_masuk": ("Jawaban unit untuk {tracking_id}", "{unit} telah memberi tanggapan atas laporan \"{title}\". Mohon tinjau dan teruskan.\n{url}"),
+    "diterima_unit": ("Laporan {tracking_id} diterima unit", '{unit} menerima laporan "{title}" dan sedang menindaklanjutinya.\n{url}'),
+    "jawaban_masuk": ("Jawaban unit untuk {tracking_id}", '{unit} telah memberi tanggapan atas laporan "{title}". Mohon tinjau dan teruskan.\n{url}'),
     "perlu_revisi": (
         "Jawaban untuk {tracking_id} dikembalikan",
-        "Admin Kominfo mengembalikan tanggapan atas laporan \"{title}\" dengan catatan. Mohon perbaiki tanggapan Anda.\n{url}",
+        'Admin Kominfo mengembalikan tanggapan atas laporan "{title}" dengan catatan. Mohon perbaiki tanggapan Anda.\n{url}',
     ),
     "jawaban_terbit": (
         "Jawaban atas laporan Anda {tracking_id}",
-        "Laporan Anda \"{title}\" telah dijawab. Silakan baca jawabannya dan beri tahu kami apakah Anda puas, "
+        'Laporan Anda "{title}" telah dijawab. Silakan baca jawabannya dan beri tahu kami apakah Anda puas, '
         "melalui tautan pribadi pada email tanda terima.\n{url}",
     ),
-    "selesai": ("Laporan {tracking_id} selesai", "Laporan Anda \"{title}\" telah selesai. Terima kasih atas partisipasi Anda."),
+    "selesai": ("Laporan {tracking_id} selesai", 'Laporan Anda "{title}" telah selesai. Terima kasih atas partisipasi Anda.'),
     "ditutup_otomatis": (
         "Laporan {tracking_id} ditutup",
-        "Laporan Anda \"{title}\" ditutup karena tidak ada balasan dalam 10 hari kerja setelah jawaban terbit. Terima kasih.",
+        'Laporan Anda "{title}" ditutup karena tidak ada balasan dalam 10 hari kerja setelah jawaban terbit. Terima kasih.',
     ),
-    "dicabut": ("Laporan {tracking_id} dicabut pelapor", "Pelapor mencabut laporan \"{title}\". Tugas yang terbuka untuk laporan ini telah ditutup.\n{url}"),
+    "dicabut": (
+        "Laporan {tracking_id} dicabut pelapor",
+        'Pelapor mencabut laporan "{title}". Tugas yang terbuka untuk laporan ini telah ditutup.\n{url}',
+    ),
     "pengingat": (
         "Pengingat: {stage} untuk {tracking_id} melewati {clock}",
-        "Tugas {stage} untuk laporan \"{title}\" telah melewati {clock}. Mohon segera diselesaikan.\n{url}",
+        'Tugas {stage} untuk laporan "{title}" telah melewati {clock}. Mohon segera diselesaikan.\n{url}',
     ),
     "eskalasi": (
         "Eskalasi: {tracking_id} melewati {clock} ({stage})",
-        "Laporan \"{title}\" (kategori {category}) melewati {clock} pada tahap {stage}{unit_suffix}. Mohon ditindaklanjuti.\n{url}",
+        'Laporan "{title}" (kategori {category}) melewati {clock} pada tahap {stage}{unit_suffix}. Mohon ditindaklanjuti.\n{url}',
     ),
 }
 

@@ -19,11 +19,12 @@ Helpers (documented in the README for analysts):
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
@@ -132,10 +133,7 @@ def batas_menit(n: float) -> str:
     return (clock.now() + timedelta(minutes=n)).astimezone(zone()).isoformat()
 
 
-HELPERS = {
-    f.__name__: f
-    for f in (ubah_status, beri_tahu, eskalasi, terbitkan_jawaban, rekam_pengaduan, jenis_unit, batas_hari_kerja, batas_menit)
-}
+HELPERS = {f.__name__: f for f in (ubah_status, beri_tahu, eskalasi, terbitkan_jawaban, rekam_pengaduan, jenis_unit, batas_hari_kerja, batas_menit)}
 
 
 def make_script_engine() -> PythonScriptEngine:

@@ -45,9 +45,7 @@ def unit_name(session: Session, unit_id: str | None) -> str | None:
 def timeline(session: Session, case: Case) -> list[dict[str, Any]]:
     """The citizen's timeline: one line per status the case reached, in plain Indonesian."""
     items = [{"at": case.submitted_at.isoformat(), "status": "diterima", "message": STATUS_MESSAGES["diterima"]}]
-    events = session.scalars(
-        select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.type == "status_changed").order_by(AuditEvent.seq)
-    )
+    events = session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.type == "status_changed").order_by(AuditEvent.seq))
     for event in events:
         status = json.loads(event.data)["to"]
         message = STATUS_MESSAGES[status]
@@ -89,9 +87,7 @@ def staff_case(session: Session, case: Case) -> dict[str, Any]:
         "unit_name": unit_name(session, case.unit_id),
         "late": case.late,
         "answer": {"text": case.answer_text, "at": case.answered_at.isoformat()} if case.answer_text and case.answered_at else None,
-        "history": [
-            {"at": h["at"].isoformat(), "type": h["type"], "actor": h["actor"], "data": h["data"]} for h in staff_history(session, case)
-        ],
+        "history": [{"at": h["at"].isoformat(), "type": h["type"], "actor": h["actor"], "data": h["data"]} for h in staff_history(session, case)],
     }
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from sqlalchemy.orm import Session
 
@@ -22,9 +22,7 @@ class PassResult:
     mails_sent: int
 
 
-def run_once(
-    session_factory: Callable[[], Session], clock: clocks.Clock, base_url: str, smtp: SmtpSettings | None, batch: int = 100
-) -> PassResult:
+def run_once(session_factory: Callable[[], Session], clock: clocks.Clock, base_url: str, smtp: SmtpSettings | None, batch: int = 100) -> PassResult:
     """Fire each due case in its own transaction (one failing case does not hold up the rest)."""
     fired = 0
     with session_factory() as session:

@@ -3,8 +3,9 @@ objects flattened to dotted names (``reporter.email``) so errors map to fields o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from flask_babel import get_locale
 
@@ -34,20 +35,24 @@ def _names(prop: Mapping[str, Any]) -> list[str]:
     return list(names) if names else [str(v) for v in prop["enum"]]
 
 
-def fields(schema: Mapping[str, Any], values: Mapping[str, Any] | None = None, errors: Mapping[str, str] | None = None, prefix: str = "") -> list[Field]:
+def fields(
+    schema: Mapping[str, Any], values: Mapping[str, Any] | None = None, errors: Mapping[str, str] | None = None, prefix: str = ""
+) -> list[Field]:
     values, errors = values or {}, errors or {}
     required = set(schema.get("required", []))
     result: list[Field] = []
     for name, prop in schema.get("properties", {}).items():
         path = prefix + name
         if prop.get("type") == "object":
-            result.extend(fields(prop, values.get(name) or {}, {k[len(name) + 1 :]: v for k, v in errors.items() if k.startswith(name + ".")}, path + "."))
+            result.extend(
+                fields(prop, values.get(name) or {}, {k[len(name) + 1 :]: v for k, v in errors.items() if k.startswith(name + ".")}, path + ".")
+            )
             continue
         if prop.get("type") == "boolean":
             kind = "radio" if name in required else "checkbox"
             options = [("true", "Ya"), ("false", "Tidak")] if kind == "radio" else []
         elif "enum" in prop:
-            kind, options = "select", list(zip([str(v) for v in prop["enum"]], _names(prop)))
+            kind, options = "select", list(zip([str(v) for v in prop["enum"]], _names(prop), strict=True))
         elif prop.get("format") == "date":
             kind, options = "date", []
         elif prop.get("format") == "email":
@@ -56,11 +61,20 @@ def fields(schema: Mapping[str, Any], values: Mapping[str, Any] | None = None, e
             kind, options = "tel", []
         else:
             kind, options = ("textarea" if prop.get("x-widget") == "textarea" else "text"), []
-        result.append(Field(
-            name=path, label=_text(prop, "title") or name, kind=kind, required=name in required, description=_text(prop, "description"),
-            options=options, value=values.get(name, prop.get("default")), error=errors.get(name),
-            max_length=prop.get("maxLength"), min_length=prop.get("minLength"),
-        ))
+        result.append(
+            Field(
+                name=path,
+                label=_text(prop, "title") or name,
+                kind=kind,
+                required=name in required,
+                description=_text(prop, "description"),
+                options=options,
+                value=values.get(name, prop.get("default")),
+                error=errors.get(name),
+                max_length=prop.get("maxLength"),
+                min_length=prop.get("minLength"),
+            )
+        )
     return result
 
 

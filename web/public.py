@@ -86,8 +86,14 @@ def _render_track(case: Case, token: str, reply_errors=None, reply_values=None, 
     reply_fields = formrender.fields(parsed.forms["balasan"], reply_values, reply_errors) if waiting else None
     deadlines = db.session.scalars(select(OpenTask).where(OpenTask.case_id == case.id)).all()
     return render_template(
-        "public/track.html", case=case, token=token, view=views.citizen_case(db.session, case), reply_fields=reply_fields,
-        waiting=waiting, deadlines=deadlines, can_withdraw=case.status in ("diterima", "didisposisikan", "ditindaklanjuti", "dijawab"),
+        "public/track.html",
+        case=case,
+        token=token,
+        view=views.citizen_case(db.session, case),
+        reply_fields=reply_fields,
+        waiting=waiting,
+        deadlines=deadlines,
+        can_withdraw=case.status in ("diterima", "didisposisikan", "ditindaklanjuti", "dijawab"),
     ), status
 
 

@@ -31,7 +31,10 @@ def navigation():
 @login_required
 def inbox_page():
     page = inbox.inbox(
-        db.session, current_user.actor, status=request.args.get("status") or None, category=request.args.get("category") or None,
+        db.session,
+        current_user.actor,
+        status=request.args.get("status") or None,
+        category=request.args.get("category") or None,
         page=request.args.get("page", 1, type=int),
     )
     return render_template("staff/inbox.html", page=page, now=current_app.config["LAPOR_CLOCK"].now())
@@ -83,8 +86,14 @@ def task(task_id: str):
         suggested = workflow.last_task.data.get("unit_saran") if workflow.last_task else None
         values = {"unit": suggested} if suggested else None
     return render_template(
-        "staff/task.html", row=row, case=case, view=views.staff_case(db.session, case), fields=formrender.fields(schema, values, errors),
-        schema=schema, attachments=_attachments(case), now=current_app.config["LAPOR_CLOCK"].now(),
+        "staff/task.html",
+        row=row,
+        case=case,
+        view=views.staff_case(db.session, case),
+        fields=formrender.fields(schema, values, errors),
+        schema=schema,
+        attachments=_attachments(case),
+        now=current_app.config["LAPOR_CLOCK"].now(),
     ), (400 if errors else 200)
 
 
@@ -127,7 +136,11 @@ def case_page(tracking_id: str):
     _case_for(case)
     tasks = db.session.scalars(select(OpenTask).where(OpenTask.case_id == case.id)).all()
     return render_template(
-        "staff/case.html", case=case, view=views.staff_case(db.session, case), tasks=tasks, attachments=_attachments(case),
+        "staff/case.html",
+        case=case,
+        view=views.staff_case(db.session, case),
+        tasks=tasks,
+        attachments=_attachments(case),
         now=current_app.config["LAPOR_CLOCK"].now(),
     )
 

@@ -104,7 +104,9 @@ class FacadeDriver:
         return tuple(sorted(rows))
 
     def escalations(self) -> list[tuple[str, str]]:
-        rows = self.service.session.execute(select(Escalation.stage, Escalation.clock).where(Escalation.case_id == self.case.id).order_by(Escalation.id))
+        rows = self.service.session.execute(
+            select(Escalation.stage, Escalation.clock).where(Escalation.case_id == self.case.id).order_by(Escalation.id)
+        )
         return [tuple(r) for r in rows]
 
 

@@ -20,10 +20,15 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 
 @pytest.fixture
 def app(tmp_path, clock):
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'web.db'}", "SECRET_KEY": "test", "TESTING": True,
-        "LAPOR_CLOCK": clock, "LAPOR_ATTACHMENTS_DIR": str(tmp_path / "files"),
-    })
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'web.db'}",
+            "SECRET_KEY": "test",
+            "TESTING": True,
+            "LAPOR_CLOCK": clock,
+            "LAPOR_ATTACHMENTS_DIR": str(tmp_path / "files"),
+        }
+    )
     with app.app_context():
         create_schema(db.engine)
         seed_demo(db.session)
@@ -45,9 +50,14 @@ def login(app, username: str):
 
 def complaint_form(**overrides) -> dict:
     form = {
-        "title": "Jalan berlubang di Sidoarjo", "body": "Lubang besar di jalan provinsi dekat pasar membahayakan pengendara motor.",
-        "category": "pendidikan", "incident_date": "2026-11-25", "location": "Sidoarjo",
-        "reporter.name": "Budi Santoso", "reporter.email": "budi@example.id", "reporter.phone": "081234567890",
+        "title": "Jalan berlubang di Sidoarjo",
+        "body": "Lubang besar di jalan provinsi dekat pasar membahayakan pengendara motor.",
+        "category": "pendidikan",
+        "incident_date": "2026-11-25",
+        "location": "Sidoarjo",
+        "reporter.name": "Budi Santoso",
+        "reporter.email": "budi@example.id",
+        "reporter.phone": "081234567890",
     }
     form.update(overrides)
     return form
@@ -100,7 +110,9 @@ def test_whole_case_through_the_pages(app):
     page = citizen.get(link).get_data(as_text=True)
     assert "Jalan akan diperbaiki mulai Senin depan." in page and 'id="status">dijawab<' in page
     token = link.split("token=")[1]
-    response = citizen.post(f"/lacak/{tracking_id}/balas", data={"satisfied": "true", "text": "Terima kasih", "token": token, "csrf_token": csrf(citizen, link)})
+    response = citizen.post(
+        f"/lacak/{tracking_id}/balas", data={"satisfied": "true", "text": "Terima kasih", "token": token, "csrf_token": csrf(citizen, link)}
+    )
     assert response.status_code == 302
     assert 'id="status">selesai<' in citizen.get(link).get_data(as_text=True)
 
