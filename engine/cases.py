@@ -182,19 +182,20 @@ class CaseService:
 
     def withdraw(self, tracking_id: str, token: str, reason: str | None = None) -> Case:
         """The citizen withdraws an open complaint: status ``dicabut``. Raises NotFound, Conflict."""
-        case = self.citizen_case(tracking_id, token)
-        if case.status not in OPEN_STATUSES:
-            raise Conflict("Laporan yang sudah selesai atau dicabut tidak dapat dicabut lagi.")
-        parsed, workflow = self._load(case)
-        now = self.clock.now()
-        holders = {row.unit_id or row.role for row in self._open_rows(case) if row.role != CITIZEN.role}
-        workflow.cancel()
-        self.audit.append(case, "case_withdrawn", CITIZEN.username, now, data={"reason": reason or ""})
-        self._set_status(case, "dicabut", CITIZEN.username, now)
-        for holder in sorted(holders):
-            self._audit_mail(case, holder, "dicabut", self.notifier.to_staff(case, holder, "dicabut", now))
-        self._save(case, parsed, workflow)
-        return case
+        with self.session.no_autoflush:  # the case row is written once, in _save, where a stale version is a Conflict
+            case = self.citizen_case(tracking_id, token)
+            if case.status not in OPEN_STATUSES:
+                raise Conflict("Laporan yang sudah selesai atau dicabut tidak dapat dicabut lagi.")
+            parsed, workflow = self._load(case)
+            now = self.clock.now()
+            holders = {row.unit_id or row.role for row in self._open_rows(case) if row.role != CITIZEN.role}
+            workflow.cancel()
+            self.audit.append(case, "case_withdrawn", CITIZEN.username, now, data={"reason": reason or ""})
+            self._set_status(case, "dicabut", CITIZEN.username, now)
+            for holder in sorted(holders):
+                self._audit_mail(case, holder, "dicabut", self.notifier.to_staff(case, holder, "dicabut", now))
+            self._save(case, parsed, workflow)
+            return case
 
     def claim(self, task_id: str, actor: Actor) -> OpenTask:
         """Take a task so colleagues see who works on it. Raises NotFound, Forbidden, Conflict (held by another)."""
@@ -317,36 +318,37 @@ class CaseService:
 
     def _advance(self, case: Case, parsed: Parsed, workflow: BpmnWorkflow, action: Callable[[BpmnWorkflow], None]) -> int:
         """Run ``action`` and the engine steps after it, then record what happened. Returns timers fired."""
-        waiting = {t.id: t for t in workflow.get_tasks(state=TaskState.WAITING) if _is_timer(t)}
-        context = RunContext(units=self.units(), calendar=self.calendar)
-        with clocks.using(self.clock), running(context):
-            action(workflow)
-            workflow.do_engine_steps()
-        now = self.clock.now()
-        last = workflow.last_task
-        if last is not None and last.data.get("unit_tujuan"):
-            case.unit_id = last.data["unit_tujuan"]
-        fired = [t for t in waiting.values() if t.state in (TaskState.READY, TaskState.COMPLETED)]
-        for timer in fired:
-            self.audit.append(
-                case,
-                "timer_fired",
-                SYSTEM.username,
-                now,
-                task=str(timer.id),
-                data={
-                    "timer": timer.task_spec.bpmn_id,
-                    "name": timer.task_spec.bpmn_name,
-                    "due": timer.internal_data.get("event_value"),
-                    "clock": timer.task_spec.extensions.get("properties", {}).get(DEADLINE_PROPERTY),
-                    "interrupting": bool(timer.task_spec.cancel_activity),
-                    "attached_to": definitions.attached_task(timer.task_spec),
-                },
-            )
-        for effect in context.effects:
-            self._apply(case, workflow, effect, now)
-        self._save(case, parsed, workflow)
-        return len(fired)
+        with self.session.no_autoflush:  # the case row is written once, in _save, where a stale version is a Conflict
+            waiting = {t.id: t for t in workflow.get_tasks(state=TaskState.WAITING) if _is_timer(t)}
+            context = RunContext(units=self.units(), calendar=self.calendar)
+            with clocks.using(self.clock), running(context):
+                action(workflow)
+                workflow.do_engine_steps()
+            now = self.clock.now()
+            last = workflow.last_task
+            if last is not None and last.data.get("unit_tujuan"):
+                case.unit_id = last.data["unit_tujuan"]
+            fired = [t for t in waiting.values() if t.state in (TaskState.READY, TaskState.COMPLETED)]
+            for timer in fired:
+                self.audit.append(
+                    case,
+                    "timer_fired",
+                    SYSTEM.username,
+                    now,
+                    task=str(timer.id),
+                    data={
+                        "timer": timer.task_spec.bpmn_id,
+                        "name": timer.task_spec.bpmn_name,
+                        "due": timer.internal_data.get("event_value"),
+                        "clock": timer.task_spec.extensions.get("properties", {}).get(DEADLINE_PROPERTY),
+                        "interrupting": bool(timer.task_spec.cancel_activity),
+                        "attached_to": definitions.attached_task(timer.task_spec),
+                    },
+                )
+            for effect in context.effects:
+                self._apply(case, workflow, effect, now)
+            self._save(case, parsed, workflow)
+            return len(fired)
 
     def _apply(self, case: Case, workflow: BpmnWorkflow, effect: Effect, now: datetime) -> None:
         args = effect.args

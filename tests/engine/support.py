@@ -1,0 +1,93 @@
+"""Helpers shared by the engine tests: drive a case through the façade and read what it stored."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine import Actor, CaseService, Submitted, accounts
+from engine.store import AuditEvent, Case, Notification, OpenTask, OutboxMail
+from tests.scenarios import ACCEPT_SATKER, ANSWER_SATKER, FORWARD_SATKER, PUBLISH, SATISFIED, Do
+
+WIB = ZoneInfo("Asia/Jakarta")
+KOMINFO = Actor("kominfo", "kominfo")
+PENDIDIKAN = Actor("pendidikan", "satker", "dinas-pendidikan")
+KESEHATAN = Actor("kesehatan", "satker", "dinas-kesehatan")
+BPN = Actor("bpn", "vertikal", "kanwil-bpn-jatim")
+
+TO_BALASAN = [FORWARD_SATKER, ACCEPT_SATKER, ANSWER_SATKER, PUBLISH]
+TO_SELESAI = [*TO_BALASAN, SATISFIED]
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch):
+    """Seeding the nine demo accounts with production argon2 costs takes seconds per test; no engine test logs in.
+
+    Import this into a test module to make it autouse there; it runs before ``db_engine`` seeds the accounts.
+    """
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+def wib(*args: int) -> datetime:
+    return datetime(*args, tzinfo=WIB)  # type: ignore[misc]
+
+
+def open_rows(session: Session, case_id: int) -> list[OpenTask]:
+    return list(session.scalars(select(OpenTask).where(OpenTask.case_id == case_id).order_by(OpenTask.spec_name)))
+
+
+def open_row(session: Session, case_id: int, spec_name: str) -> OpenTask:
+    [row] = [r for r in open_rows(session, case_id) if r.spec_name == spec_name]
+    return row
+
+
+def holder(row: OpenTask) -> Actor:
+    """A staff member who may act on ``row``."""
+    return KOMINFO if row.role == "kominfo" else Actor(f"staf-{row.unit_id}", row.role, row.unit_id)
+
+
+def do(service: CaseService, submitted: Submitted, step: Do) -> Case:
+    """Complete the open task ``step.task`` as its holder (the citizen for step 7) and commit."""
+    row = open_row(service.session, submitted.case.id, step.task)
+    if row.role == "masyarakat":
+        case = service.reply(submitted.case.tracking_id, submitted.access_token, step.data)
+    else:
+        case = service.complete_task(row.id, step.data, holder(row))
+    service.session.commit()
+    return case
+
+
+def submit(service: CaseService, complaint: dict[str, Any], steps: Sequence[Do] = ()) -> Submitted:
+    submitted = service.submit(complaint)
+    service.session.commit()
+    for step in steps:
+        do(service, submitted, step)
+    return submitted
+
+
+def audit_types(session: Session, case_id: int) -> list[str]:
+    return list(session.scalars(select(AuditEvent.type).where(AuditEvent.case_id == case_id).order_by(AuditEvent.seq)))
+
+
+def snapshot(session: Session, case_id: int) -> dict[str, Any]:
+    """Everything a command may write for one case, for before/after comparisons."""
+    case = session.get(Case, case_id)
+    assert case is not None
+    session.refresh(case)
+    return {
+        "case": {c.key: getattr(case, c.key) for c in Case.__table__.columns},
+        "audit": [
+            (e.seq, e.type, e.task, e.data, e.hash)
+            for e in session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.seq))
+        ],
+        "open": [(r.id, r.spec_name, r.role, r.unit_id, r.due_at, r.overdue, r.claimed_by) for r in open_rows(session, case_id)],
+        "outbox": session.scalar(select(func.count()).select_from(OutboxMail).where(OutboxMail.case_id == case_id)),
+        "notifications": session.scalar(select(func.count()).select_from(Notification).where(Notification.case_id == case_id)),
+    }

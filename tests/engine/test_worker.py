@@ -1,0 +1,139 @@
+"""engine/worker.py: one pass fires the due timers of due cases only and sends the outbox once, over real SMTP."""
+
+from __future__ import annotations
+
+import socket
+from email import message_from_bytes
+from email.message import Message
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.mailer import SmtpSettings
+from engine.store import AuditEvent, Case, Escalation, OutboxMail
+from engine.worker import PassResult, run_once
+from tests.engine.support import (
+    fast_password_hashing,  # noqa: F401 - autouse fixture
+    submit,
+    wib,
+)
+from tests.scenarios import COMPLAINT
+
+BASE_URL = "http://lapor.test"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Inbox:
+    """aiosmtpd handler that keeps every message it accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], Message]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield inbox, SmtpSettings(server="127.0.0.1", port=controller.port)
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def sessions(db_engine):
+    return lambda: Session(db_engine)
+
+
+def outbox(db_engine) -> list[OutboxMail]:
+    with Session(db_engine, expire_on_commit=False) as session:
+        return list(session.scalars(select(OutboxMail).order_by(OutboxMail.id)))
+
+
+def timer_events(db_engine, case_id: int) -> int:
+    with Session(db_engine) as session:
+        return len(list(session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id, AuditEvent.type == "timer_fired"))))
+
+
+def test_pass_fires_due_timers_of_due_cases_only(service, clock, db_engine, sessions):
+    due = submit(service, COMPLAINT).case  # Monday 09:00: Disposisi target ends Tuesday 23:59:59
+    clock.set(wib(2026, 12, 1, 9, 0))
+    later = [submit(service, COMPLAINT).case for _ in range(2)]  # Tuesday: their target ends Wednesday 23:59:59
+    clock.set(wib(2026, 12, 2, 0, 0, 30))
+
+    assert run_once(sessions, clock, BASE_URL, None) == PassResult(timers_fired=1, mails_sent=0)
+
+    with Session(db_engine) as session:
+        assert timer_events(db_engine, due.id) == 1
+        assert [(e.stage, e.clock) for e in session.scalars(select(Escalation).where(Escalation.case_id == due.id))] == [("disposisi", "target")]
+        assert session.get(Case, due.id).next_timer_at == wib(2026, 12, 3, 23, 59, 59)  # the 3-day ceiling is next
+        for case in later:
+            assert timer_events(db_engine, case.id) == 0
+            assert session.get(Case, case.id).next_timer_at == wib(2026, 12, 2, 23, 59, 59)
+    assert run_once(sessions, clock, BASE_URL, None).timers_fired == 0  # nothing fires twice
+
+
+def test_pass_with_nothing_due_does_nothing(service, clock, sessions, db_engine):
+    case = submit(service, COMPLAINT).case
+    before = timer_events(db_engine, case.id)
+    assert run_once(sessions, clock, BASE_URL, None) == PassResult(0, 0)
+    assert timer_events(db_engine, case.id) == before
+
+
+def test_pass_sends_queued_mail_once_over_smtp(service, clock, db_engine, sessions, smtp_server):
+    inbox, settings = smtp_server
+    submitted = submit(service, COMPLAINT)
+    queued = outbox(db_engine)
+    assert len(queued) >= 2  # the reporter's receipt and Admin Kominfo's notice
+    clock.advance(minutes=1)
+
+    first = run_once(sessions, clock, BASE_URL, settings)
+
+    assert first.mails_sent == len(queued) == len(inbox.messages)
+    assert sorted(rcpt for rcpts, _m in inbox.messages for rcpt in rcpts) == sorted(m.to_addr for m in queued)
+    assert len({m["Message-ID"] for _r, m in inbox.messages}) == len(queued)
+    [(_rcpts, receipt)] = [(r, m) for r, m in inbox.messages if r == [COMPLAINT["reporter"]["email"]]]
+    assert receipt["Subject"].startswith("Laporan Anda telah diterima")
+    assert submitted.access_token in receipt.get_payload(decode=True).decode()
+    sent = outbox(db_engine)
+    assert all(m.sent_at == clock.now() and m.attempts == 1 for m in sent)
+
+    second = run_once(sessions, clock, BASE_URL, settings)
+    assert second.mails_sent == 0
+    assert len(inbox.messages) == len(queued)
+    assert [(m.sent_at, m.attempts) for m in outbox(db_engine)] == [(m.sent_at, m.attempts) for m in sent]
+
+
+def test_mail_queued_after_a_pass_goes_out_in_the_next(service, db_engine, sessions, smtp_server, clock):
+    inbox, settings = smtp_server
+    submit(service, COMPLAINT)
+    first = run_once(sessions, clock, BASE_URL, settings).mails_sent
+    submit(service, COMPLAINT)
+    second = run_once(sessions, clock, BASE_URL, settings).mails_sent
+    assert second > 0
+    assert len(inbox.messages) == first + second == len(outbox(db_engine))
+
+
+def test_without_smtp_settings_mail_stays_in_the_outbox(service, clock, db_engine, sessions):
+    submit(service, COMPLAINT)
+    assert run_once(sessions, clock, BASE_URL, None).mails_sent == 0
+    assert all(m.sent_at is None and m.attempts == 0 for m in outbox(db_engine))
+
+
+def test_unreachable_mail_server_leaves_mail_queued(service, clock, db_engine, sessions):
+    submit(service, COMPLAINT)
+    result = run_once(sessions, clock, BASE_URL, SmtpSettings(server="127.0.0.1", port=free_port()))
+    assert result.mails_sent == 0
+    assert all(m.sent_at is None for m in outbox(db_engine))
