@@ -25,6 +25,7 @@ def app(tmp_path, clock):
             "SECRET_KEY": "test",
             "TESTING": True,
             "LAPOR_CLOCK": clock,
+            "LAPOR_ATTACHMENTS_DIR": str(tmp_path / "files"),  # never the checkout's instance/ folder
         }
     )
     with app.app_context():

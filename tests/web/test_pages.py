@@ -5,36 +5,13 @@ from __future__ import annotations
 import io
 import re
 
-import pytest
 from sqlalchemy import select
 
-from engine.accounts import seed_demo
-from engine.database import create_schema
-from engine.definitions import project_bundle
 from engine.store import Attachment, Case, OpenTask, OutboxMail
 from tests.conftest import MONDAY_9AM
-from web import create_app, db, service
+from web import db
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
-
-
-@pytest.fixture
-def app(tmp_path, clock):
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'web.db'}",
-            "SECRET_KEY": "test",
-            "TESTING": True,
-            "LAPOR_CLOCK": clock,
-            "LAPOR_ATTACHMENTS_DIR": str(tmp_path / "files"),
-        }
-    )
-    with app.app_context():
-        create_schema(db.engine)
-        seed_demo(db.session)
-        service().deploy(project_bundle(), by="test")
-        db.session.commit()
-    return app
 
 
 def csrf(client, path: str) -> str:
