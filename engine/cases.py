@@ -8,30 +8,32 @@ commits: the request handler, CLI command or worker tick commits.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import time
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import clock as clocks
 from . import definitions, forms, ids
+from .accounts import UNIT_ROLES
 from .audit import AuditLog
 from .calendar import WorkingCalendar, zone
 from .definitions import DEADLINE_PROPERTY, LANE_ROLES, UNIT_LANES, Bundle, Parsed
-from .errors import Conflict, DefinitionInvalid, Forbidden, NotFound
+from .errors import Conflict, DefinitionInvalid, Forbidden, InvalidData, NotFound
 from .notify import Notifier
 from .scripting import Effect, RunContext, make_script_engine, running
 from .serialization import state_serializer
 from .store import AuditEvent, Case, Definition, Escalation, OpenTask, Unit
+from .timers import deadlines, is_timer, timer_due
 
 OPEN_STATUSES = ("diterima", "didisposisikan", "ditindaklanjuti", "dijawab")
 STAGE_HOLDERS = {"disposisi": "kominfo", "teruskan": "kominfo"}  # other stages: the case's unit
@@ -54,16 +56,6 @@ CITIZEN = Actor("pelapor", "masyarakat")
 class Submitted:
     case: Case
     access_token: str
-
-
-def _timer_due(task: Any) -> datetime | None:
-    value = task.internal_data.get("event_value")
-    return TimerEventDefinition.get_datetime(value) if isinstance(value, str) else None
-
-
-def _is_timer(task: Any) -> bool:
-    spec = task.task_spec
-    return isinstance(spec, CatchingEvent) and isinstance(spec.event_definition, TimerEventDefinition)
 
 
 class CaseService:
@@ -166,9 +158,8 @@ class CaseService:
         act in the task's lane), Conflict (already completed, or the case changed meanwhile),
         InvalidData (per-field errors; nothing changes).
         """
-        row = self.session.get(OpenTask, task_id)
-        if self.session.get(OpenTask, task_id) is None and self._was_completed(task_id):
-            raise Conflict("Tugas ini sudah diselesaikan.")
+        if self.session.get(OpenTask, task_id) is None:
+            self._refuse_closed_task(task_id, actor)
         row = self._actionable(task_id, actor)
         return self._complete(self._case(row.case_id), task_id, data, actor)
 
@@ -222,10 +213,60 @@ class CaseService:
             row.claimed_by = None
         return row
 
+    def reassign(self, task_id: str, unit_id: str, actor: Actor, reason: str = "") -> Case:
+        """Admin Pusat moves a unit's open task to another unit of the same kind (a wrong disposition,
+        a unit closed or overloaded). The case then belongs to the new unit for the rest of its way.
+
+        Raises Forbidden (not Admin Pusat), NotFound, InvalidData (unit missing, same, or of the other kind).
+        """
+        if actor.role != "pusat":
+            raise Forbidden("Hanya Admin Pusat yang dapat mengalihkan tugas.")
+        with self.session.no_autoflush:  # the case row is written once, in _save, where a stale version is a Conflict
+            row = self.session.get(OpenTask, task_id)
+            if row is None:
+                raise NotFound("Tugas tidak ditemukan.")
+            units = self.units()
+            if row.unit_id is None:
+                raise InvalidData({"unit": "Hanya tugas Satuan Kerja atau Instansi Vertikal yang dapat dialihkan."})
+            if unit_id == row.unit_id:
+                raise InvalidData({"unit": "Tugas ini sudah berada di unit tersebut."})
+            if unit_id not in units or units[unit_id][1] != UNIT_ROLES[row.role]:
+                raise InvalidData({"unit": "Pilih unit aktif yang sejenis dengan unit sekarang."})
+            if not reason.strip():
+                raise InvalidData({"reason": "Tuliskan alasan pengalihan; alasan ini masuk ke riwayat laporan."})
+            case = self._case(row.case_id)
+            parsed, workflow = self._load(case)
+            task = next(t for t in workflow.get_tasks(state=TaskState.READY, manual=True) if str(t.id) == task_id)
+            # the task and its boundary timers carry unit_tujuan on to every later step of the unit
+            for holder in task.parent.children if isinstance(task.parent.task_spec, BoundaryEventSplit) else [task]:
+                holder.data["unit_tujuan"] = unit_id
+            now = self.clock.now()
+            self.audit.append(case, "task_reassigned", actor.username, now, task=task_id, data={"from": row.unit_id, "to": unit_id, "reason": reason})
+            row.unit_id, row.claimed_by, case.unit_id = unit_id, None, unit_id
+            self._audit_mail(case, unit_id, "laporan_masuk", self.notifier.to_staff(case, unit_id, "laporan_masuk", now, unit=units[unit_id][0]))
+            self._save(case, parsed, workflow)
+            return case
+
     def due_case_ids(self, limit: int = 100) -> list[int]:
-        """Ids of cases whose next timer is due, oldest first."""
+        """Ids of cases whose next timer is due, oldest first (read only: a worker claims with claim_due_case)."""
         query = select(Case.id).where(Case.next_timer_at <= self.clock.now()).order_by(Case.next_timer_at).limit(limit)
         return list(self.session.scalars(query))
+
+    def claim_due_case(self, skip: Collection[int] = ()) -> int | None:
+        """Claim the case whose next timer is most overdue, leaving out ``skip``; None when none is due.
+
+        On PostgreSQL the row is locked (``FOR UPDATE SKIP LOCKED``) until the caller's transaction ends:
+        concurrent workers each take a different case, and a dead worker's lock ends with its connection
+        (or after a minute idle in the transaction). SQLite has one worker; the version check turns a race
+        into Conflict. Cost: one range scan of the ``next_timer_at`` index, whatever the number of open cases.
+        """
+        query = select(Case.id).where(Case.next_timer_at <= self.clock.now())
+        if skip:
+            query = query.where(Case.id.not_in(list(skip)))
+        query = query.order_by(Case.next_timer_at).limit(1).with_for_update(skip_locked=True)
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(text("SET LOCAL idle_in_transaction_session_timeout = '60s'"))
+        return self.session.scalar(query)
 
     def fire_timers(self, case_id: int) -> int:
         """Fire every due timer of one case and run what follows. Returns how many fired."""
@@ -260,9 +301,16 @@ class CaseService:
             raise NotFound("Laporan tidak ditemukan.")
         return case
 
-    def _was_completed(self, task_id: str) -> bool:
-        query = select(AuditEvent.id).where(AuditEvent.task == task_id, AuditEvent.type == "task_completed").limit(1)
-        return self.session.scalar(query) is not None
+    def _refuse_closed_task(self, task_id: str, actor: Actor) -> None:
+        """A task that is no longer open: 409 only to someone who could have done it, else as if it never existed."""
+        query = select(AuditEvent.data).where(AuditEvent.task == task_id, AuditEvent.type == "task_completed").limit(1)
+        completed = self.session.scalar(query)
+        if completed is None:
+            raise NotFound("Tugas tidak ditemukan.")
+        done = json.loads(completed)
+        if done.get("role") != actor.role or (done.get("unit") is not None and done.get("unit") != actor.unit_id):
+            raise NotFound("Tugas tidak ditemukan.")
+        raise Conflict("Tugas ini sudah diselesaikan.")
 
     def _actionable(self, task_id: str, actor: Actor) -> OpenTask:
         row = self.session.get(OpenTask, task_id)
@@ -319,11 +367,14 @@ class CaseService:
     def _advance(self, case: Case, parsed: Parsed, workflow: BpmnWorkflow, action: Callable[[BpmnWorkflow], None]) -> int:
         """Run ``action`` and the engine steps after it, then record what happened. Returns timers fired."""
         with self.session.no_autoflush:  # the case row is written once, in _save, where a stale version is a Conflict
-            waiting = {t.id: t for t in workflow.get_tasks(state=TaskState.WAITING) if _is_timer(t)}
+            waiting = {t.id: t for t in workflow.get_tasks(state=TaskState.WAITING) if is_timer(t)}
             context = RunContext(units=self.units(), calendar=self.calendar)
             with clocks.using(self.clock), running(context):
                 action(workflow)
+                started = time.perf_counter()
                 workflow.do_engine_steps()
+                # the system's own steps (SOP standard time: 1 minute) run here; their real duration goes on record
+                steps_ms = round((time.perf_counter() - started) * 1000, 1)
             now = self.clock.now()
             last = workflow.last_task
             if last is not None and last.data.get("unit_tujuan"):
@@ -346,19 +397,19 @@ class CaseService:
                     },
                 )
             for effect in context.effects:
-                self._apply(case, workflow, effect, now)
+                self._apply(case, workflow, effect, now, steps_ms)
             self._save(case, parsed, workflow)
             return len(fired)
 
-    def _apply(self, case: Case, workflow: BpmnWorkflow, effect: Effect, now: datetime) -> None:
+    def _apply(self, case: Case, workflow: BpmnWorkflow, effect: Effect, now: datetime, steps_ms: float) -> None:
         args = effect.args
         if effect.type == "status":
             self._set_status(case, args["status"], SYSTEM.username, now)
         elif effect.type == "record":
-            self.audit.append(case, "complaint_recorded", SYSTEM.username, now, data={"tracking_id": case.tracking_id})
+            self.audit.append(case, "complaint_recorded", SYSTEM.username, now, data={"tracking_id": case.tracking_id, "duration_ms": steps_ms})
         elif effect.type == "publish":
             case.answer_text, case.answered_at = args["text"], now
-            self.audit.append(case, "answer_published", SYSTEM.username, now, data={"text": args["text"]})
+            self.audit.append(case, "answer_published", SYSTEM.username, now, data={"text": args["text"], "duration_ms": steps_ms})
         elif effect.type == "notify":
             to, topic = args["to"], args["topic"]
             if to == "pelapor":
@@ -413,7 +464,7 @@ class CaseService:
     def _save(self, case: Case, parsed: Parsed, workflow: BpmnWorkflow) -> None:
         now = self.clock.now()
         self._sync_open_tasks(case, parsed, workflow, now)
-        dues = [d for d in (_timer_due(t) for t in workflow.get_tasks(state=TaskState.WAITING) if _is_timer(t)) if d is not None]
+        dues = [d for d in (timer_due(t) for t in workflow.get_tasks(state=TaskState.WAITING) if is_timer(t)) if d is not None]
         case.next_timer_at = min(dues) if dues else None
         case.state = state_serializer().dumps(workflow)
         case.updated_at = now
@@ -429,7 +480,7 @@ class CaseService:
         if stale:
             self.session.execute(delete(OpenTask).where(OpenTask.id.in_(stale)))
         for task_id, task in ready.items():
-            due, ceiling, overdue = self._deadlines(task, now)
+            due, ceiling, overdue = deadlines(task, now)
             row = existing.get(task_id)
             if row is None:
                 lane = task.task_spec.lane
@@ -446,22 +497,3 @@ class CaseService:
                 )
                 self.session.add(row)
             row.due_at, row.ceiling_at, row.overdue = due, ceiling, overdue
-
-    @staticmethod
-    def _deadlines(task: Any, now: datetime) -> tuple[datetime | None, datetime | None, bool]:
-        """(SOP target, national ceiling, overdue) from the task's boundary timers."""
-        due = ceiling = None
-        fired = False
-        parent = task.parent
-        if parent is not None and isinstance(parent.task_spec, BoundaryEventSplit):
-            for sibling in parent.children:
-                if sibling is task or not _is_timer(sibling):
-                    continue
-                kind = sibling.task_spec.extensions.get("properties", {}).get(DEADLINE_PROPERTY, "target")
-                at = _timer_due(sibling)
-                if kind == "plafon":
-                    ceiling = at
-                else:
-                    due = at
-                    fired = fired or sibling.state != TaskState.WAITING
-        return due, ceiling, fired or (due is not None and due <= now)

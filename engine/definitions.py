@@ -129,6 +129,8 @@ class Parsed:
     spec: Any
     subprocess_specs: dict[str, Any]
     forms: dict[str, dict[str, Any]]
+    bpmn: str = ""  # the diagram's XML, for drawing it
+    flows: dict[tuple[str, str], str] = field(default_factory=dict)  # (source id, target id) -> sequence flow id
     lanes: list[str] = field(default_factory=list)
     user_tasks: list[Any] = field(default_factory=list)
     timers: list[Any] = field(default_factory=list)
@@ -150,9 +152,13 @@ def attached_task(timer_spec: Any) -> str | None:
 
 def _parse(bundle: Bundle) -> Parsed:
     parser = SpiffBpmnParser(validator=VALIDATOR)
+    flows: dict[tuple[str, str], str] = {}
     for name, text in bundle.files.items():
         if name.endswith(".bpmn"):
-            parser.add_bpmn_xml(etree.fromstring(text.encode()), filename=name)
+            root = etree.fromstring(text.encode())
+            parser.add_bpmn_xml(root, filename=name)
+            for flow in root.iterfind(".//bpmn:sequenceFlow", BPMN_NS):
+                flows[(flow.get("sourceRef"), flow.get("targetRef"))] = flow.get("id")
         elif name.endswith(".dmn"):
             parser.add_dmn_xml(etree.fromstring(text.encode()), filename=name)
     spec = parser.get_spec(PROCESS_ID)
@@ -163,6 +169,8 @@ def _parse(bundle: Bundle) -> Parsed:
         spec=spec,
         subprocess_specs=subprocess_specs,
         forms=bundle.forms(),
+        bpmn=bundle.files[bundle.bpmn_name],
+        flows=flows,
         lanes=sorted({s.lane for s in specs if getattr(s, "lane", None)}),
         user_tasks=[s for s in specs if isinstance(s, UserTask)],
         timers=[s for s in specs if isinstance(s, CatchingEvent) and isinstance(s.event_definition, TimerEventDefinition)],

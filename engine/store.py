@@ -8,6 +8,7 @@ next due timer (``case.next_timer_at``).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from uuid import uuid4
 
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
@@ -153,19 +154,36 @@ class Notification(Base):
 
 
 class OutboxMail(Base):
-    """Mail waiting to be sent by the worker; written in the same transaction as its cause."""
+    """Mail waiting to be sent by the worker; written in the same transaction as its cause.
+
+    engine/mailer.py delivers it: a worker claims a batch (``claimed_by`` / ``claimed_until``, a
+    lease), sends, and marks each row ``sent`` in its own transaction; a failure schedules the next
+    attempt (``next_attempt_at``, exponential backoff) until ``status`` becomes ``failed``.
+    ``message_id`` is fixed when the row is written, so a resend after a crash is recognisable.
+    """
 
     __tablename__ = "outbox_mail"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))  # the staff recipient; None for the reporter
+    topic: Mapped[str | None] = mapped_column(String(40))
     to_addr: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)  # the text/plain part
+    html: Mapped[str | None] = mapped_column(Text)  # the text/html part
+    message_id: Mapped[str] = mapped_column(String(200), unique=True, default=lambda: f"<{uuid4()}@lapor.jatimprov.go.id>")
     created_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(10), default="queued")  # queued | sent | failed
+    next_attempt_at: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    claimed_until: Mapped[datetime | None]
     sent_at: Mapped[datetime | None] = mapped_column(index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_outbox_mail_status_next", "status", "next_attempt_at"),)
 
 
 class Escalation(Base):
@@ -207,3 +225,16 @@ class Attachment(Base):
     content_type: Mapped[str] = mapped_column(String(40))
     size: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime]
+
+
+class AdminEvent(Base):
+    """An administrative change outside any one case (units, accounts), with who made it."""
+
+    __tablename__ = "admin_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(40))  # unit_created, user_updated, ...
+    target: Mapped[str] = mapped_column(String(80))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)

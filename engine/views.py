@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .errors import NotFound
+from .ids import normalize_tracking_id
 from .store import AuditEvent, Case, Unit
 
 STATUS_MESSAGES = {
@@ -23,6 +25,8 @@ STATUS_MESSAGES = {
     "dicabut": "Laporan Anda telah dicabut.",
 }
 REDACTED = "(dirahasiakan)"
+# the events a case page lists; mail and claim bookkeeping stay in the full audit history
+STAFF_HISTORY_TYPES = ("case_started", "task_completed", "timer_fired", "status_changed", "case_withdrawn", "deadline_missed", "task_reassigned")
 
 
 def complaint_of(session: Session, case: Case) -> dict[str, Any]:
@@ -59,12 +63,42 @@ def staff_history(session: Session, case: Case) -> list[dict[str, Any]]:
     """Completed steps with their data, for the task and case pages (reporter identity redacted)."""
     history = []
     for event in session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.seq)):
-        if event.type not in ("case_started", "task_completed", "timer_fired", "status_changed", "case_withdrawn", "deadline_missed"):
+        if event.type not in STAFF_HISTORY_TYPES:
             continue
         data = json.loads(event.data)
         if event.type == "case_started":  # the complaint itself is shown above, redacted; never repeat it here
             data = {"channel": data.get("channel")}
         history.append({"seq": event.seq, "at": event.at, "type": event.type, "actor": event.actor, "data": data})
+    return history
+
+
+def case_by_tracking_id(session: Session, tracking_id: str) -> Case:
+    """A case by its tracking id, for staff (who are then checked for what they may see). Raises NotFound."""
+    case = session.scalar(select(Case).where(Case.tracking_id == normalize_tracking_id(tracking_id)))
+    if case is None:
+        raise NotFound("Laporan tidak ditemukan.")
+    return case
+
+
+def audit_history(session: Session, case: Case) -> list[dict[str, Any]]:
+    """Every audit event of a case with its hashes, for auditors; an anonymous reporter's identity redacted."""
+    history = []
+    for event in session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.seq)):
+        data = json.loads(event.data)
+        if event.type == "case_started" and isinstance(data.get("data"), dict):
+            data["data"] = redact_complaint(data["data"], case.anonymous)
+        history.append(
+            {
+                "seq": event.seq,
+                "at": event.at.isoformat(),
+                "type": event.type,
+                "actor": event.actor,
+                "task": event.task,
+                "data": data,
+                "prev_hash": event.prev_hash,
+                "hash": event.hash,
+            }
+        )
     return history
 
 

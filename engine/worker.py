@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from . import clock as clocks
 from .cases import CaseService
 from .errors import Conflict
-from .mailer import SmtpSettings, send_pending
+from .mailer import Transport, send_pending
 
 log = logging.getLogger("lapor.worker")
 
@@ -22,25 +22,40 @@ class PassResult:
     mails_sent: int
 
 
-def run_once(session_factory: Callable[[], Session], clock: clocks.Clock, base_url: str, smtp: SmtpSettings | None, batch: int = 100) -> PassResult:
-    """Fire each due case in its own transaction (one failing case does not hold up the rest)."""
+def run_once(session_factory: Callable[[], Session], clock: clocks.Clock, base_url: str, transport: Transport | None, batch: int = 100) -> PassResult:
+    """Fire the timers of up to ``batch`` due cases, then send queued mail.
+
+    Each case is claimed, fired and committed in its own transaction, so one failing case does not hold
+    up the rest, several workers (on PostgreSQL) never fire the same timer, and a worker killed mid-pass
+    holds at most one row lock, released with its connection. A case that fails or fires nothing is not
+    tried again in the same pass.
+    """
     fired = 0
-    with session_factory() as session:
-        due = CaseService(session, clock, base_url).due_case_ids(batch)
-    for case_id in due:
+    tried: set[int] = set()
+    for _ in range(batch):
         with session_factory() as session:
+            service = CaseService(session, clock, base_url)
+            case_id = service.claim_due_case(skip=tried)
+            if case_id is None:
+                break
             try:
-                fired += CaseService(session, clock, base_url).fire_timers(case_id)
+                count = service.fire_timers(case_id)
                 session.commit()
             except Conflict:
                 session.rollback()  # someone else moved the case meanwhile; the next pass sees it again
+                count = 0
             except Exception:
                 session.rollback()
                 log.exception("firing timers of case %s failed", case_id)
+                count = 0
+            fired += count
+            if not count:
+                tried.add(case_id)
     with session_factory() as session:
         try:
-            sent = send_pending(session, smtp, clock)
-        except OSError:
-            log.exception("mail server unreachable; mail stays in the outbox")
+            sent = send_pending(session, transport, clock)  # records a mail server's failure on the mail itself
+        except Exception:  # the database, not the mail server: claims left behind expire, mail stays queued
+            session.rollback()
+            log.exception("sending the outbox failed")
             sent = 0
     return PassResult(fired, sent)

@@ -6,8 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, g, request
-from flask_babel import Babel, get_locale
-from flask_babel import gettext as _
+from flask_babel import Babel, get_locale, ngettext
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -29,6 +28,9 @@ LANGUAGES = ("id", "en")
 
 
 def _locale() -> str:
+    """The language the visitor chose with /bahasa/<lang> (a cookie); Indonesian otherwise.
+
+    Accept-Language is deliberately not consulted: the service speaks Indonesian unless asked."""
     chosen = request.cookies.get("lang")
     return chosen if chosen in LANGUAGES else "id"
 
@@ -47,7 +49,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     app.config.setdefault("LAPOR_BASE_URL", "http://127.0.0.1:5000")
-    app.config.setdefault("LAPOR_SMTP", None)
 
     db.init_app(app)
     with app.app_context():
@@ -59,12 +60,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["localtime"] = _localtime
     app.jinja_env.filters["age"] = _age
+    from . import formrender, labels
 
-    from . import api, auth, public, staff
+    app.jinja_env.filters.update(labels.FILTERS)
+    app.jinja_env.globals["form_text"] = formrender.text
+
+    from . import admin, api, auth, public, staff
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # bearer tokens, not cookies: no CSRF exposure
     return app
@@ -81,9 +87,10 @@ def _localtime(instant: datetime | str | None) -> str:
 
 def _age(instant: datetime, now: datetime) -> str:
     hours = int((now - instant).total_seconds() // 3600)
+    hours_text = ngettext("%(num)s jam", "%(num)s jam", hours % 24 if hours >= 24 else hours)
     if hours >= 24:
-        return _("%(days)s hari %(hours)s jam", days=hours // 24, hours=hours % 24)
-    return _("%(hours)s jam", hours=hours)
+        return ngettext("%(num)s hari", "%(num)s hari", hours // 24) + " " + hours_text
+    return hours_text
 
 
 def service() -> CaseService:

@@ -19,14 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from engine import Conflict, EngineError, Forbidden, InvalidData, NotFound, views
+from engine import Conflict, EngineError, Forbidden, InvalidData, NotFound, notify, views
 from engine import inbox as inboxes
 from engine.audit import first_broken
-from engine.ids import hash_token, normalize_tracking_id
-from engine.store import ApiToken, AuditEvent, Case, Definition, Notification, OpenTask, User
+from engine.ids import hash_token
+from engine.store import ApiToken, Case, Definition, OpenTask, User
 
 from . import db, openapi, service
-from .auth import actor_of, authenticate, bearer_user, issue_token
+from .auth import actor_of, authenticate, bearer_token, bearer_user, issue_token, revoke_bearer_token
 
 PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
@@ -131,13 +131,8 @@ def _body(optional: bool = False) -> dict[str, Any]:
     return data
 
 
-def _bearer() -> str:
-    scheme, _sep, value = request.headers.get("Authorization", "").partition(" ")
-    return value.strip() if scheme.lower() == "bearer" else ""
-
-
 def _unauthorized() -> ApiError:
-    challenge = 'Bearer realm="lapor"' + (', error="invalid_token"' if _bearer() else "")
+    challenge = 'Bearer realm="lapor"' + (', error="invalid_token"' if bearer_token() else "")
     return ApiError(
         401,
         "Token petugas tidak ada, tidak valid, kedaluwarsa, atau sudah dicabut. Minta token baru di POST /api/v1/auth/token.",
@@ -170,7 +165,7 @@ def citizen(view: Callable) -> Callable:
 
     @wraps(view)
     def wrapped(tracking_id: str, **kwargs: Any) -> Any:
-        token = _bearer()
+        token = bearer_token()
         service().citizen_case(tracking_id, token)
         return view(token, tracking_id, **kwargs)
 
@@ -256,9 +251,7 @@ def create_token():
 @bp.delete("/auth/token")
 @staff()
 def revoke_token(user: User):
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(_bearer())))
-    assert row is not None  # bearer_user() just accepted it
-    row.revoked_at = current_app.config["LAPOR_CLOCK"].now()
+    revoke_bearer_token()
     db.session.commit()
     return "", 204
 
@@ -333,51 +326,35 @@ def complete_task(user: User, task_id: str):
 @bp.get("/notifications")
 @staff()
 def list_notifications(user: User):
-    query = (
-        select(Notification, Case.tracking_id)
-        .outerjoin(Case, Case.id == Notification.case_id)
-        .where(Notification.user_id == user.id)
-        .order_by(Notification.at.desc(), Notification.id.desc())
-        .limit(_int_arg("limit", 50, 1, MAX_NOTIFICATIONS))
+    items = notify.notifications_of(
+        db.session,
+        user.id,
+        limit=_int_arg("limit", 50, 1, MAX_NOTIFICATIONS),
+        unread_only=request.args.get("unread", "").lower() in ("1", "true", "yes"),
     )
-    if request.args.get("unread", "").lower() in ("1", "true", "yes"):
-        query = query.where(Notification.read.is_(False))
-    rows = db.session.execute(query)
-    return jsonify(
-        notifications=[
-            {"id": n.id, "at": _iso(n.at), "kind": n.kind, "tracking_id": tracking_id, "message": n.message, "read": n.read}
-            for n, tracking_id in rows
-        ]
-    )
+    return jsonify(notifications=[_notification(item) for item in items])
 
 
-def _event(event: AuditEvent, anonymous: bool) -> dict[str, Any]:
-    data = json.loads(event.data)
-    if event.type == "case_started" and isinstance(data.get("data"), dict):
-        data["data"] = views.redact_complaint(data["data"], anonymous)
-    return {
-        "seq": event.seq,
-        "at": _iso(event.at),
-        "type": event.type,
-        "actor": event.actor,
-        "task": event.task,
-        "data": data,
-        "prev_hash": event.prev_hash,
-        "hash": event.hash,
-    }
+@bp.post("/notifications/<int:notification_id>/read")
+@staff()
+def mark_notification_read(user: User, notification_id: int):
+    item = notify.mark_read(db.session, user.id, notification_id)  # NotFound (404) for another user's
+    db.session.commit()
+    return jsonify(id=item.id, read=True)
+
+
+def _notification(item: notify.NotificationItem) -> dict[str, Any]:
+    return {"id": item.id, "at": _iso(item.at), "kind": item.kind, "tracking_id": item.tracking_id, "message": item.message, "read": item.read}
 
 
 @bp.get("/cases/<tracking_id>/history")
 @staff(*HISTORY_ROLES)
 def case_history(user: User, tracking_id: str):
-    case = db.session.scalar(select(Case).where(Case.tracking_id == normalize_tracking_id(tracking_id)))
-    if case is None:
-        raise NotFound("Laporan tidak ditemukan.")
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.seq))
+    case = views.case_by_tracking_id(db.session, tracking_id)
     return jsonify(
         tracking_id=case.tracking_id,
         status=case.status,
-        events=[_event(e, case.anonymous) for e in events],
+        events=views.audit_history(db.session, case),
         verified=first_broken(db.session, case) is None,
     )
 

@@ -6,6 +6,7 @@ import secrets
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
@@ -30,15 +31,15 @@ def check(files: list[FileStorage]) -> tuple[list[tuple[FileStorage, bytes, str]
     """Read and check uploads. Returns ([(file, content, type)], error message or None)."""
     files = [f for f in files if f and f.filename]
     if len(files) > MAX_FILES:
-        return [], f"Paling banyak {MAX_FILES} lampiran."
+        return [], _("Paling banyak %(count)s lampiran.", count=MAX_FILES)
     checked = []
     for file in files:
         content = file.read(MAX_BYTES + 1)
         if len(content) > MAX_BYTES:
-            return [], f"{file.filename}: lebih dari 5 MB."
+            return [], _("%(file)s: lebih dari 5 MB.", file=file.filename)
         kind = sniff(content[:8])
         if kind is None:
-            return [], f"{file.filename}: hanya PDF, JPEG, atau PNG yang diterima."
+            return [], _("%(file)s: hanya PDF, JPEG, atau PNG yang diterima.", file=file.filename)
         checked.append((file, content, kind))
     return checked, None
 

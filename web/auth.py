@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
@@ -27,7 +28,8 @@ from . import db, login_manager
 bp = Blueprint("auth", __name__)
 TOKEN_LIFETIME = timedelta(hours=12)
 login_manager.login_view = "auth.login"
-login_manager.login_message = "Silakan masuk untuk membuka halaman ini."
+login_manager.login_message = _l("Silakan masuk untuk membuka halaman ini.")
+login_manager.localize_callback = str  # the lazy message, in the request's language, when flashed
 
 
 class StaffUser(UserMixin):
@@ -108,14 +110,29 @@ def issue_token(user: User) -> str:
     return token
 
 
+def bearer_token() -> str:
+    """The credential of an ``Authorization: Bearer …`` header ("" without one); the scheme name is case-insensitive."""
+    scheme, _sep, value = request.headers.get("Authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
+def _live_token() -> ApiToken | None:
+    token = bearer_token()
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token))) if token else None
+    if row is None or row.revoked_at is not None or row.expires_at <= current_app.config["LAPOR_CLOCK"].now():
+        return None
+    return row
+
+
 def bearer_user() -> User | None:
     """The staff member whose valid, unexpired, unrevoked token this request carries."""
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
-        return None
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(header[7:].strip())))
-    now = current_app.config["LAPOR_CLOCK"].now()
-    if row is None or row.revoked_at is not None or row.expires_at <= now:
-        return None
-    user = db.session.get(User, row.user_id)
+    row = _live_token()
+    user = db.session.get(User, row.user_id) if row is not None else None
     return user if user is not None and user.active else None
+
+
+def revoke_bearer_token() -> None:
+    """Revoke the token this request carries (the caller commits)."""
+    row = _live_token()
+    if row is not None:
+        row.revoked_at = current_app.config["LAPOR_CLOCK"].now()

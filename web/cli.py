@@ -16,10 +16,12 @@ from engine.accounts import DEMO_PASSWORD, DEMO_USERS, seed_demo
 from engine.audit import first_broken
 from engine.database import create_schema, make_engine
 from engine.definitions import attached_task, project_bundle, read_bundle, validate
+from engine.diagram import DiagramError, render_svg
 from engine.store import Case, Definition
 from engine.worker import run_once
 
 from . import settings
+from .mail import transport_from_config
 
 
 def _engine():
@@ -87,9 +89,10 @@ def serve(host: str, port: int, no_worker: bool) -> None:
 
 def _worker_loop(config: dict, stop: threading.Event) -> None:
     engine = make_engine(config["SQLALCHEMY_DATABASE_URI"])
+    transport = transport_from_config(config)  # None without MAIL_SERVER: mail waits in the outbox (/dev/kotak-surat)
     while not stop.wait(config["LAPOR_WORKER_INTERVAL"]):
         try:
-            run_once(lambda: Session(engine), config["LAPOR_CLOCK"], config["LAPOR_BASE_URL"], config["LAPOR_SMTP"])
+            run_once(lambda: Session(engine), config["LAPOR_CLOCK"], config["LAPOR_BASE_URL"], transport)
         except Exception:  # the loop must outlive one bad pass
             logging.getLogger("lapor.worker").exception("worker pass failed")
 
@@ -103,8 +106,11 @@ def worker(once: bool) -> None:
     config = settings.from_environment()
     engine = make_engine(config["SQLALCHEMY_DATABASE_URI"])
     if once:
-        result = run_once(lambda: Session(engine), SYSTEM_CLOCK, config["LAPOR_BASE_URL"], config["LAPOR_SMTP"])
+        transport = transport_from_config(config)
+        result = run_once(lambda: Session(engine), SYSTEM_CLOCK, config["LAPOR_BASE_URL"], transport)
         click.echo(f"timer dijalankan: {result.timers_fired}, email terkirim: {result.mails_sent}")
+        if transport is None:
+            click.echo("MAIL_SERVER belum diatur: email tetap di outbox (lihat /dev/kotak-surat).")
         return
     config["LAPOR_CLOCK"] = SYSTEM_CLOCK
     _worker_loop(config, threading.Event())
@@ -175,3 +181,23 @@ def verify(tracking_id: str | None) -> None:
             sys.exit(2)
         click.echo(f"{checked} laporan diperiksa, {broken} rantai rusak.")
         sys.exit(1 if broken else 0)
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", default="-", show_default=True, help="Berkas SVG tujuan; '-' menulis ke stdout.")
+@click.option("--process", "process_id", default=None, help="Id proses (atau sub-proses) yang digambar; bawaan: diagram pertama.")
+def diagram(file: Path, output: str, process_id: str | None) -> None:
+    """Draw a BPMN file's diagram (any modeller's export with BPMNDI) as a self-contained SVG."""
+    try:
+        svg = render_svg(file.read_bytes(), process_id=process_id)
+    except DiagramError as err:
+        raise click.ClickException(f"{file}: {err.message}") from None
+    if output == "-":
+        click.echo(svg)
+        return
+    try:
+        Path(output).write_text(svg, encoding="utf-8")
+    except OSError as err:
+        raise click.ClickException(f"{output}: tidak dapat ditulis ({err.strerror}).") from None
+    click.echo(f"Diagram {file} ditulis ke {output}.")

@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
+
+from .labels import engine_text
 
 
 @dataclass
@@ -24,15 +26,21 @@ class Field:
     min_length: int | None = None
 
 
-def _text(schema: Mapping[str, Any], key: str) -> str:
+def text(schema: Mapping[str, Any], key: str) -> str:
+    """The schema's ``key`` ("title", "description") in the request's language: ``x-<key>-en`` in
+    English, else the Indonesian text (translated by the catalogue when web/labels.py knows it)."""
     english = str(get_locale()) == "en"
-    return str(schema.get(f"x-{key}-en") if english and schema.get(f"x-{key}-en") else schema.get(key, ""))
+    if english and schema.get(f"x-{key}-en"):
+        return str(schema[f"x-{key}-en"])
+    return engine_text(str(schema.get(key, "")))
 
 
 def _names(prop: Mapping[str, Any]) -> list[str]:
     english = str(get_locale()) == "en"
-    names = prop.get("x-enumNames-en") if english and prop.get("x-enumNames-en") else prop.get("x-enumNames")
-    return list(names) if names else [str(v) for v in prop["enum"]]
+    if english and prop.get("x-enumNames-en"):
+        return [str(n) for n in prop["x-enumNames-en"]]
+    names = prop.get("x-enumNames")
+    return [engine_text(str(n)) for n in names] if names else [str(v) for v in prop["enum"]]
 
 
 def fields(
@@ -50,7 +58,7 @@ def fields(
             continue
         if prop.get("type") == "boolean":
             kind = "radio" if name in required else "checkbox"
-            options = [("true", "Ya"), ("false", "Tidak")] if kind == "radio" else []
+            options = [("true", gettext("Ya")), ("false", gettext("Tidak"))] if kind == "radio" else []
         elif "enum" in prop:
             kind, options = "select", list(zip([str(v) for v in prop["enum"]], _names(prop), strict=True))
         elif prop.get("format") == "date":
@@ -64,10 +72,10 @@ def fields(
         result.append(
             Field(
                 name=path,
-                label=_text(prop, "title") or name,
+                label=text(prop, "title") or name,
                 kind=kind,
                 required=name in required,
-                description=_text(prop, "description"),
+                description=text(prop, "description"),
                 options=options,
                 value=values.get(name, prop.get("default")),
                 error=errors.get(name),

@@ -156,6 +156,7 @@ def _schemas() -> dict[str, Any]:
             {"id": INTEGER, "at": DATETIME, "kind": STRING, "tracking_id": {"type": ["string", "null"]}, "message": STRING, "read": BOOLEAN}
         ),
         "NotificationList": _obj({"notifications": {"type": "array", "items": ref("Notification")}}),
+        "NotificationRead": _obj({"id": INTEGER, "read": {"const": True}}),
         "HistoryEvent": _obj(
             {
                 "seq": INTEGER,
@@ -221,6 +222,7 @@ CITIZEN = [{"citizenToken": []}]
 STAFF = [{"staffToken": []}]
 TRACKING = {"$ref": "#/components/parameters/TrackingId"}
 TASK = {"$ref": "#/components/parameters/TaskId"}
+NOTIFICATION = {"$ref": "#/components/parameters/NotificationId"}
 
 
 def _paths() -> dict[str, Any]:
@@ -340,6 +342,17 @@ def _paths() -> dict[str, Any]:
                 "responses": {"200": _ok("NotificationList"), **_errors("BadRequest", "Unauthorized")},
             }
         },
+        "/notifications/{notification_id}/read": {
+            "parameters": [NOTIFICATION],
+            "post": {
+                "operationId": "mark_notification_read",
+                "tags": ["staff"],
+                "summary": "Mark one of the caller's notifications read (idempotent)",
+                "description": "404 for a notification that does not exist or belongs to someone else.",
+                "security": STAFF,
+                "responses": {"200": _ok("NotificationRead"), **_errors("Unauthorized", "NotFound")},
+            },
+        },
         "/cases/{tracking_id}/history": {
             "parameters": [TRACKING],
             "get": {
@@ -392,6 +405,7 @@ def _build() -> dict[str, Any]:
             "parameters": {
                 "TrackingId": {"name": "tracking_id", "in": "path", "required": True, "schema": {"type": "string"}, "example": "LPR-7K2M9QXD"},
                 "TaskId": {"name": "task_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                "NotificationId": {"name": "notification_id", "in": "path", "required": True, "schema": {"type": "integer"}},
             },
             "securitySchemes": {
                 "staffToken": {"type": "http", "scheme": "bearer", "description": "A staff token from POST /auth/token."},

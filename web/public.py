@@ -161,7 +161,7 @@ def language(lang: str):
 def dev_mailbox():
     """Development mailbox: with no MAIL_SERVER, queued mail is readable here (never in production)."""
     # it shows citizens' private links, so only on a development machine, to a browser on that machine
-    if current_app.config.get("LAPOR_SMTP") is not None or request.remote_addr not in ("127.0.0.1", "::1"):
+    if current_app.config.get("MAIL_SERVER") or request.remote_addr not in ("127.0.0.1", "::1"):
         abort(404)
     mails = db.session.scalars(select(OutboxMail).order_by(OutboxMail.id.desc()).limit(50)).all()
     return render_template("public/mailbox.html", mails=mails)

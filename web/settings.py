@@ -7,9 +7,8 @@ import secrets
 import sys
 from pathlib import Path
 
-from engine.mailer import SmtpSettings
-
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SENDER = "SP4N-LAPOR! Jawa Timur <noreply@lapor.jatimprov.go.id>"
 
 
 def default_database_url() -> str:
@@ -39,19 +38,23 @@ def from_environment() -> dict:
         "LAPOR_BASE_URL": env.get("LAPOR_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "LAPOR_TIMEZONE": env.get("LAPOR_TIMEZONE", "Asia/Jakarta"),
         "LAPOR_WORKER_INTERVAL": float(env.get("LAPOR_WORKER_INTERVAL", "5")),
-        "LAPOR_SMTP": smtp_from_environment(),
+        **mail_from_environment(),
     }
 
 
-def smtp_from_environment() -> SmtpSettings | None:
+def mail_from_environment() -> dict:
+    """Flask-Mail's settings (web/mail.py). Without MAIL_SERVER mail stays in the outbox (the development mailbox)."""
     env = os.environ
-    if not env.get("MAIL_SERVER"):
-        return None
-    return SmtpSettings(
-        server=env["MAIL_SERVER"],
-        port=int(env.get("MAIL_PORT", "25")),
-        use_tls=env.get("MAIL_USE_TLS", "").lower() in ("1", "true", "yes"),
-        username=env.get("MAIL_USERNAME") or None,
-        password=env.get("MAIL_PASSWORD") or None,
-        sender=env.get("MAIL_DEFAULT_SENDER") or SmtpSettings.sender,
-    )
+
+    def flag(name: str) -> bool:
+        return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+    return {
+        "MAIL_SERVER": env.get("MAIL_SERVER") or None,
+        "MAIL_PORT": int(env.get("MAIL_PORT") or "25"),
+        "MAIL_USE_TLS": flag("MAIL_USE_TLS"),
+        "MAIL_USE_SSL": flag("MAIL_USE_SSL"),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER") or DEFAULT_SENDER,
+    }

@@ -5,13 +5,18 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 
-from engine import Conflict, Forbidden, InvalidData, NotFound, inbox, views
-from engine.store import Attachment, Case, Escalation, Notification, OpenTask, Unit
+from engine import Conflict, Forbidden, InvalidData, NotFound, inbox, mailer, notify, views
+from engine.accounts import UNIT_ROLES
+from engine.diagram import render_svg
+from engine.progress import overlay_of
+from engine.store import Attachment, Case, Escalation, OpenTask, Unit
 
 from . import attachments, db, formrender, service
 from .auth import roles_required
+from .labels import engine_text
 
 bp = Blueprint("staff", __name__)
 STAFF_ROLES = ("pusat", "kominfo", "satker", "vertikal", "auditor", "analis")
@@ -23,7 +28,7 @@ def navigation():
     if not getattr(current_user, "is_authenticated", False):
         return {}
     total, overdue = inbox.counts(db.session, current_user.actor)
-    unread = db.session.query(Notification).filter_by(user_id=current_user.user.id, read=False).count()
+    unread = notify.unread_count(db.session, current_user.user.id)
     return {"nav_tasks": total, "nav_overdue": overdue, "nav_unread": unread}
 
 
@@ -40,8 +45,12 @@ def inbox_page():
     return render_template("staff/inbox.html", page=page, now=current_app.config["LAPOR_CLOCK"].now())
 
 
-def _case_for(case: Case) -> Case:
+def _visible_case(tracking_id: str) -> Case:
     """The case if the current user may see it; 404 otherwise (units see only cases sent to them)."""
+    try:
+        case = views.case_by_tracking_id(db.session, tracking_id)
+    except NotFound:
+        abort(404)
     actor = current_user.actor
     if actor.role in ("satker", "vertikal"):
         seen = case.unit_id == actor.unit_id or db.session.scalar(
@@ -132,24 +141,44 @@ def _claim_action(task_id, verb, done_message):
 @bp.route("/kasus/<tracking_id>")
 @roles_required(*STAFF_ROLES)
 def case_page(tracking_id: str):
-    case = db.session.scalar(select(Case).where(Case.tracking_id == tracking_id)) or abort(404)
-    _case_for(case)
+    case = _visible_case(tracking_id)
     tasks = db.session.scalars(select(OpenTask).where(OpenTask.case_id == case.id)).all()
+    now = current_app.config["LAPOR_CLOCK"].now()
+    parsed, workflow = service().workflow_of(case)
     return render_template(
         "staff/case.html",
         case=case,
         view=views.staff_case(db.session, case),
         tasks=tasks,
         attachments=_attachments(case),
-        now=current_app.config["LAPOR_CLOCK"].now(),
+        now=now,
+        diagram=Markup(render_svg(parsed.bpmn, overlay_of(parsed, workflow, now), legend=True, translate=engine_text)),  # escaped by the renderer
+        units=service().units() if current_user.user.role == "pusat" else {},
+        unit_kind_of_role=UNIT_ROLES,
     )
+
+
+@bp.route("/kasus/<tracking_id>/tugas/<task_id>/alihkan", methods=["POST"])
+@roles_required("pusat")
+def reassign(tracking_id: str, task_id: str):
+    try:
+        service().reassign(task_id, request.form.get("unit", ""), current_user.actor, request.form.get("reason", "").strip())
+    except NotFound:
+        abort(404)
+    except (InvalidData, Conflict) as err:
+        db.session.rollback()
+        for message in err.errors.values() if isinstance(err, InvalidData) else [err.message]:
+            flash(message, "error")
+    else:
+        db.session.commit()
+        flash(_("Tugas dialihkan."), "info")
+    return redirect(url_for("staff.case_page", tracking_id=tracking_id))
 
 
 @bp.route("/kasus/<tracking_id>/lampiran/<int:attachment_id>")
 @roles_required(*STAFF_ROLES)
 def attachment(tracking_id: str, attachment_id: int):
-    case = db.session.scalar(select(Case).where(Case.tracking_id == tracking_id)) or abort(404)
-    _case_for(case)
+    case = _visible_case(tracking_id)
     item = db.session.get(Attachment, attachment_id)
     if item is None or item.case_id != case.id:
         abort(404)
@@ -177,18 +206,46 @@ def cases():
     units = db.session.scalars(select(Unit).order_by(Unit.name)).all()
     escalations = db.session.scalars(select(Escalation).where(Escalation.resolved_at.is_(None)).order_by(Escalation.at.desc()).limit(20)).all()
     return render_template(
-        "staff/cases.html", cases=rows[: inbox.PAGE_SIZE], has_next=len(rows) > inbox.PAGE_SIZE, page=page, units=units, escalations=escalations
+        "staff/cases.html",
+        cases=rows[: inbox.PAGE_SIZE],
+        has_next=len(rows) > inbox.PAGE_SIZE,
+        page=page,
+        units=units,
+        escalations=escalations,
+        failed_mails=mailer.failed_mails(db.session) if current_user.user.role == "pusat" else [],
     )
+
+
+@bp.route("/surel/<int:mail_id>/kirim-ulang", methods=["POST"])
+@roles_required("pusat")
+def resend_mail(mail_id: int):
+    """Admin Pusat puts a given-up mail back in the queue (same Message-ID), e.g. after fixing the address or the server."""
+    if mailer.requeue(db.session, mail_id, current_app.config["LAPOR_CLOCK"]):
+        db.session.commit()
+        flash(_("Email dimasukkan kembali ke antrean kirim."), "info")
+    else:
+        db.session.rollback()
+        flash(_("Email ini tidak sedang berstatus gagal."), "error")
+    return redirect(url_for("staff.cases"))
 
 
 @bp.route("/notifikasi", methods=["GET", "POST"])
 @login_required
 def notifications():
-    mine = select(Notification).where(Notification.user_id == current_user.user.id)
+    """The user's notifications, newest first; POST marks them all read."""
     if request.method == "POST":
-        for note in db.session.scalars(mine.where(Notification.read.is_(False))):
-            note.read = True
+        notify.mark_all_read(db.session, current_user.user.id)
         db.session.commit()
         return redirect(url_for("staff.notifications"))
-    items = db.session.scalars(mine.order_by(Notification.at.desc(), Notification.id.desc()).limit(100)).all()
-    return render_template("staff/notifications.html", items=items)
+    return render_template("staff/notifications.html", items=notify.notifications_of(db.session, current_user.user.id, limit=100))
+
+
+@bp.route("/notifikasi/<int:notification_id>/baca", methods=["POST"])
+@login_required
+def notification_read(notification_id: int):
+    try:
+        notify.mark_read(db.session, current_user.user.id, notification_id)
+    except NotFound:
+        abort(404)
+    db.session.commit()
+    return redirect(url_for("staff.notifications"))

@@ -10,6 +10,7 @@ from sqlalchemy import select, text
 from engine.audit import AuditLog, canonical, event_hash, first_broken
 from engine.store import AuditEvent, Case, Definition
 from tests.engine.support import (
+    TO_BALASAN,
     TO_SELESAI,
     audit_types,
     fast_password_hashing,  # noqa: F401 - autouse fixture
@@ -104,3 +105,10 @@ def test_append_continues_the_stored_chain(session, closed_case):
     assert (event.seq, event.prev_hash) == (last.seq + 1, last.hash)
     session.commit()
     assert first_broken(session, closed_case) is None
+
+
+def test_the_systems_one_minute_steps_record_how_long_they_took(service, session):
+    submitted = submit(service, COMPLAINT, TO_BALASAN)
+    events = {e.type: json.loads(e.data) for e in session.scalars(select(AuditEvent).where(AuditEvent.case_id == submitted.case.id))}
+    for step in ("complaint_recorded", "answer_published"):
+        assert 0 <= events[step]["duration_ms"] < 60_000  # the SOP's standard time for the system's steps: 1 minute

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from email.message import Message
 
 import pytest
@@ -11,7 +11,6 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.mailer import SmtpSettings
 from engine.store import AuditEvent, Case, Escalation, OutboxMail
 from engine.worker import PassResult, run_once
 from tests.engine.support import (
@@ -20,6 +19,7 @@ from tests.engine.support import (
     wib,
 )
 from tests.scenarios import COMPLAINT
+from web.mail import FlaskMailTransport
 
 BASE_URL = "http://lapor.test"
 
@@ -37,7 +37,7 @@ class Inbox:
         self.messages: list[tuple[list[str], Message]] = []
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
+        self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default)))
         return "250 Message accepted for delivery"
 
 
@@ -47,7 +47,7 @@ def smtp_server():
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
-        yield inbox, SmtpSettings(server="127.0.0.1", port=controller.port)
+        yield inbox, FlaskMailTransport({"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": controller.port})
     finally:
         controller.stop()
 
@@ -106,7 +106,7 @@ def test_pass_sends_queued_mail_once_over_smtp(service, clock, db_engine, sessio
     assert len({m["Message-ID"] for _r, m in inbox.messages}) == len(queued)
     [(_rcpts, receipt)] = [(r, m) for r, m in inbox.messages if r == [COMPLAINT["reporter"]["email"]]]
     assert receipt["Subject"].startswith("Laporan Anda telah diterima")
-    assert submitted.access_token in receipt.get_payload(decode=True).decode()
+    assert submitted.access_token in receipt.get_body(("plain",)).get_content()
     sent = outbox(db_engine)
     assert all(m.sent_at == clock.now() and m.attempts == 1 for m in sent)
 
@@ -134,6 +134,6 @@ def test_without_smtp_settings_mail_stays_in_the_outbox(service, clock, db_engin
 
 def test_unreachable_mail_server_leaves_mail_queued(service, clock, db_engine, sessions):
     submit(service, COMPLAINT)
-    result = run_once(sessions, clock, BASE_URL, SmtpSettings(server="127.0.0.1", port=free_port()))
+    result = run_once(sessions, clock, BASE_URL, FlaskMailTransport({"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": free_port()}))
     assert result.mails_sent == 0
-    assert all(m.sent_at is None for m in outbox(db_engine))
+    assert all(m.sent_at is None and m.status == "queued" and m.attempts == 1 and m.last_error for m in outbox(db_engine))

@@ -1,4 +1,4 @@
-"""A Flask app on a fresh SQLite file with the demo accounts and the project's process deployed.
+"""A Flask app on a fresh database (SQLite or PostgreSQL, see tests/conftest.py) with the demo accounts and the project's process deployed.
 
 No app context stays pushed while a test makes requests, so each request gets its own session,
 as in production. ``api`` wraps the test client with the few steps every API test repeats.
@@ -10,29 +10,21 @@ from typing import Any
 
 import pytest
 
-from engine.accounts import seed_demo
-from engine.database import create_schema
-from engine.definitions import project_bundle
 from tests.scenarios import COMPLAINT
-from web import create_app, db, service
+from web import create_app, db
 
 
 @pytest.fixture
-def app(tmp_path, clock):
+def app(tmp_path, clock, db_url):
     app = create_app(
         {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'web.db'}",
+            "SQLALCHEMY_DATABASE_URI": db_url,  # a fresh copy of the seeded template (tests/conftest.py)
             "SECRET_KEY": "test",
             "TESTING": True,
             "LAPOR_CLOCK": clock,
             "LAPOR_ATTACHMENTS_DIR": str(tmp_path / "files"),  # never the checkout's instance/ folder
         }
     )
-    with app.app_context():
-        create_schema(db.engine)
-        seed_demo(db.session)
-        service().deploy(project_bundle(), by="test")
-        db.session.commit()
     yield app
     with app.app_context():
         db.engine.dispose()

@@ -1,0 +1,174 @@
+"""What Admin Pusat manages outside any one case: the units and the staff accounts.
+
+Every change is an AdminEvent naming who made it. Checks return per-field errors (InvalidData)
+so the admin pages can show them beside each input.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from . import clock as clocks
+from .accounts import ROLES, UNIT_ROLES, create_user, hash_password
+from .cases import Actor
+from .errors import Forbidden, InvalidData, NotFound
+from .store import AdminEvent, ApiToken, OpenTask, Unit, User
+
+UNIT_KINDS = ("satuan_kerja", "instansi_vertikal")
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 10
+
+
+@dataclass(frozen=True)
+class UnitSummary:
+    unit: Unit
+    users: int
+    open_tasks: int
+
+
+class Administration:
+    """Admin Pusat's verbs. Like CaseService: works in the caller's transaction, never commits."""
+
+    def __init__(self, session: Session, actor: Actor, clock: clocks.Clock = clocks.SYSTEM_CLOCK) -> None:
+        if actor.role != "pusat":
+            raise Forbidden("Hanya Admin Pusat yang dapat mengelola unit dan akun.")
+        self.session = session
+        self.actor = actor.username
+        self.clock = clock
+
+    # ---- units -----------------------------------------------------------------------------
+
+    def units(self) -> list[UnitSummary]:
+        users = dict(self.session.execute(select(User.unit_id, func.count()).where(User.active.is_(True)).group_by(User.unit_id)).all())
+        tasks = dict(self.session.execute(select(OpenTask.unit_id, func.count()).group_by(OpenTask.unit_id)).all())
+        rows = self.session.scalars(select(Unit).order_by(Unit.kind, Unit.name))
+        return [UnitSummary(unit, users.get(unit.id, 0), tasks.get(unit.id, 0)) for unit in rows]
+
+    def create_unit(self, unit_id: str, name: str, kind: str) -> Unit:
+        unit_id = unit_id.strip()
+        errors = self._unit_errors(name, kind)
+        if not SLUG.match(unit_id) or len(unit_id) > 64:
+            errors["id"] = "Gunakan huruf kecil, angka dan tanda hubung, mis. dinas-sosial."
+        elif self.session.get(Unit, unit_id) is not None:
+            errors["id"] = "Kode unit ini sudah dipakai."
+        if errors:
+            raise InvalidData(errors)
+        unit = Unit(id=unit_id, name=name.strip(), kind=kind, active=True)
+        self.session.add(unit)
+        self._record("unit_created", unit_id, {"name": unit.name, "kind": kind})
+        return unit
+
+    def update_unit(self, unit_id: str, name: str, kind: str, active: bool) -> Unit:
+        unit = self.unit(unit_id)
+        errors = self._unit_errors(name, kind)
+        if kind != unit.kind and self.session.scalar(select(func.count()).select_from(User).where(User.unit_id == unit_id)):
+            errors["kind"] = "Jenis unit tidak dapat diubah selama unit ini masih punya akun petugas."
+        if errors:
+            raise InvalidData(errors)
+        before = {"name": unit.name, "kind": unit.kind, "active": unit.active}
+        unit.name, unit.kind, unit.active = name.strip(), kind, active
+        after = {"name": unit.name, "kind": unit.kind, "active": unit.active}
+        if after != before:
+            self._record("unit_updated", unit_id, {"before": before, "after": after})
+        return unit
+
+    @staticmethod
+    def _unit_errors(name: str, kind: str) -> dict[str, str]:
+        errors = {}
+        if not 3 <= len(name.strip()) <= 200:
+            errors["name"] = "Nama unit wajib diisi (3–200 karakter)."
+        if kind not in UNIT_KINDS:
+            errors["kind"] = "Pilih Satuan Kerja atau Instansi Vertikal."
+        return errors
+
+    def unit(self, unit_id: str) -> Unit:
+        unit = self.session.get(Unit, unit_id)
+        if unit is None:
+            raise NotFound("Unit tidak ditemukan.")
+        return unit
+
+    # ---- accounts --------------------------------------------------------------------------
+
+    def users(self) -> list[User]:
+        return list(self.session.scalars(select(User).order_by(User.role, User.username)))
+
+    def user(self, user_id: int) -> User:
+        user = self.session.get(User, user_id)
+        if user is None:
+            raise NotFound("Akun tidak ditemukan.")
+        return user
+
+    def create_user(self, username: str, full_name: str, email: str, role: str, unit_id: str | None, password: str) -> User:
+        username = username.strip().lower()
+        errors = self._account_errors(full_name, email, role, unit_id)
+        if not USERNAME.match(username):
+            errors["username"] = "Nama pengguna 2–80 karakter: huruf kecil, angka, titik, garis bawah atau tanda hubung."
+        elif self.session.scalar(select(User.id).where(User.username == username)) is not None:
+            errors["username"] = "Nama pengguna ini sudah dipakai."
+        if len(password) < MIN_PASSWORD:
+            errors["password"] = f"Kata sandi minimal {MIN_PASSWORD} karakter."
+        if errors:
+            raise InvalidData(errors)
+        user = create_user(self.session, username, password, role, unit_id if role in UNIT_ROLES else None, email.strip(), full_name.strip())
+        self._record("user_created", username, {"role": role, "unit": user.unit_id})
+        return user
+
+    def update_user(self, user_id: int, full_name: str, email: str, role: str, unit_id: str | None, active: bool, new_password: str = "") -> User:
+        """Change an account. Deactivating it or setting a password ends its sessions and API tokens."""
+        user = self.user(user_id)
+        errors = self._account_errors(full_name, email, role, unit_id)
+        if new_password and len(new_password) < MIN_PASSWORD:
+            errors["password"] = f"Kata sandi minimal {MIN_PASSWORD} karakter."
+        if user.username == self.actor and (not active or role != user.role):
+            errors["active"] = "Anda tidak dapat menonaktifkan atau mengubah peran akun Anda sendiri."
+        if errors:
+            raise InvalidData(errors)
+        before = self._account(user)
+        user.full_name, user.email, user.role, user.active = full_name.strip(), email.strip(), role, active
+        user.unit_id = unit_id if role in UNIT_ROLES else None
+        after = self._account(user)
+        if new_password:
+            user.password_hash = hash_password(new_password)
+        if new_password or (before["active"] and not active) or before["role"] != role or before["unit"] != user.unit_id:
+            # whoever is signed in as this account must sign in again with its new rights, on the web and the API
+            user.session_epoch += 1
+            self.session.execute(
+                update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=self.clock.now())
+            )
+        if after != before or new_password:
+            self._record("user_updated", user.username, {"before": before, "after": after, "password_reset": bool(new_password)})
+        return user
+
+    def _account_errors(self, full_name: str, email: str, role: str, unit_id: str | None) -> dict[str, str]:
+        errors = {}
+        if not 2 <= len(full_name.strip()) <= 120:
+            errors["full_name"] = "Nama lengkap wajib diisi."
+        if not EMAIL.match(email.strip()) or len(email.strip()) > 254:
+            errors["email"] = "Alamat email belum benar."
+        if role not in ROLES:
+            errors["role"] = "Pilih salah satu peran."
+        elif role in UNIT_ROLES:
+            unit = self.session.get(Unit, unit_id) if unit_id else None
+            if unit is None or unit.kind != UNIT_ROLES[role]:
+                kind = "Satuan Kerja" if role == "satker" else "Instansi Vertikal"
+                errors["unit_id"] = f"Peran ini wajib punya satu unit berjenis {kind}."
+        return errors
+
+    @staticmethod
+    def _account(user: User) -> dict[str, Any]:
+        return {"full_name": user.full_name, "email": user.email, "role": user.role, "unit": user.unit_id, "active": user.active}
+
+    # ---- the record --------------------------------------------------------------------------
+
+    def recent_events(self, limit: int = 20) -> list[AdminEvent]:
+        return list(self.session.scalars(select(AdminEvent).order_by(AdminEvent.id.desc()).limit(limit)))
+
+    def _record(self, action: str, target: str, data: dict[str, Any]) -> None:
+        self.session.add(AdminEvent(at=self.clock.now(), actor=self.actor, action=action, target=target, data=data))

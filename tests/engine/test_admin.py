@@ -1,0 +1,170 @@
+"""engine/admin.py (units and accounts) and CaseService.reassign (Admin Pusat moves a unit task)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from engine import Actor, Conflict, Forbidden, InvalidData, NotFound
+from engine.accounts import verify_password
+from engine.admin import Administration
+from engine.store import AdminEvent, AuditEvent, Notification, User
+from tests.engine.support import (
+    KESEHATAN,
+    KOMINFO,
+    PENDIDIKAN,
+    audit_types,
+    do,
+    fast_password_hashing,  # noqa: F401 - autouse fixture
+    open_row,
+    submit,
+)
+from tests.scenarios import ACCEPT_SATKER, ANSWER_SATKER, COMPLAINT, FORWARD_SATKER
+
+PUSAT = Actor("pusat", "pusat")
+
+
+@pytest.fixture
+def admin(session, clock) -> Administration:
+    return Administration(session, PUSAT, clock)
+
+
+def test_only_admin_pusat_administers(session):
+    with pytest.raises(Forbidden):
+        Administration(session, KOMINFO)
+
+
+def test_create_unit_checks_each_field_and_records_who(admin, session):
+    with pytest.raises(InvalidData) as bad:
+        admin.create_unit("Dinas Sosial!", "", "kecamatan")
+    assert set(bad.value.errors) == {"id", "name", "kind"}
+    with pytest.raises(InvalidData) as taken:
+        admin.create_unit("dinas-pendidikan", "Dinas Pendidikan", "satuan_kerja")
+    assert "id" in taken.value.errors
+
+    admin.create_unit("dinas-sosial", "Dinas Sosial Provinsi Jawa Timur", "satuan_kerja")
+    session.flush()
+    summary = {s.unit.id: s for s in admin.units()}
+    assert summary["dinas-sosial"].users == 0 and summary["dinas-pendidikan"].users == 1
+    event = session.scalar(select(AdminEvent).where(AdminEvent.target == "dinas-sosial"))
+    assert (event.action, event.actor, event.data["kind"]) == ("unit_created", "pusat", "satuan_kerja")
+
+
+def test_a_deactivated_unit_is_no_longer_offered_for_disposition(admin, service, session):
+    admin.update_unit("dinas-kesehatan", "Dinas Kesehatan Provinsi Jawa Timur", "satuan_kerja", active=False)
+    session.flush()
+    assert "dinas-kesehatan" not in service.units()
+    assert "dinas-kesehatan" not in service.served_form(service.parsed_for(service.current_definition()), "disposisi")["properties"]["unit"]["enum"]
+
+
+def test_unit_kind_is_fixed_while_it_has_staff(admin):
+    with pytest.raises(InvalidData) as bad:
+        admin.update_unit("dinas-pendidikan", "Dinas Pendidikan", "instansi_vertikal", active=True)
+    assert "kind" in bad.value.errors
+
+
+def test_create_user_validates_role_and_unit(admin, session):
+    with pytest.raises(InvalidData) as bad:
+        admin.create_user("X y", "", "bukan-email", "satker", "kanwil-bpn-jatim", "pendek")
+    assert set(bad.value.errors) == {"username", "full_name", "email", "unit_id", "password"}
+
+    user = admin.create_user("guru.satu", "Guru Satu", "guru@dinas.test", "satker", "dinas-pendidikan", "kata-sandi-panjang")
+    session.flush()
+    assert (user.role, user.unit_id, user.active) == ("satker", "dinas-pendidikan", True)
+    assert verify_password(user.password_hash, "kata-sandi-panjang")
+    staff = admin.create_user("auditor2", "Auditor Dua", "a2@x.test", "auditor", "dinas-pendidikan", "kata-sandi-panjang")
+    assert staff.unit_id is None  # a unit only belongs to unit roles
+
+
+def test_update_user_ends_sessions_when_rights_change(admin, session):
+    user = session.scalar(select(User).where(User.username == "kesehatan"))
+    epoch = user.session_epoch
+    admin.update_user(user.id, user.full_name, "baru@dinkes.test", "satker", "dinas-kesehatan", active=True)
+    assert user.session_epoch == epoch  # an email change alone keeps the session
+    admin.update_user(user.id, user.full_name, user.email, "satker", "dinas-kesehatan", active=False)
+    assert user.session_epoch == epoch + 1 and not user.active
+    admin.update_user(user.id, user.full_name, user.email, "satker", "dinas-kesehatan", active=True, new_password="sandi-baru-12345")
+    assert user.session_epoch == epoch + 2 and verify_password(user.password_hash, "sandi-baru-12345")
+    session.flush()
+    actions = [e.data.get("password_reset") for e in admin.recent_events() if e.target == "kesehatan"]
+    assert actions == [True, False, False]
+
+
+def test_admin_cannot_lock_themselves_out(admin, session):
+    me = session.scalar(select(User).where(User.username == "pusat"))
+    with pytest.raises(InvalidData) as bad:
+        admin.update_user(me.id, me.full_name, me.email, "pusat", None, active=False)
+    assert "active" in bad.value.errors
+    with pytest.raises(NotFound):
+        admin.update_user(99999, "Siapa", "s@x.test", "pusat", None, active=True)
+
+
+# ---- reassigning a unit task ------------------------------------------------------------------
+
+
+def test_reassign_moves_the_task_and_the_rest_of_the_case(service, session):
+    submitted = submit(service, COMPLAINT, [FORWARD_SATKER])
+    row = open_row(session, submitted.case.id, "Task_Terima_Satker")
+    service.reassign(row.id, "dinas-kesehatan", PUSAT, reason="Salah disposisi: urusan puskesmas.")
+    session.commit()
+
+    assert session.get(type(row), row.id).unit_id == "dinas-kesehatan"
+    assert submitted.case.unit_id == "dinas-kesehatan"
+    event = session.scalar(select(AuditEvent).where(AuditEvent.type == "task_reassigned"))
+    assert event.actor == "pusat" and '"from":"dinas-pendidikan"' in event.data and "puskesmas" in event.data
+    kesehatan = session.scalar(select(User).where(User.username == "kesehatan"))
+    assert session.scalar(select(Notification).where(Notification.user_id == kesehatan.id, Notification.case_id == submitted.case.id))
+
+    with pytest.raises(NotFound):  # the old unit no longer holds it
+        service.complete_task(row.id, ACCEPT_SATKER.data, PENDIDIKAN)
+    service.complete_task(row.id, ACCEPT_SATKER.data, KESEHATAN)
+    session.commit()
+    answer = open_row(session, submitted.case.id, "Task_Tanggapan_Satker")
+    assert answer.unit_id == "dinas-kesehatan"  # later steps follow the new unit
+    assert "task_reassigned" in audit_types(session, submitted.case.id)
+
+
+@pytest.mark.parametrize(
+    ("unit", "who", "error"),
+    [
+        ("kanwil-bpn-jatim", PUSAT, InvalidData),  # another lane's kind
+        ("dinas-pendidikan", PUSAT, InvalidData),  # where it already is
+        ("tidak-ada", PUSAT, InvalidData),
+        ("dinas-kesehatan", KOMINFO, Forbidden),
+    ],
+)
+def test_reassign_refuses(service, session, unit, who, error):
+    submitted = submit(service, COMPLAINT, [FORWARD_SATKER])
+    row = open_row(session, submitted.case.id, "Task_Terima_Satker")
+    with pytest.raises(error):
+        service.reassign(row.id, unit, who)
+
+
+def test_reassign_refuses_liaison_tasks(service, session):
+    submitted = submit(service, COMPLAINT)
+    row = open_row(session, submitted.case.id, "Task_Disposisi")
+    with pytest.raises(InvalidData):
+        service.reassign(row.id, "dinas-kesehatan", PUSAT)
+
+
+# ---- a completed task does not reveal itself to outsiders -----------------------------------
+
+
+def test_completed_task_is_409_to_its_unit_and_404_to_others(service, session):
+    submitted = submit(service, COMPLAINT, [FORWARD_SATKER])
+    row_id = open_row(session, submitted.case.id, "Task_Terima_Satker").id
+    do(service, submitted, ACCEPT_SATKER)
+    with pytest.raises(Conflict):
+        service.complete_task(row_id, ANSWER_SATKER.data, PENDIDIKAN)
+    with pytest.raises(NotFound):
+        service.complete_task(row_id, ANSWER_SATKER.data, KESEHATAN)
+    with pytest.raises(NotFound):
+        service.complete_task(row_id, ANSWER_SATKER.data, KOMINFO)
+
+
+def test_reassign_needs_a_reason(service, session):
+    submitted = submit(service, COMPLAINT, [FORWARD_SATKER])
+    row = open_row(session, submitted.case.id, "Task_Terima_Satker")
+    with pytest.raises(InvalidData) as bad:
+        service.reassign(row.id, "dinas-kesehatan", PUSAT, reason="  ")
+    assert set(bad.value.errors) == {"reason"}

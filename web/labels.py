@@ -1,0 +1,268 @@
+"""Words the pages show for what engine/ hands the web as codes or as plain Indonesian text.
+
+engine/ has no Flask and speaks Indonesian: its error and field messages, the BPMN's task, timer
+and lane names, the notification subjects it stores, the citizen's timeline. Pages translate them
+here, at the boundary: codes through the ``*_label`` filters, Indonesian sentences through
+``engine_text``, which recognises each sentence listed in ENGINE_TEXTS (``%(name)s`` stands for a
+part that varies) and returns it in the request's language. Text it does not know is shown as it
+came. tests/web/test_i18n.py fails, naming the sentence, when engine/, processes/ or forms/ gain
+one that is missing here: add it to ENGINE_TEXTS, run scripts/i18n.sh, write the English.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+from flask_babel import get_locale, gettext
+from flask_babel import lazy_gettext as _l
+
+from engine.notify import CATEGORY_NAMES, CLOCK_NAMES, STAGE_NAMES
+
+DEFAULT_LOCALE = "id"
+
+
+def N_(message: str) -> str:
+    """Mark a msgid for extraction; ``engine_text`` translates it when the engine's text matches."""
+    return message
+
+
+# Codes (DESIGN.md vocabulary). Indonesian shows the status code itself, as before.
+STATUS_LABELS = {
+    "diterima": _l("diterima"),
+    "didisposisikan": _l("didisposisikan"),
+    "ditindaklanjuti": _l("ditindaklanjuti"),
+    "dijawab": _l("dijawab"),
+    "selesai": _l("selesai"),
+    "dicabut": _l("dicabut"),
+}
+ACTOR_LABELS = {"sistem": _l("sistem"), "pelapor": _l("pelapor")}
+CHANNEL_LABELS = {"web": _l("situs web"), "api": _l("aplikasi")}
+
+# Indonesian sentences and names as engine/, processes/ and forms/ write them.
+ENGINE_TEXTS = (
+    # engine/notify.py: category, stage and deadline names
+    N_("Pendidikan"),
+    N_("Kesehatan"),
+    N_("Infrastruktur"),
+    N_("Pertanahan"),
+    N_("Keagamaan"),
+    N_("Lainnya"),
+    N_("penerusan laporan ke unit kerja"),
+    N_("penerimaan laporan oleh unit"),
+    N_("tanggapan unit"),
+    N_("peninjauan jawaban"),
+    N_("balasan pelapor"),
+    N_("batas SOP"),
+    N_("batas nasional"),
+    # engine/notify.py: notification subjects (the staff notification list shows them)
+    N_("Laporan Anda telah diterima: %(tracking_id)s"),
+    N_("Laporan %(tracking_id)s menunggu disposisi"),
+    N_("Laporan %(tracking_id)s diteruskan kepada %(unit)s"),
+    N_("Laporan %(tracking_id)s diterima unit"),
+    N_("Jawaban unit untuk %(tracking_id)s"),
+    N_("Jawaban untuk %(tracking_id)s dikembalikan"),
+    N_("Jawaban atas laporan Anda %(tracking_id)s"),
+    N_("Laporan %(tracking_id)s selesai"),
+    N_("Laporan %(tracking_id)s ditutup"),
+    N_("Laporan %(tracking_id)s dicabut pelapor"),
+    N_("Pengingat: %(stage)s untuk %(tracking_id)s melewati %(clock)s"),
+    N_("Eskalasi: %(tracking_id)s melewati %(clock)s (%(stage)s)"),
+    N_("Email gagal terkirim: %(subject)s"),
+    # engine/diagram.py: the legend of the case diagram
+    N_("Selesai"),
+    N_("Sedang dikerjakan"),
+    N_("Terlambat"),
+    N_("Timer menunggu"),
+    N_("Timer terpicu"),
+    N_("Alur yang dilalui"),
+    N_("Jumlah kasus · median durasi"),
+    # engine/views.py: the citizen's timeline
+    N_("Laporan Anda telah diterima dan menunggu diteruskan oleh Admin Kominfo."),
+    N_("Laporan Anda telah diteruskan kepada unit kerja yang berwenang."),
+    N_("Laporan Anda telah diteruskan kepada %(unit)s."),
+    N_("Unit kerja sedang menindaklanjuti laporan Anda."),
+    N_("Jawaban atas laporan Anda telah terbit."),
+    N_("Laporan Anda telah selesai."),
+    N_("Laporan Anda telah dicabut."),
+    # engine/: conflicts shown as a flash message
+    N_("Tugas ini sudah diselesaikan."),
+    N_("Laporan ini sedang tidak menunggu balasan Anda."),
+    N_("Laporan yang sudah selesai atau dicabut tidak dapat dicabut lagi."),
+    N_("Tugas ini sedang dikerjakan oleh %(user)s."),
+    N_("Tugas ini sudah tidak terbuka; muat ulang halaman."),
+    N_("Laporan ini baru saja diubah oleh orang lain; muat ulang dan coba lagi."),
+    # engine/cases.py: Admin Pusat reassigning a task
+    N_("Hanya tugas Satuan Kerja atau Instansi Vertikal yang dapat dialihkan."),
+    N_("Tugas ini sudah berada di unit tersebut."),
+    N_("Pilih unit aktif yang sejenis dengan unit sekarang."),
+    N_("Tuliskan alasan pengalihan; alasan ini masuk ke riwayat laporan."),
+    # engine/forms.py: field messages
+    N_("Wajib diisi."),
+    N_("Minimal %(count)s karakter."),
+    N_("Maksimal %(count)s karakter."),
+    N_("Pilih salah satu: %(choices)s."),
+    N_("Alamat email tidak valid."),
+    N_("Tanggal tidak valid (format TTTT-BB-HH)."),
+    N_("Tanggal tidak boleh di masa depan."),
+    N_("Formatnya tidak sesuai."),
+    N_("Harus berupa teks."),
+    N_("Harus ya atau tidak."),
+    N_("Harus berupa objek."),
+    N_("Jenis isian tidak sesuai."),
+    N_("Isian tidak dikenal: %(fields)s."),
+    N_("Harus %(value)s."),
+    N_("Isian tidak valid."),
+    N_("Data formulir harus berupa objek JSON."),
+    # engine/admin.py: field messages of the unit and account pages
+    N_("Gunakan huruf kecil, angka dan tanda hubung, mis. dinas-sosial."),
+    N_("Kode unit ini sudah dipakai."),
+    N_("Jenis unit tidak dapat diubah selama unit ini masih punya akun petugas."),
+    N_("Nama unit wajib diisi (3–200 karakter)."),
+    N_("Pilih Satuan Kerja atau Instansi Vertikal."),
+    N_("Nama pengguna 2–80 karakter: huruf kecil, angka, titik, garis bawah atau tanda hubung."),
+    N_("Nama pengguna ini sudah dipakai."),
+    N_("Kata sandi minimal %(count)s karakter."),
+    N_("Anda tidak dapat menonaktifkan atau mengubah peran akun Anda sendiri."),
+    N_("Nama lengkap wajib diisi."),
+    N_("Alamat email belum benar."),
+    N_("Pilih salah satu peran."),
+    N_("Peran ini wajib punya satu unit berjenis %(kind)s."),
+    # processes/sp4n_lapor.bpmn: lanes, user tasks and deadline timers (inbox, task and case pages)
+    N_("Masyarakat"),
+    N_("Sistem dan Admin Pusat"),
+    N_("Admin Kominfo"),
+    N_("Satuan Kerja"),
+    N_("Instansi Vertikal"),
+    N_("Teruskan laporan ke unit kerja"),
+    N_("Terima laporan"),
+    N_("Beri tanggapan"),
+    N_("Tinjau dan teruskan jawaban"),
+    N_("Baca jawaban dan beri balasan"),
+    N_("Batas SOP 1 hari kerja"),
+    N_("Batas nasional 3 hari kerja"),
+    N_("Batas 1 hari kerja"),
+    N_("Batas nasional 5 hari kerja"),
+    N_("10 hari kerja tanpa balasan"),
+    # processes/sp4n_lapor.bpmn: every other named element, drawn on the case diagram
+    N_("SP4N-LAPOR! Diskominfo Jawa Timur"),
+    N_("Pengelolaan pengaduan SP4N-LAPOR!"),
+    N_("Pengaduan diajukan"),
+    N_("Rekam pengaduan"),
+    N_("Tentukan narahubung menurut kategori"),
+    N_("Kirim notifikasi ke Admin Kominfo"),
+    N_("Kirim laporan ke unit (email dan pemberitahuan)"),
+    N_("Jenis unit?"),
+    N_("Wewenang unit?"),
+    N_("Catat tindak lanjut"),
+    N_("Beri tahu Admin Kominfo: jawaban masuk"),
+    N_("Jawaban layak?"),
+    N_("Kembalikan jawaban ke unit dengan catatan"),
+    N_("Terbitkan jawaban"),
+    N_("Pelapor puas?"),
+    N_("Tutup laporan"),
+    N_("Laporan selesai"),
+    N_("Tutup otomatis tanpa balasan"),
+    N_("Laporan ditutup otomatis"),
+    N_("Kirim pengingat dan eskalasi"),
+    N_("Eskalasi tercatat"),
+    N_("Eskalasi: batas nasional terlewati"),
+    N_("Diterima"),
+    N_("Bukan wewenang"),
+    N_("Teruskan"),
+    N_("Kembalikan"),
+    N_("Puas"),
+    N_("Tidak puas"),
+    # forms/*.schema.json: texts without an x-…-en twin
+    N_("Langkah 1: masyarakat menyampaikan pengaduan tentang pelayanan publik."),
+    N_("Ceritakan apa yang terjadi, di mana, dan pelayanan apa yang Anda harapkan."),
+    N_("Nomor pelacakan dan jawaban dikirim ke alamat ini."),
+    N_("Langkah 3: Admin Kominfo meneruskan laporan kepada satu Satuan Kerja atau Instansi Vertikal."),
+    N_("Langkah 4: unit menerima laporan, atau mengembalikannya bila bukan wewenangnya."),
+    N_("Langkah 5: unit memberikan tanggapan/jawaban kepada Admin Kominfo."),
+    N_("Langkah 6: Admin Kominfo meneruskan jawaban kepada sistem untuk diterbitkan, atau mengembalikannya kepada unit."),
+    N_("Wajib bila diteruskan: teks ini yang dibaca pelapor."),
+    N_("Langkah 7: pelapor membaca jawaban dan menyatakan puas atau tidak."),
+)
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+@cache
+def _table() -> tuple[dict[str, str], list[tuple[re.Pattern[str], str]]]:
+    exact: dict[str, str] = {}
+    patterns: list[tuple[re.Pattern[str], str]] = []
+    for msgid in ENGINE_TEXTS:
+        parts = _PLACEHOLDER.split(msgid)  # literal, name, literal, name, ..., literal
+        if len(parts) == 1:
+            exact[msgid] = msgid
+        else:
+            regex = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts))
+            patterns.append((re.compile(regex, re.DOTALL), msgid))
+    # the most literal text first: "Laporan Anda telah diteruskan kepada %(unit)s." before "Laporan %(tracking_id)s diteruskan …"
+    patterns.sort(key=lambda item: -len(_PLACEHOLDER.sub("", item[1])))
+    return exact, patterns
+
+
+def match(text: str) -> tuple[str, dict[str, str]] | None:
+    """Return (msgid, the varying parts) of the ENGINE_TEXTS entry ``text`` is an instance of, or None."""
+    exact, patterns = _table()
+    if text in exact:
+        return exact[text], {}
+    for regex, msgid in patterns:
+        found = regex.fullmatch(text)
+        if found:
+            return msgid, found.groupdict()
+    return None
+
+
+def _english() -> bool:
+    return str(get_locale()) != DEFAULT_LOCALE
+
+
+def engine_text(text: Any) -> Any:
+    """Return an Indonesian text from engine/ in the request's language (unknown text unchanged).
+
+    The varying parts are kept, translated only where they are themselves a known name
+    (the stage and deadline names inside a reminder's subject).
+    """
+    if not text or not isinstance(text, str) or not _english():
+        return text
+    found = match(text)
+    if found is None:
+        return text
+    msgid, values = found
+    exact = _table()[0]
+    return gettext(msgid, **{name: gettext(value) if value in exact else value for name, value in values.items()})
+
+
+def _label(labels: dict[str, Any], code: Any) -> str:
+    return str(labels.get(code, code)) if code is not None else ""
+
+
+def status_label(code: str | None) -> str:
+    return _label(STATUS_LABELS, code)
+
+
+def category_label(code: str | None) -> str:
+    return engine_text(CATEGORY_NAMES.get(code, code)) if code else ""
+
+
+def stage_label(code: str | None) -> str:
+    return engine_text(STAGE_NAMES.get(code, code)) if code else ""
+
+
+def clock_label(code: str | None) -> str:
+    return engine_text(CLOCK_NAMES.get(code, code)) if code else ""
+
+
+def actor_label(username: str | None) -> str:
+    return _label(ACTOR_LABELS, username)
+
+
+def channel_label(code: str | None) -> str:
+    return _label(CHANNEL_LABELS, code)
+
+
+FILTERS = {f.__name__: f for f in (engine_text, status_label, category_label, stage_label, clock_label, actor_label, channel_label)}
