@@ -17,32 +17,23 @@ the benchmark creates its own databases and drops them, as it removes its SQLite
 from __future__ import annotations
 
 import argparse
-import os
-import re
-import secrets
 import statistics
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.scenarios holds the sample complaint
 
-from argon2 import PasswordHasher  # noqa: E402
-from sqlalchemy import Engine, create_engine, delete, func, insert, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import Engine, delete, func, insert, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
-from sqlalchemy.pool import NullPool  # noqa: E402
 
-from engine import CaseService, FakeClock, accounts  # noqa: E402
-from engine.accounts import seed_demo  # noqa: E402
-from engine.database import create_schema, make_engine  # noqa: E402
-from engine.definitions import project_bundle  # noqa: E402
+from bench.common import pg_database, pg_unavailable, renumbered, seed, sqlite_database  # noqa: E402
+from engine import CaseService, FakeClock  # noqa: E402
+from engine.audit import guards_lifted  # noqa: E402
+from engine.database import make_engine  # noqa: E402
 from engine.store import AuditEvent, Case, Escalation, Notification, OpenTask, OutboxMail  # noqa: E402
 from engine.worker import run_once  # noqa: E402
 from tests.scenarios import COMPLAINT  # noqa: E402
@@ -51,47 +42,8 @@ WIB = ZoneInfo("Asia/Jakarta")
 SUBMITTED = datetime(2026, 11, 30, 9, 0, tzinfo=WIB)  # Monday: the Disposisi target ends Tuesday 23:59:59
 PASS_AT = datetime(2026, 12, 2, 0, 0, 30, tzinfo=WIB)  # Wednesday: the copies marked due fire their target
 FAR_FUTURE = datetime(2099, 1, 1, tzinfo=WIB)
-PG_SERVER_URL = os.environ.get("LAPOR_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 DUE = 100
 CHUNK = 2000
-UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
-@contextmanager
-def sqlite_database() -> Iterator[str]:
-    with tempfile.TemporaryDirectory(prefix="lapor-bench-") as folder:
-        yield f"sqlite:///{Path(folder) / 'bench.db'}"
-
-
-@contextmanager
-def pg_database() -> Iterator[str]:
-    server = create_engine(make_url(PG_SERVER_URL), isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    name = f"lapor_bench_{os.getpid()}_{secrets.token_hex(3)}"
-    with server.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_SERVER_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
-
-
-def pg_unavailable() -> str | None:
-    try:
-        engine = create_engine(make_url(PG_SERVER_URL), poolclass=NullPool, connect_args={"connect_timeout": 3})
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        engine.dispose()
-    except Exception as error:  # noqa: BLE001
-        return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return None
-
-
-def renumbered(state: str) -> tuple[str, dict[str, str]]:
-    """The serialized workflow with every UUID replaced by a fresh one; returns (state, old id -> new id)."""
-    fresh: dict[str, str] = {}
-    return UUID.sub(lambda m: fresh.setdefault(m[0], str(uuid.uuid4())), state), fresh
 
 
 class Population:
@@ -99,25 +51,19 @@ class Population:
 
     def __init__(self, engine: Engine, waiting: int) -> None:
         self.engine = engine
-        create_schema(engine)
-        real_hasher, accounts._hasher = accounts._hasher, PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-        try:
-            with Session(engine) as session:
-                seed_demo(session)
-                service = CaseService(session, FakeClock(SUBMITTED))
-                service.deploy(project_bundle(), by="bench")
-                source = service.submit(COMPLAINT).case
-                session.commit()
-                self.due_at = source.next_timer_at
-                assert self.due_at is not None and self.due_at < PASS_AT
-                connection = session.connection()
-                self.case_row = dict(connection.execute(select(Case.__table__).where(Case.id == source.id)).mappings().one())
-                self.task_rows = [dict(r) for r in connection.execute(select(OpenTask.__table__).where(OpenTask.case_id == source.id)).mappings()]
-                source.next_timer_at = FAR_FUTURE  # the original waits too
-                session.commit()
-                self.next_id = source.id + 1
-        finally:
-            accounts._hasher = real_hasher
+        clock = FakeClock(SUBMITTED)
+        seed(engine, clock)
+        with Session(engine) as session:
+            source = CaseService(session, clock).submit(COMPLAINT).case
+            session.commit()
+            self.due_at = source.next_timer_at
+            assert self.due_at is not None and self.due_at < PASS_AT
+            connection = session.connection()
+            self.case_row = dict(connection.execute(select(Case.__table__).where(Case.id == source.id)).mappings().one())
+            self.task_rows = [dict(r) for r in connection.execute(select(OpenTask.__table__).where(OpenTask.case_id == source.id)).mappings()]
+            source.next_timer_at = FAR_FUTURE  # the original waits too
+            session.commit()
+            self.next_id = source.id + 1
         self.due_ids: list[int] = []
         self._insert(waiting - 1, FAR_FUTURE)
         self.refresh_due()
@@ -145,7 +91,7 @@ class Population:
     def refresh_due(self) -> None:
         """Delete the due copies (fired or not) with everything they wrote; insert DUE fresh ones."""
         if self.due_ids:
-            with self.engine.begin() as connection:
+            with self.engine.begin() as connection, guards_lifted(connection):  # the benchmark's own rows, reset between runs
                 for table in (AuditEvent, Escalation, OutboxMail, Notification, OpenTask):
                     connection.execute(delete(table).where(table.case_id.in_(self.due_ids)))  # type: ignore[attr-defined]
                 connection.execute(delete(Case).where(Case.id.in_(self.due_ids)))

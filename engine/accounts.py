@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
@@ -33,11 +36,60 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+_dummy: dict[int, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash made with the current hasher's parameters, to verify against when no account matches."""
+    if id(_hasher) not in _dummy:
+        _dummy[id(_hasher)] = _hasher.hash("no such account")
+    return _dummy[id(_hasher)]
+
+
 def verify_password(stored_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+# Sign-in lockout: this many failed attempts in a row lock the account for LOCKOUT (the correct
+# password is refused meanwhile); a successful sign-in clears the count.
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """What a sign-in attempt came to: ``user`` when it succeeded; otherwise ``reason`` is
+    ``unknown`` (no such account), ``inactive``, ``locked`` (``locked_until`` says until when) or
+    ``wrong_password`` (``locked_until`` is set when this failure locked the account)."""
+
+    user: User | None
+    reason: str | None = None
+    locked_until: datetime | None = None
+
+
+def check_login(session: Session, username: str, password: str, now: datetime) -> LoginResult:
+    """Check a staff sign-in and keep the account's failure count and lock up to date (in the caller's
+    transaction: commit it whatever the result, or the count is lost). Returns a LoginResult."""
+    # a NUL byte cannot be in any username (PostgreSQL refuses it in a query): no such account
+    user = session.scalar(select(User).where(User.username == username.strip())) if "\x00" not in username else None
+    if user is None:
+        verify_password(_dummy_hash(), password)  # as slow as a real account: timing does not tell which usernames exist
+        return LoginResult(None, "unknown")
+    if not user.active:
+        return LoginResult(None, "inactive")
+    if user.locked_until is not None and user.locked_until > now:
+        return LoginResult(None, "locked", user.locked_until)
+    if not verify_password(user.password_hash, password):
+        user.failed_logins = (user.failed_logins or 0) + 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.failed_logins, user.locked_until = 0, now + LOCKOUT
+            return LoginResult(None, "wrong_password", user.locked_until)
+        return LoginResult(None, "wrong_password")
+    user.failed_logins, user.locked_until = 0, None
+    return LoginResult(user)
 
 
 def create_user(
@@ -61,6 +113,7 @@ def create_user(
         full_name=full_name,
         active=True,
         session_epoch=0,
+        failed_logins=0,
     )
     session.add(user)
     return user

@@ -59,3 +59,14 @@ class WorkingCalendar:
             if self.is_working_day(day):
                 counted += 1
         return datetime.combine(day, time(23, 59, 59), tz)
+
+
+@lru_cache(maxsize=4)
+def _shared(path: str) -> WorkingCalendar:
+    return WorkingCalendar(_extra_days(path))
+
+
+def default_calendar() -> WorkingCalendar:
+    """The calendar of the configured holidays file, built once per process: the ``holidays`` package
+    computes a year's holidays on first use, which costs more than the step that asks."""
+    return _shared(os.environ.get("LAPOR_HOLIDAYS_FILE", DEFAULT_HOLIDAYS_FILE))

@@ -13,12 +13,12 @@ import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import CursorResult, Table, delete, func, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -26,13 +26,13 @@ from . import clock as clocks
 from . import definitions, forms, ids
 from .accounts import UNIT_ROLES
 from .audit import AuditLog
-from .calendar import WorkingCalendar, zone
+from .calendar import WorkingCalendar, default_calendar, zone
 from .definitions import DEADLINE_PROPERTY, LANE_ROLES, UNIT_LANES, Bundle, Parsed
 from .errors import Conflict, DefinitionInvalid, Forbidden, InvalidData, NotFound
 from .notify import Notifier
 from .scripting import Effect, RunContext, make_script_engine, running
 from .serialization import state_serializer
-from .store import AuditEvent, Case, Definition, Escalation, OpenTask, Unit
+from .store import AdminEvent, AuditEvent, Case, Definition, Escalation, OpenTask, Unit
 from .timers import deadlines, is_timer, timer_due
 
 OPEN_STATUSES = ("diterima", "didisposisikan", "ditindaklanjuti", "dijawab")
@@ -70,7 +70,8 @@ class CaseService:
         self.clock = clock
         self.audit = AuditLog(session)
         self.notifier = Notifier(session, base_url)
-        self.calendar = calendar or WorkingCalendar()
+        self.calendar = calendar or default_calendar()
+        self._units: dict[str, tuple[str, str]] | None = None
 
     # ---- definitions and reference data -------------------------------------------------
 
@@ -90,6 +91,10 @@ class CaseService:
             number=number, content_hash=bundle.content_hash, bundle=bundle.to_json(), deployed_at=self.clock.now(), deployed_by=by, note=note
         )
         self.session.add(definition)
+        # an administrative action, on record with who did it (Admin Pusat's "recent changes" lists it)
+        record = {"number": number, "content_hash": bundle.content_hash, "note": note or ""}
+        actor = by or SYSTEM.username
+        self.session.add(AdminEvent(at=definition.deployed_at, actor=actor, action="definition_deployed", target=f"v{number}", data=record))
         self.session.flush()
         return definition, True
 
@@ -103,8 +108,11 @@ class CaseService:
         return definitions.parsed(definition.bundle, definition.content_hash)
 
     def units(self) -> dict[str, tuple[str, str]]:
-        rows = self.session.execute(select(Unit.id, Unit.name, Unit.kind).where(Unit.active.is_(True)).order_by(Unit.kind, Unit.name))
-        return {row.id: (row.name, row.kind) for row in rows}
+        """Active units: id -> (name, kind). Read once per service, i.e. per request or command."""
+        if self._units is None:
+            rows = self.session.execute(select(Unit.id, Unit.name, Unit.kind).where(Unit.active.is_(True)).order_by(Unit.kind, Unit.name))
+            self._units = {row.id: (row.name, row.kind) for row in rows}
+        return self._units
 
     def served_form(self, parsed: Parsed, form: str) -> dict[str, Any]:
         return forms.served(parsed.forms[form], self.units())
@@ -327,7 +335,9 @@ class CaseService:
 
     def parsed_of(self, case: Case) -> Parsed:
         """The parsed definition version the case runs on (its forms may differ from the newest)."""
-        return self.parsed_for(self.session.get(Definition, case.definition_id))  # type: ignore[arg-type]
+        # the version's content hash alone finds it in the per-process cache; its large bundle is read only on a miss
+        content_hash = self.session.scalar(select(Definition.content_hash).where(Definition.id == case.definition_id))
+        return definitions.cached(content_hash) or self.parsed_for(self.session.get(Definition, case.definition_id))  # type: ignore[arg-type]
 
     def _load(self, case: Case) -> tuple[Parsed, BpmnWorkflow]:
         parsed = self.parsed_of(case)
@@ -462,6 +472,7 @@ class CaseService:
         return (complaint.get("reporter") or {}).get("email")
 
     def _save(self, case: Case, parsed: Parsed, workflow: BpmnWorkflow) -> None:
+        self._lock_case(case)
         now = self.clock.now()
         self._sync_open_tasks(case, parsed, workflow, now)
         dues = [d for d in (timer_due(t) for t in workflow.get_tasks(state=TaskState.WAITING) if is_timer(t)) if d is not None]
@@ -472,6 +483,19 @@ class CaseService:
             self.session.flush()
         except StaleDataError:
             raise Conflict("Laporan ini baru saja diubah oleh orang lain; muat ulang dan coba lagi.") from None
+
+    def _lock_case(self, case: Case) -> None:
+        """Take the case row's write lock before the command writes anything else, checking the version it read.
+
+        The flush may insert audit events and touch open tasks before it updates the case row; two commands
+        racing on one case would then collide on the next audit seq or deadlock instead of one of them finding
+        the version changed. Writing the case row first makes the later command wait here until the earlier
+        one commits, then raise Conflict. Raises Conflict.
+        """
+        table = cast(Table, Case.__table__)  # a Core statement: executing it does not flush the session first
+        guard = table.update().where(table.c.id == case.id, table.c.version == case.version).values(version=table.c.version)
+        if cast(CursorResult, self.session.execute(guard)).rowcount != 1:
+            raise Conflict("Laporan ini baru saja diubah oleh orang lain; muat ulang dan coba lagi.")
 
     def _sync_open_tasks(self, case: Case, parsed: Parsed, workflow: BpmnWorkflow, now: datetime) -> None:
         existing = {row.id: row for row in self._open_rows(case)}

@@ -22,6 +22,15 @@ def normalize_tracking_id(text: str) -> str:
     return PREFIX + body.translate(str.maketrans("OIL", "011"))
 
 
+def looks_like_tracking_id(text: str) -> bool:
+    """Whether ``text`` is a whole tracking id as people type it (``lpr-sympvkwt``, ``LPR SYMP VKWT``)."""
+    raw = text.strip().upper().replace(" ", "")
+    if not raw.startswith("LPR"):
+        return False
+    body = normalize_tracking_id(raw)[len(PREFIX) :]
+    return len(body) == 8 and all(c in CROCKFORD for c in body)
+
+
 def new_access_token() -> str:
     """Return a 192-bit URL-safe secret; only its hash is stored."""
     return secrets.token_urlsafe(24)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import threading
 from collections.abc import Mapping
@@ -137,6 +138,14 @@ def _mark_sent(session: Session, mail_id: int, now: datetime) -> None:
     session.commit()
 
 
+_ADDRESS = re.compile(r"[^\s<>()\"',;:]+@[^\s<>()\"',;:]+")
+
+
+def _masked(text: str) -> str:
+    """An error message fit for the log: the server's words without any mail address in them."""
+    return _ADDRESS.sub("<penerima>", text)
+
+
 def _mark_failed_attempt(session: Session, mail_id: int, token: str, error: BaseException, now: datetime) -> None:
     """Record a failed attempt of a mail this claim still holds; schedule the next or give up (an incident for Admin Pusat)."""
     held = and_(OutboxMail.id == mail_id, OutboxMail.claimed_by == token, OutboxMail.status == QUEUED)
@@ -151,7 +160,7 @@ def _mark_failed_attempt(session: Session, mail_id: int, token: str, error: Base
     changed = session.execute(update(OutboxMail).where(held).values(**values).execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
     if changed and give_up:
         mail_failed(session, row.case_id, row.subject, now)
-        log.error("mail %s given up after %s attempts: %s", mail_id, row.attempts, message)
+        log.error("mail %s given up after %s attempts: %s", mail_id, row.attempts, _masked(message))
     session.commit()
 
 
@@ -224,7 +233,8 @@ def send_pending(
             try:
                 connection.send(mail)
             except Exception as err:
-                log.warning("mail %s to %s not accepted: %s", mail_id, mail.to, err)
+                # logs are read by operators: name the mail by its id, never by a citizen's address
+                log.warning("mail %s not accepted: %s", mail_id, _masked(str(err)))
                 _mark_failed_attempt(session, mail_id, token, err, clock.now())
             else:
                 _mark_sent(session, mail_id, clock.now())

@@ -29,7 +29,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
 from . import clock
-from .calendar import WorkingCalendar, zone
+from .calendar import WorkingCalendar, default_calendar, zone
 
 STATUSES = ("diterima", "didisposisikan", "ditindaklanjuti", "dijawab", "selesai", "dicabut")
 UNIT_KINDS = ("satuan_kerja", "instansi_vertikal")
@@ -63,7 +63,7 @@ class RunContext:
 
     def working_calendar(self) -> WorkingCalendar:
         if self.calendar is None:
-            self.calendar = WorkingCalendar()
+            self.calendar = default_calendar()
         return self.calendar
 
 

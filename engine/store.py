@@ -70,6 +70,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # bumped on logout / password change: sessions and API tokens carry it and die with it
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    # sign-in lockout (engine/accounts.py check_login): failures in a row, and until when the account is locked
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None]
 
 
 class Case(Base):
@@ -95,6 +98,8 @@ class Case(Base):
     breached: Mapped[list] = mapped_column(JSON, default=list)  # which clocks were missed: ["disposisi:plafon", ...]
     next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
     state: Mapped[str] = mapped_column(Text)
+    # the audit chain's head, "seq:hash" of the case's last event (engine/audit.py): a removed tail is found
+    audit_head: Mapped[str | None] = mapped_column(String(80))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}
@@ -238,3 +243,29 @@ class AdminEvent(Base):
     action: Mapped[str] = mapped_column(String(40))  # unit_created, user_updated, ...
     target: Mapped[str] = mapped_column(String(80))
     data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Incident(Base):
+    """A command that failed inside the engine (a script, service task or timer path raised), for Admin Pusat.
+
+    The failed command's transaction is rolled back whole; the incident is written afterwards in a
+    transaction of its own by whoever runs the command (request handler, worker). The same failure
+    of the same command on the same task counts up on one open incident (``count``, ``last_at``)
+    instead of adding a row per retry.
+    """
+
+    __tablename__ = "incident"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]  # first seen
+    last_at: Mapped[datetime] = mapped_column(index=True)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    command: Mapped[str] = mapped_column(String(40))  # complete_task | reply | submit | fire_timers | ...
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
+    task: Mapped[str | None] = mapped_column(String(36))  # the task being completed (or the timer's case task)
+    actor: Mapped[str] = mapped_column(String(80))
+    error: Mapped[str] = mapped_column(String(200))  # the exception's class
+    message: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text)  # the traceback, for whoever fixes the model or the code
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(80))

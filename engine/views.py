@@ -7,14 +7,17 @@ no public page. Citizens see their own case through its access token.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .audit import step_numbers, verify_chain
+from .cases import CITIZEN, SYSTEM
 from .errors import NotFound
 from .ids import normalize_tracking_id
-from .store import AuditEvent, Case, Unit
+from .store import AuditEvent, Case, Definition, Unit, User
 
 STATUS_MESSAGES = {
     "diterima": "Laporan Anda telah diterima dan menunggu diteruskan oleh Admin Kominfo.",
@@ -80,13 +83,15 @@ def case_by_tracking_id(session: Session, tracking_id: str) -> Case:
     return case
 
 
-def audit_history(session: Session, case: Case) -> list[dict[str, Any]]:
-    """Every audit event of a case with its hashes, for auditors; an anonymous reporter's identity redacted."""
+def audit_history(session: Session, case: Case, hide_reporter: bool | None = None) -> list[dict[str, Any]]:
+    """Every audit event of a case with its hashes, for auditors; the reporter's identity redacted when
+    ``hide_reporter`` (by default: for an anonymous complaint; see hides_reporter)."""
+    hide = case.anonymous if hide_reporter is None else hide_reporter
     history = []
     for event in session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.seq)):
         data = json.loads(event.data)
         if event.type == "case_started" and isinstance(data.get("data"), dict):
-            data["data"] = redact_complaint(data["data"], case.anonymous)
+            data["data"] = redact_complaint(data["data"], hide)
         history.append(
             {
                 "seq": event.seq,
@@ -100,6 +105,61 @@ def audit_history(session: Session, case: Case) -> list[dict[str, Any]]:
             }
         )
     return history
+
+
+def hides_reporter(case: Case, role: str | None) -> bool:
+    """Whether a reader of ``role`` must not see the reporter's name, email and phone in a case's history.
+
+    Anonymous: hidden from every staff member. Confidential: hidden from the auditor too, who checks
+    how the case was handled, not who complained; Admin Pusat, who may have to reach the reporter, sees it.
+    """
+    return bool(case.anonymous or (case.confidential and role == "auditor"))
+
+
+def auditor_history(session: Session, case: Case, hide_reporter: bool) -> list[dict[str, Any]]:
+    """audit_history with, for each event, its step (the command it belongs to) and the actor's role and unit.
+
+    The role and unit of a completed task are those recorded with it; other staff actors' are their
+    account's now; ``sistem`` and ``pelapor`` are the system and the citizen.
+    """
+    rows = audit_history(session, case, hide_reporter)
+    steps = step_numbers([(row["type"], datetime.fromisoformat(row["at"])) for row in rows])
+    names = {row["actor"] for row in rows} - {SYSTEM.username, CITIZEN.username}
+    accounts: dict[str, tuple[str | None, str | None]] = {
+        u.username: (u.role, u.unit_id) for u in (session.scalars(select(User).where(User.username.in_(names))) if names else [])
+    }
+    accounts.update({SYSTEM.username: (SYSTEM.role, None), CITIZEN.username: (CITIZEN.role, None)})
+    for row, step in zip(rows, steps, strict=True):
+        data = row["data"]
+        if row["type"] == "task_completed" and isinstance(data, dict):
+            role, unit = data.get("role"), data.get("unit")
+        else:
+            role, unit = accounts.get(row["actor"], (None, None))
+        row.update(step=step, role=role, unit=unit)
+    return rows
+
+
+def history_export(session: Session, case: Case, reader: str, role: str, now: datetime) -> dict[str, Any]:
+    """One case's whole history as an auditor downloads it (JSON; the CSV has one row per event),
+    redacted as ``role`` requires, with whether its hash chain verifies."""
+    hide = hides_reporter(case, role)
+    broken = verify_chain(session, case)
+    definition = session.get(Definition, case.definition_id)
+    return {
+        "tracking_id": case.tracking_id,
+        "title": case.title,
+        "category": case.category,
+        "status": case.status,
+        "anonymous": case.anonymous,
+        "confidential": case.confidential,
+        "reporter_redacted": hide,
+        "definition": {"number": definition.number, "content_hash": definition.content_hash} if definition else None,
+        "verified": broken is None,
+        "broken": {"seq": broken.seq, "reason": broken.reason} if broken else None,
+        "exported_at": now.isoformat(),
+        "exported_by": reader,
+        "events": auditor_history(session, case, hide),
+    }
 
 
 def staff_case(session: Session, case: Case) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from . import clock as clocks
+from . import incidents
 from .cases import CaseService
 from .errors import Conflict
 from .mailer import Transport, send_pending
@@ -44,9 +45,10 @@ def run_once(session_factory: Callable[[], Session], clock: clocks.Clock, base_u
             except Conflict:
                 session.rollback()  # someone else moved the case meanwhile; the next pass sees it again
                 count = 0
-            except Exception:
+            except Exception as error:
                 session.rollback()
                 log.exception("firing timers of case %s failed", case_id)
+                _record_incident(session, clock, error, case_id)
                 count = 0
             fired += count
             if not count:
@@ -59,3 +61,13 @@ def run_once(session_factory: Callable[[], Session], clock: clocks.Clock, base_u
             log.exception("sending the outbox failed")
             sent = 0
     return PassResult(fired, sent)
+
+
+def _record_incident(session: Session, clock: clocks.Clock, error: Exception, case_id: int) -> None:
+    """Show Admin Pusat the failed timer (one incident, counted up while it keeps failing); the case is tried again next pass."""
+    try:
+        incidents.record(session, clock.now(), "fire_timers", error, actor="sistem", case_id=case_id)
+        session.commit()
+    except Exception:  # the database itself is failing: the log line above is all we can leave
+        session.rollback()
+        log.exception("recording the incident of case %s failed", case_id)

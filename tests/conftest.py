@@ -32,6 +32,7 @@ from sqlalchemy.pool import NullPool
 
 from engine import CaseService, FakeClock, accounts
 from engine.accounts import seed_demo
+from engine.audit import guards_lifted
 from engine.database import create_schema, make_engine
 from engine.definitions import project_bundle
 from engine.store import Base
@@ -134,8 +135,9 @@ class PgDatabase:
             connection.execute(
                 text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
             )
-            for table in reversed(self.tables):
-                connection.execute(text(f'DELETE FROM "{table}"'))
+            with guards_lifted(connection):  # audit_event refuses DELETE otherwise (engine/audit.py)
+                for table in reversed(self.tables):
+                    connection.execute(text(f'DELETE FROM "{table}"'))
             for table in self.seeded:
                 connection.execute(text(f'INSERT INTO public."{table}" SELECT * FROM {self.SEED_SCHEMA}."{table}"'))
             for sequence, last_value in self.sequences:

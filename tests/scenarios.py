@@ -148,6 +148,9 @@ SCENARIOS: dict[str, tuple[dict[str, Any], list[Any]]] = {
             Expect("ditindaklanjuti", ("Task_Tanggapan_Satker",)),
             ANSWER_SATKER,
             Expect("ditindaklanjuti", ("Task_Teruskan",)),
+            Wait(days=2),  # Admin Kominfo's review has its own 1-working-day target
+            PUBLISH,
+            Expect("dijawab", ("Task_Balasan",)),
         ],
     ),
     "auto_close": (
@@ -168,5 +171,5 @@ SCENARIOS: dict[str, tuple[dict[str, Any], list[Any]]] = {
 # The escalations each scenario must raise, as (stage, clock), in order.
 ESCALATIONS = {
     "disposisi_deadlines": [("disposisi", "target"), ("disposisi", "plafon")],
-    "unit_deadlines": [("terima", "target"), ("tanggapan", "target"), ("tanggapan", "plafon")],
+    "unit_deadlines": [("terima", "target"), ("tanggapan", "target"), ("tanggapan", "plafon"), ("teruskan", "target")],
 }

@@ -65,14 +65,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.filters.update(labels.FILTERS)
     app.jinja_env.globals["form_text"] = formrender.text
 
-    from . import admin, api, auth, public, staff
+    from . import admin, analyst, api, auth, history, public, reports, staff
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(history.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(reports.bp)
+    app.register_blueprint(analyst.bp)
     csrf.exempt(api.bp)  # bearer tokens, not cookies: no CSRF exposure
+    from . import security
+
+    security.init_app(app)  # headers, cookie flags, sign-in rate limit, refused-access log (after the blueprints: it wraps their views)
     return app
 
 

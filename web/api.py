@@ -19,16 +19,18 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from engine import Conflict, EngineError, Forbidden, InvalidData, NotFound, notify, views
+from engine import Conflict, EngineError, Forbidden, InvalidData, NotFound, notify, replay, views
 from engine import inbox as inboxes
 from engine.audit import first_broken
 from engine.ids import hash_token
 from engine.store import ApiToken, Case, Definition, OpenTask, User
 
 from . import db, openapi, service
-from .auth import actor_of, authenticate, bearer_token, bearer_user, issue_token, revoke_bearer_token
+from .auth import actor_of, authenticate, bearer_token, bearer_user, issue_token, locked_message, revoke_bearer_token
+from .security import unsafe_text_errors
 
 PREFIX = "/api/v1"
+CATEGORIES = ("pendidikan", "kesehatan", "infrastruktur", "pertanahan", "keagamaan", "lainnya")  # DESIGN.md
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
 
 HISTORY_ROLES = ("auditor", "pusat")
@@ -40,6 +42,7 @@ HTTP_MESSAGES = {
     404: "Alamat API tidak ditemukan.",
     405: "Metode HTTP ini tidak diizinkan untuk alamat ini.",
     413: "Badan permintaan terlalu besar.",
+    429: "Terlalu banyak permintaan; coba lagi sebentar lagi.",
     500: "Terjadi kesalahan pada server. Silakan coba lagi nanti.",
 }
 
@@ -85,6 +88,9 @@ def _stale(err: StaleDataError) -> Response:
 
 
 @bp.errorhandler(HTTPException)
+@bp.errorhandler(403)  # by code as well: Flask looks for handlers by code (the app's HTML error pages) before by class
+@bp.errorhandler(404)
+@bp.errorhandler(429)
 def _http_error(err: HTTPException) -> Response:
     """404, 405, 413, and the 500 Flask raises for an unhandled exception (already logged by Flask)."""
     db.session.rollback()
@@ -124,10 +130,12 @@ def _body(optional: bool = False) -> dict[str, Any]:
         raise ApiError(400, "Badan permintaan harus JSON dengan Content-Type: application/json.")
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         raise ApiError(400, "Badan permintaan bukan JSON yang valid.") from None
     if not isinstance(data, dict):
         raise ApiError(400, "Badan permintaan harus berupa objek JSON ({...}).")
+    if errors := unsafe_text_errors(data.get("data") if set(data) == {"data"} and isinstance(data["data"], dict) else data):
+        raise InvalidData(errors)  # keyed as the form's own errors are: by the path in the submitted data
     return data
 
 
@@ -174,9 +182,9 @@ def citizen(view: Callable) -> Callable:
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:  # "" too: the document says integer
         raise ApiError(400, "Parameter tidak valid.", {name: f"Harus bilangan bulat {low}–{high}."})
     return int(raw)
 
@@ -218,8 +226,9 @@ def reply_to_complaint(token: str, tracking_id: str):
 @bp.post("/complaints/<tracking_id>/withdraw")
 @citizen
 def withdraw_complaint(token: str, tracking_id: str):
-    reason = _body(optional=True).get("reason")
-    if reason is not None and not isinstance(reason, str):
+    body = _body(optional=True)
+    reason = body.get("reason")
+    if "reason" in body and not isinstance(reason, str):  # null too: the document says a string, or leave it out
         raise InvalidData({"reason": "Harus berupa teks."})
     if reason is not None and len(reason) > 2000:
         raise InvalidData({"reason": "Maksimal 2000 karakter."})
@@ -237,9 +246,9 @@ def create_token():
     errors = {field: "Wajib diisi." for field in ("username", "password") if not isinstance(body.get(field), str) or not body[field]}
     if errors:
         raise InvalidData(errors)
-    user = authenticate(body["username"], body["password"])
+    user = authenticate(body["username"], body["password"], channel="api")
     if user is None:
-        raise ApiError(401, "Nama pengguna atau kata sandi salah.", headers={"WWW-Authenticate": 'Bearer realm="lapor"'})
+        raise ApiError(401, locked_message() or "Nama pengguna atau kata sandi salah.", headers={"WWW-Authenticate": 'Bearer realm="lapor"'})
     token = issue_token(user)
     expires_at = db.session.scalar(select(ApiToken.expires_at).where(ApiToken.token_hash == hash_token(token)))
     db.session.commit()
@@ -277,14 +286,22 @@ def _task(row: OpenTask, case: Case) -> dict[str, Any]:
     }
 
 
+def _choice_arg(name: str, choices: tuple[str, ...]) -> str | None:
+    """A query filter that must be one of ``choices`` (absent: None). Raises ApiError(400) otherwise, "" included."""
+    raw = request.args.get(name)
+    if raw is not None and raw not in choices:
+        raise ApiError(400, "Parameter tidak valid.", {name: "Pilih salah satu: " + ", ".join(choices) + "."})
+    return raw
+
+
 @bp.get("/tasks")
 @staff()
 def list_tasks(user: User):
     page = inboxes.inbox(
         db.session,
         actor_of(user),
-        status=request.args.get("status") or None,
-        category=request.args.get("category") or None,
+        status=_choice_arg("status", tuple(openapi.STATUSES)),
+        category=_choice_arg("category", CATEGORIES),
         page=_int_arg("page", 1, 1, 1_000_000),
         per_page=_int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE),
     )
@@ -330,7 +347,7 @@ def list_notifications(user: User):
         db.session,
         user.id,
         limit=_int_arg("limit", 50, 1, MAX_NOTIFICATIONS),
-        unread_only=request.args.get("unread", "").lower() in ("1", "true", "yes"),
+        unread_only=_choice_arg("unread", ("true", "false", "1", "0")) in ("true", "1"),
     )
     return jsonify(notifications=[_notification(item) for item in items])
 
@@ -354,9 +371,21 @@ def case_history(user: User, tracking_id: str):
     return jsonify(
         tracking_id=case.tracking_id,
         status=case.status,
-        events=views.audit_history(db.session, case),
+        events=views.audit_history(db.session, case, views.hides_reporter(case, user.role)),
         verified=first_broken(db.session, case) is None,
     )
+
+
+@bp.get("/cases/<tracking_id>/replay")
+@staff(*HISTORY_ROLES)
+def case_replay(user: User, tracking_id: str):
+    """The case as it stood after step ``step`` (default: the last), rebuilt by the deterministic replay."""
+    case = views.case_by_tracking_id(db.session, tracking_id)
+    steps = replay.step_count(db.session, case)
+    step = _int_arg("step", steps, 1, max(steps, 1))
+    now = current_app.config["LAPOR_CLOCK"].now()
+    state = replay.state_after(db.session, case, step, now=now, calendar=service().calendar, redact=views.hides_reporter(case, user.role))
+    return jsonify(tracking_id=case.tracking_id, **state.to_dict())
 
 
 # ---- the document -----------------------------------------------------------------------------

@@ -27,21 +27,22 @@ def sniff(head: bytes) -> str | None:
     return next((kind for magic, kind in SIGNATURES.items() if head.startswith(magic)), None)
 
 
-def check(files: list[FileStorage]) -> tuple[list[tuple[FileStorage, bytes, str]], str | None]:
-    """Read and check uploads. Returns ([(file, content, type)], error message or None)."""
+def check(files: list[FileStorage]) -> tuple[list[tuple[FileStorage, bytes, str]], str | None, int]:
+    """Read and check uploads. Returns ([(file, content, type)], error message or None, the HTTP status
+    for the error: 413 for a file over MAX_BYTES, 400 otherwise)."""
     files = [f for f in files if f and f.filename]
     if len(files) > MAX_FILES:
-        return [], _("Paling banyak %(count)s lampiran.", count=MAX_FILES)
+        return [], _("Paling banyak %(count)s lampiran.", count=MAX_FILES), 400
     checked = []
     for file in files:
         content = file.read(MAX_BYTES + 1)
         if len(content) > MAX_BYTES:
-            return [], _("%(file)s: lebih dari 5 MB.", file=file.filename)
+            return [], _("%(file)s: lebih dari 5 MB.", file=file.filename), 413
         kind = sniff(content[:8])
         if kind is None:
-            return [], _("%(file)s: hanya PDF, JPEG, atau PNG yang diterima.", file=file.filename)
+            return [], _("%(file)s: hanya PDF, JPEG, atau PNG yang diterima.", file=file.filename), 400
         checked.append((file, content, kind))
-    return checked, None
+    return checked, None, 200
 
 
 def store(session, case: Case, checked: list[tuple[FileStorage, bytes, str]], now) -> None:

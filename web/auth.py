@@ -11,19 +11,22 @@ from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from engine import Actor
-from engine.accounts import verify_password
+from engine.accounts import check_login
 from engine.ids import hash_token
 from engine.store import ApiToken, User
 
 from . import db, login_manager
+from .security import log_failed_login
 
 bp = Blueprint("auth", __name__)
 TOKEN_LIFETIME = timedelta(hours=12)
@@ -57,11 +60,41 @@ def _load(session_id: str) -> StaffUser | None:
     return StaffUser(user)
 
 
-def authenticate(username: str, password: str) -> User | None:
-    user = db.session.scalar(select(User).where(User.username == username.strip()))
-    if user is None or not user.active or not verify_password(user.password_hash, password):
+def authenticate(username: str, password: str, channel: str = "page") -> User | None:
+    """The active, unlocked account these credentials open, or None. Counts failures and locks the
+    account after MAX_FAILED_LOGINS in a row (engine/accounts.py); commits that bookkeeping itself,
+    since the caller's refusal rolls back. A refusal is logged (logger ``lapor.security``)."""
+    result = check_login(db.session, username, password, current_app.config["LAPOR_CLOCK"].now())
+    db.session.commit()
+    if result.user is None:
+        reason = result.reason or "refused"
+        if reason == "wrong_password" and result.locked_until is not None:
+            reason = "wrong_password, account now locked"
+        log_failed_login(username, reason, channel)
+        g.login_locked_until = result.locked_until if result.reason == "locked" else None
+    return result.user
+
+
+def locked_message() -> str | None:
+    """The message for a sign-in refused because the account is locked, or None."""
+    until = g.get("login_locked_until")
+    if until is None:
         return None
-    return user
+    minutes = max(1, -(-int((until - current_app.config["LAPOR_CLOCK"].now()).total_seconds()) // 60))
+    return ngettext(
+        "Akun ini dikunci sementara karena terlalu banyak percobaan masuk yang gagal. Coba lagi dalam %(num)s menit.",
+        "Akun ini dikunci sementara karena terlalu banyak percobaan masuk yang gagal. Coba lagi dalam %(num)s menit.",
+        minutes,
+    )
+
+
+def safe_next(target: str) -> str | None:
+    """``target`` when it is a path on this site; None for anything a browser could read as another host
+    (``//evil``, ``/\\evil``, a scheme, control characters)."""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
 
 
 def roles_required(*roles: str) -> Callable:
@@ -85,11 +118,11 @@ def login():
     if request.method == "POST":
         user = authenticate(request.form.get("username", ""), request.form.get("password", ""))
         if user is None:
-            flash(_("Nama pengguna atau kata sandi salah."), "error")
+            flash(locked_message() or _("Nama pengguna atau kata sandi salah."), "error")
             return render_template("auth/login.html"), 401
+        session.clear()  # a new session at sign-in: nothing set before it (a planted session, the old CSRF token) survives
         login_user(StaffUser(user))
-        target = request.args.get("next", "")
-        return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("staff.inbox_page"))
+        return redirect(safe_next(request.args.get("next", "")) or url_for("staff.inbox_page"))
     return render_template("auth/login.html")
 
 

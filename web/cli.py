@@ -1,7 +1,9 @@
-"""The `lapor` command (DESIGN.md: init, serve, worker, validate, deploy, verify)."""
+"""The `lapor` command (DESIGN.md: init, serve, worker, validate, deploy, verify; also upgrade, backup, restore)."""
 
 from __future__ import annotations
 
+import getpass
+import json
 import logging
 import sys
 import threading
@@ -11,12 +13,14 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import CaseService, DefinitionInvalid
+from engine import CaseService, DefinitionInvalid, versions
 from engine.accounts import DEMO_PASSWORD, DEMO_USERS, seed_demo
-from engine.audit import first_broken
-from engine.database import create_schema, make_engine
-from engine.definitions import attached_task, project_bundle, read_bundle, validate
+from engine.audit import verify_chain
+from engine.database import BackupError, SchemaError, backup, create_schema, make_engine, restore, upgrade
+from engine.definitions import Bundle, attached_task, project_bundle, project_file, read_bundle, validate
 from engine.diagram import DiagramError, render_svg
+from engine.ids import normalize_tracking_id
+from engine.replay import replay_case
 from engine.store import Case, Definition
 from engine.worker import run_once
 
@@ -32,12 +36,16 @@ def _engine():
 def main() -> None:
     """SP4N-LAPOR! Flow: the Diskominfo Jawa Timur complaint SOP as a running BPMN process."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # init and upgrade say themselves which revision they reached
 
 
 def initialize(demo: bool) -> list[str]:
-    """Create the schema, deploy the project's process, and optionally the demo data. Returns accounts created."""
+    """Migrate the schema to the newest revision, deploy the project's process, and optionally the demo data. Returns accounts created."""
     engine = _engine()
-    create_schema(engine)
+    try:
+        create_schema(engine)
+    except SchemaError as err:
+        raise click.ClickException(str(err)) from None
     with Session(engine) as session:
         created = seed_demo(session) if demo else []
         definition, new = CaseService(session).deploy(project_bundle(), by="lapor init", note="processes/ bawaan proyek")
@@ -55,6 +63,48 @@ def init(demo: bool) -> None:
         _print_accounts(created)
 
 
+@main.command(name="upgrade")
+@click.option("--revision", default="head", show_default=True, help="Revisi tujuan (bawaan: yang terbaru).")
+def upgrade_command(revision: str) -> None:
+    """Migrate the database schema to the newest revision (run after installing a new version)."""
+    try:
+        before, after = upgrade(_engine(), revision)
+    except SchemaError as err:
+        raise click.ClickException(str(err)) from None
+    if before == after:
+        click.echo(f"Skema basis data sudah pada revisi {after}.")
+    else:
+        click.echo(f"Skema basis data dinaikkan dari revisi {before or '(kosong)'} ke {after}.")
+
+
+@main.command(name="backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(file: Path) -> None:
+    """Write every table to FILE (JSON lines, '-' for stdout) in one consistent snapshot; the service may keep running."""
+    try:
+        if str(file) == "-":
+            counts = backup(_engine(), sys.stdout)
+        else:
+            partial = file.with_name(file.name + ".partial")
+            with partial.open("w", encoding="utf-8") as out:
+                counts = backup(_engine(), out)
+            partial.replace(file)  # a backup that stopped half-way never carries the final name
+    except BackupError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"Cadangan ditulis ke {file}: {sum(counts.values())} baris dari {len(counts)} tabel.", err=str(file) == "-")
+
+
+@main.command(name="restore")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+def restore_command(file) -> None:
+    """Load a backup FILE into an empty database (made by a new LAPOR_DATABASE_URL), then migrate it to the newest revision."""
+    try:
+        counts = restore(_engine(), file)
+    except BackupError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"Cadangan dipulihkan: {sum(counts.values())} baris dari {len(counts)} tabel.")
+
+
 def _print_accounts(created: list[str]) -> None:
     click.echo(f"Akun demo (kata sandi: {DEMO_PASSWORD}){'' if created else ', sudah ada sebelumnya'}:")
     for username, role, unit, _name in DEMO_USERS:
@@ -65,8 +115,14 @@ def _print_accounts(created: list[str]) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--no-worker", is_flag=True, help="Jangan jalankan worker di dalam proses ini.")
-def serve(host: str, port: int, no_worker: bool) -> None:
-    """Run the web app (and, by default, the worker loop in-process)."""
+@click.option(
+    "--reload-process/--no-reload-process",
+    default=True,
+    show_default=True,
+    help="Pasang ulang processes/ (dan forms/) setelah divalidasi setiap kali berkasnya berubah (server pengembangan).",
+)
+def serve(host: str, port: int, no_worker: bool, reload_process: bool) -> None:
+    """Run the web app (and, by default, the worker loop in-process; it also deploys an edited processes/ file)."""
     from werkzeug.serving import run_simple
 
     from . import create_app
@@ -79,22 +135,48 @@ def serve(host: str, port: int, no_worker: bool) -> None:
 
         if not inspect(db.engine).has_table("process_definition") or db.session.scalar(select(Definition.id).limit(1)) is None:
             raise click.ClickException("Basis data belum disiapkan: jalankan 'lapor init --demo' (atau 'lapor init') dulu.")
-    if not no_worker:
+    watcher = None
+    if reload_process:  # development only: gunicorn builds the app itself and never runs this
+        watcher = versions.ProcessWatcher(project_file("processes", "sp4n_lapor.bpmn"), project_file("forms", ""))
+        app.config["LAPOR_PROCESS_WATCHER"] = watcher  # the versions page shows its last refusal
+        click.echo(f"Memantau {watcher.bpmn_path.parent}/ dan {watcher.forms_dir}/: berkas yang berubah divalidasi lalu dipasang.")
+    if not no_worker or watcher is not None:
         stop = threading.Event()
-        thread = threading.Thread(target=_worker_loop, args=(app.config, stop), name="lapor-worker", daemon=True)
+        thread = threading.Thread(target=_worker_loop, args=(app.config, stop, watcher, not no_worker), name="lapor-worker", daemon=True)
         thread.start()
     click.echo(f"SP4N-LAPOR! Flow di http://{host}:{port}  (Ctrl+C untuk berhenti)")
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
-def _worker_loop(config: dict, stop: threading.Event) -> None:
+def _worker_loop(config: dict, stop: threading.Event, watcher: versions.ProcessWatcher | None = None, work: bool = True) -> None:
     engine = make_engine(config["SQLALCHEMY_DATABASE_URI"])
     transport = transport_from_config(config)  # None without MAIL_SERVER: mail waits in the outbox (/dev/kotak-surat)
     while not stop.wait(config["LAPOR_WORKER_INTERVAL"]):
+        if watcher is not None:
+            _watch_once(watcher, engine, config["LAPOR_CLOCK"])
+        if not work:
+            continue
         try:
             run_once(lambda: Session(engine), config["LAPOR_CLOCK"], config["LAPOR_BASE_URL"], transport)
         except Exception:  # the loop must outlive one bad pass
             logging.getLogger("lapor.worker").exception("worker pass failed")
+
+
+def _watch_once(watcher: versions.ProcessWatcher, engine, clock) -> None:  # type: ignore[no-untyped-def]
+    """One look at processes/: deploy what changed (one transaction), log the outcome."""
+    try:
+        with Session(engine) as session:
+            outcome = watcher.check(session, clock)
+            session.commit()
+    except Exception:  # the loop must outlive a bad look (the database away, a file half-written)
+        logging.getLogger("lapor.versions").exception("processes/ could not be checked")
+        return
+    if outcome is not None and not outcome.ok:
+        click.echo(f"processes/ berubah tetapi TIDAK dipasang ({len(outcome.findings)} masalah):", err=True)
+        for finding in outcome.findings:
+            click.echo(f"  {finding}", err=True)
+    elif outcome is not None and outcome.created:
+        click.echo(f"processes/ berubah: versi {outcome.number} dipasang; laporan baru memakainya.")
 
 
 @main.command()
@@ -125,7 +207,7 @@ def validate_command(file: Path) -> None:
         for finding in findings:
             click.echo(str(finding), err=True)
         click.echo(f"{file}: TIDAK VALID ({len(findings)} masalah)", err=True)
-        sys.exit(1)
+        sys.exit(1)  # exit 1: findings; 2: the file cannot be opened (click)
     click.echo(f"{file}: valid (proses {parsed.spec.name})")
     click.echo("Lajur:")
     for lane in parsed.lanes:
@@ -145,42 +227,111 @@ def validate_command(file: Path) -> None:
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--note", default=None, help="Catatan perubahan.")
-@click.option("--by", "by", default=None, help="Siapa yang memasang.")
+@click.option("--by", "by", default=None, help="Siapa yang memasang (bawaan: nama pengguna sistem operasi).")
 def deploy(file: Path, note: str | None, by: str | None) -> None:
-    """Store a new process version (only if its content changed); new cases start on it."""
+    """Store a new process version (only if its content changed); new cases start on it, running cases stay on theirs.
+
+    Exit 0 when deployed or unchanged, 1 when the file has findings (nothing is stored)."""
     with Session(_engine()) as session:
+        service = CaseService(session)
         try:
-            definition, created = CaseService(session).deploy(read_bundle(file), by=by, note=note)
+            definition, created = service.deploy(read_bundle(file), by=by or _os_user(), note=note)
         except DefinitionInvalid as err:
             for finding in err.findings:
                 click.echo(str(finding), err=True)
+            click.echo(f"{file}: TIDAK VALID ({len(err.findings)} masalah); tidak ada yang dipasang.", err=True)
             sys.exit(1)
         session.commit()
-        state = "dipasang" if created else "tidak berubah; versi yang ada tetap dipakai"
-        click.echo(f"Versi {definition.number} ({definition.content_hash[:12]}) {state}.")
+        label = f"Versi {definition.number} ({definition.content_hash[:12]})"
+        current = service.current_definition()
+        if not created:
+            if current.id == definition.id:
+                click.echo(f"{label} tidak berubah; versi yang ada tetap dipakai.")
+            else:
+                click.echo(f"Isinya sama dengan {label}, versi lama; laporan baru tetap memakai versi {current.number}.")
+            return
+        click.echo(f"{label} dipasang: laporan baru memakai versi ini, laporan yang berjalan tetap pada versinya.")
+        before = versions.previous(session, definition)
+        changes = versions.diff(Bundle.from_json(before.bundle) if before else None, Bundle.from_json(definition.bundle))
+        if before is not None:
+            click.echo(f"Perubahan dibanding versi {before.number} ({len(changes)}):")
+            for change in changes:
+                click.echo("  " + _change_line(change))
+
+
+_KIND_WORDS = {
+    "task": "tugas",
+    "timer": "timer",
+    "flow": "alur",
+    "form": "formulir",
+    "gateway": "gerbang",
+    "event": "peristiwa",
+    "lane": "lajur",
+    "decision": "keputusan",
+}
+
+
+def _change_line(change: versions.Change) -> str:
+    sign = {"added": "+", "removed": "-", "changed": "~"}[change.change]
+    name = f" «{change.name}»" if change.name and change.name != change.element else ""
+    details = "; ".join(f"{what}: {before or '-'} → {after or '-'}" for what, before, after in change.details)
+    return f"{sign} {_KIND_WORDS[change.kind]} {change.element}{name}" + (f": {details}" if details else "")
+
+
+def _os_user() -> str | None:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container without a passwd entry)
+        return None
 
 
 @main.command()
 @click.argument("tracking_id", required=False)
 def verify(tracking_id: str | None) -> None:
-    """Check the audit hash chain of one case or of all; name the first broken event."""
+    """Check the audit hash chain of one case or of all (links, gaps, a removed tail); name the first broken event."""
     with Session(_engine()) as session:
         query = select(Case).order_by(Case.id)
         if tracking_id:
-            query = query.where(Case.tracking_id == tracking_id)
+            query = query.where(Case.tracking_id == normalize_tracking_id(tracking_id))
         broken = 0
         checked = 0
         for case in session.scalars(query):
             checked += 1
-            seq = first_broken(session, case)
-            if seq is not None:
+            found = verify_chain(session, case)
+            if found is not None:
                 broken += 1
-                click.echo(f"{case.tracking_id}: RUSAK mulai peristiwa seq {seq}")
+                click.echo(f"{case.tracking_id}: RUSAK mulai peristiwa seq {found.seq}: {found.reason}")
         if tracking_id and checked == 0:
             click.echo(f"{tracking_id}: tidak ditemukan", err=True)
             sys.exit(2)
         click.echo(f"{checked} laporan diperiksa, {broken} rantai rusak.")
         sys.exit(1 if broken else 0)
+
+
+@main.command(name="replay")
+@click.argument("tracking_id")
+def replay_command(tracking_id: str) -> None:
+    """Rebuild a case from its record on its own process version and compare every step; exit 1 on a difference."""
+    logging.getLogger("spiff").setLevel(logging.WARNING)  # the engine's per-task log lines would bury the verdict
+    with Session(_engine()) as session:
+        case = session.scalar(select(Case).where(Case.tracking_id == normalize_tracking_id(tracking_id)))
+        if case is None:
+            click.echo(f"{tracking_id}: tidak ditemukan", err=True)
+            sys.exit(2)
+        result = replay_case(session, case)
+        if result.matches:
+            click.echo(f"{case.tracking_id}: cocok ({result.steps} langkah, {result.events} peristiwa diputar ulang; keadaan akhir sama).")
+            return
+        difference = result.difference
+        assert difference is not None
+        where = f", peristiwa seq {difference.seq} ({difference.type})" if difference.seq else ""
+        click.echo(f"{case.tracking_id}: BERBEDA pada langkah {difference.step} dari {result.steps}{where}")
+        click.echo(f"  {difference.reason}")
+        if difference.path:
+            click.echo(f"  bagian:      {difference.path}")
+        click.echo(f"  tersimpan:   {json.dumps(difference.recorded, ensure_ascii=False, default=str)}")
+        click.echo(f"  putar ulang: {json.dumps(difference.replayed, ensure_ascii=False, default=str)}")
+        sys.exit(1)
 
 
 @main.command()

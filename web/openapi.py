@@ -177,6 +177,75 @@ def _schemas() -> dict[str, Any]:
                 "verified": {"type": "boolean", "description": "Every event's hash chain verifies."},
             }
         ),
+        "ReplayTask": _obj(
+            {
+                "task": {"type": "string", "description": "The BPMN id of the user task."},
+                "name": STRING,
+                "form": STRING,
+                "lane": STRING,
+                "role": STRING,
+                "unit": NULLABLE_STRING,
+                "claimed_by": NULLABLE_STRING,
+                "due_at": NULLABLE_DATETIME,
+                "ceiling_at": NULLABLE_DATETIME,
+                "overdue": BOOLEAN,
+            }
+        ),
+        "ReplayCompletedTask": _obj(
+            {
+                "seq": INTEGER,
+                "at": DATETIME,
+                "task": STRING,
+                "name": STRING,
+                "form": STRING,
+                "actor": STRING,
+                "role": NULLABLE_STRING,
+                "unit": NULLABLE_STRING,
+                "data": {"type": "object", "description": "The form data submitted."},
+            }
+        ),
+        "ReplayTimer": _obj(
+            {
+                "timer": {"type": "string", "description": "The BPMN id of the timer event."},
+                "name": NULLABLE_STRING,
+                "due": NULLABLE_STRING,
+                "seq": INTEGER,
+                "at": DATETIME,
+            },
+            required=["timer", "name", "due"],
+        ),
+        "ReplayDifference": _obj(
+            {
+                "step": INTEGER,
+                "seq": {"type": ["integer", "null"], "description": "The stored event that differs (null: an extra event or the final state)."},
+                "reason": STRING,
+                "type": NULLABLE_STRING,
+                "path": {"type": "string", "description": "The differing field, e.g. `data.to` or `status`."},
+                "recorded": {"description": "The stored side."},
+                "replayed": {"description": "The replayed side."},
+            }
+        ),
+        "ReplayState": _obj(
+            {
+                "tracking_id": ref("TrackingId"),
+                "step": {"type": "integer", "minimum": 1},
+                "steps": {"type": "integer", "description": "How many steps (commands: an input and what it produced) the case's record holds."},
+                "at": {**NULLABLE_DATETIME, "description": "When the step was recorded."},
+                "input": {
+                    "anyOf": [_obj({"seq": INTEGER, "type": STRING, "actor": STRING}), {"type": "null"}],
+                    "description": "The step's input event.",
+                },
+                "status": {"anyOf": [ref("CaseStatus"), {"type": "null"}]},
+                "unit": NULLABLE_STRING,
+                "active_tasks": {"type": "array", "items": ref("ReplayTask")},
+                "completed_tasks": {"type": "array", "items": ref("ReplayCompletedTask")},
+                "timers_waiting": {"type": "array", "items": ref("ReplayTimer")},
+                "timers_fired": {"type": "array", "items": ref("ReplayTimer")},
+                "data": {"type": "object", "description": "The process data after the step; the reporter null where the reader may not see it."},
+                "matches": {"type": "boolean", "description": "The replay up to this step produced exactly the stored events."},
+                "difference": {"anyOf": [ref("ReplayDifference"), {"type": "null"}]},
+            }
+        ),
     }
     for name, form in sorted(project_bundle().forms().items()):
         schemas[form_schema_name(name)] = {k: v for k, v in form.items() if k not in ("$schema", "$id")}
@@ -362,6 +431,22 @@ def _paths() -> dict[str, Any]:
                 "description": "Roles `auditor` and `pusat` only.",
                 "security": STAFF,
                 "responses": {"200": _ok("History"), **_errors("Unauthorized", "Forbidden", "NotFound")},
+            },
+        },
+        "/cases/{tracking_id}/replay": {
+            "parameters": [TRACKING],
+            "get": {
+                "operationId": "case_replay",
+                "tags": ["audit"],
+                "summary": "The case as it stood after step K, rebuilt by re-executing its recorded inputs",
+                "description": (
+                    "Roles `auditor` and `pusat` only. The case is rebuilt from the start on its definition version, each recorded "
+                    "input applied at its recorded instant; `matches` says whether the events produced so far equal the stored ones. "
+                    "The reporter's identity is redacted as the caller's role requires."
+                ),
+                "security": STAFF,
+                "parameters": [_query("step", {"type": "integer", "minimum": 1}, "The step (1..steps); the last by default.")],
+                "responses": {"200": _ok("ReplayState"), **_errors("BadRequest", "Unauthorized", "Forbidden", "NotFound")},
             },
         },
         "/openapi.json": {

@@ -11,6 +11,7 @@ from engine.inbox import PAGE_SIZE
 from engine.store import Case, OpenTask, OutboxMail
 
 from . import attachments, db, formrender, service
+from .security import page_field_errors
 
 bp = Blueprint("public", __name__)
 CATEGORIES = ("pendidikan", "kesehatan", "infrastruktur", "pertanahan", "keagamaan", "lainnya")
@@ -40,14 +41,17 @@ def submit():
     if request.method == "GET":
         return render_template("public/submit.html", fields=formrender.fields(schema))
     data = formrender.parse(schema, request.form)
-    checked, file_error = attachments.check(request.files.getlist("lampiran"))
+    checked, file_error, file_status = attachments.check(request.files.getlist("lampiran"))
+    unsafe = page_field_errors(data)
     try:
-        if file_error:
-            raise InvalidData({"lampiran": file_error})
+        if file_error or unsafe:
+            raise InvalidData({**unsafe, "lampiran": file_error} if file_error else unsafe)
         submitted = service().submit(data, channel="web")
     except InvalidData as err:
         db.session.rollback()
-        return render_template("public/submit.html", fields=formrender.fields(schema, data, err.errors), file_error=err.errors.get("lampiran")), 400
+        status = file_status if file_error else 400  # 413 for a file over the size limit, with the form and its message
+        fields = formrender.fields(schema, data, err.errors)
+        return render_template("public/submit.html", fields=fields, file_error=err.errors.get("lampiran")), status
     attachments.store(db.session, submitted.case, checked, current_app.config["LAPOR_CLOCK"].now())
     db.session.commit()
     link = url_for("public.track", tracking_id=submitted.case.tracking_id, token=submitted.access_token, _external=True)
@@ -105,6 +109,8 @@ def reply(tracking_id: str):
     schema = svc.parsed_of(case).forms["balasan"]
     data = formrender.parse(schema, request.form)
     try:
+        if unsafe := page_field_errors(data):
+            raise InvalidData(unsafe)
         svc.reply(tracking_id, token, data)
     except InvalidData as err:
         db.session.rollback()
@@ -160,8 +166,23 @@ def language(lang: str):
 @bp.route("/dev/kotak-surat")
 def dev_mailbox():
     """Development mailbox: with no MAIL_SERVER, queued mail is readable here (never in production)."""
-    # it shows citizens' private links, so only on a development machine, to a browser on that machine
-    if current_app.config.get("MAIL_SERVER") or request.remote_addr not in ("127.0.0.1", "::1"):
+    # it shows citizens' private links, so only on a development machine, to a browser on that machine; a reverse
+    # proxy on the same machine makes every visitor look local, but it says so in its forwarding headers
+    forwarded = any(request.headers.get(h) for h in ("X-Forwarded-For", "X-Real-IP", "Forwarded"))
+    if current_app.config.get("MAIL_SERVER") or request.remote_addr not in ("127.0.0.1", "::1") or forwarded:
         abort(404)
     mails = db.session.scalars(select(OutboxMail).order_by(OutboxMail.id.desc()).limit(50)).all()
     return render_template("public/mailbox.html", mails=mails)
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask for it on pages that declare no icon (error pages of other servers, raw files)."""
+    return current_app.send_static_file("favicon.svg")
+
+
+@bp.app_errorhandler(403)
+@bp.app_errorhandler(404)
+def error_page(error):
+    """Friendly pages for what a visitor may meet; /api/v1 answers JSON from its own handlers first."""
+    return render_template("error.html", code=error.code), error.code

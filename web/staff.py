@@ -5,18 +5,17 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from markupsafe import Markup
 from sqlalchemy import select
 
-from engine import Conflict, Forbidden, InvalidData, NotFound, inbox, mailer, notify, views
+from engine import Conflict, Forbidden, InvalidData, NotFound, inbox, incidents, mailer, notify, views
 from engine.accounts import UNIT_ROLES
-from engine.diagram import render_svg
 from engine.progress import overlay_of
 from engine.store import Attachment, Case, Escalation, OpenTask, Unit
 
 from . import attachments, db, formrender, service
 from .auth import roles_required
-from .labels import engine_text
+from .history import diagram_markup
+from .security import page_field_errors
 
 bp = Blueprint("staff", __name__)
 STAFF_ROLES = ("pusat", "kominfo", "satker", "vertikal", "auditor", "analis")
@@ -46,20 +45,21 @@ def inbox_page():
 
 
 def _visible_case(tracking_id: str) -> Case:
-    """The case if the current user may see it; 404 otherwise (units see only cases sent to them)."""
+    """The case if the current user may see it; 404 otherwise (units see only cases sent to them); 403 for the
+    analyst, who sees no case, whether or not the tracking id exists (so it cannot be probed)."""
+    actor = current_user.actor
+    if actor.role == "analis":
+        abort(403)
     try:
         case = views.case_by_tracking_id(db.session, tracking_id)
     except NotFound:
         abort(404)
-    actor = current_user.actor
     if actor.role in ("satker", "vertikal"):
         seen = case.unit_id == actor.unit_id or db.session.scalar(
             select(OpenTask.id).where(OpenTask.case_id == case.id, OpenTask.unit_id == actor.unit_id).limit(1)
         )
         if not seen:
             abort(404)
-    elif actor.role == "analis":
-        abort(403)
     return case
 
 
@@ -69,13 +69,18 @@ def task(task_id: str):
     try:
         row, case = inbox.own_task(db.session, task_id, current_user.actor)
     except NotFound:
+        if request.method == "POST" and db.session.get(OpenTask, task_id) is None:
+            return _closed_task_posted(task_id)
         abort(404)
     svc = service()
     schema = svc.served_form(svc.parsed_of(case), row.form)
-    values, errors = None, None
+    values, errors, incident_id = None, None, None
     if request.method == "POST":
         values = formrender.parse(schema, request.form)
+        case_id = case.id
         try:
+            if unsafe := page_field_errors(values):
+                raise InvalidData(unsafe)
             svc.complete_task(task_id, values, current_user.actor)
         except InvalidData as err:
             db.session.rollback()
@@ -86,6 +91,10 @@ def task(task_id: str):
             return redirect(url_for("staff.inbox_page"))
         except Forbidden:
             abort(403)
+        except NotFound:
+            abort(404)
+        except Exception as err:  # a script or service task after this one failed: nothing of the command was saved
+            incident_id = _record_incident(err, "complete_task", case_id, task_id)
         else:
             db.session.commit()
             flash(_("Tugas selesai. Terima kasih."), "info")
@@ -103,7 +112,45 @@ def task(task_id: str):
         schema=schema,
         attachments=_attachments(case),
         now=current_app.config["LAPOR_CLOCK"].now(),
-    ), (400 if errors else 200)
+        incident_id=incident_id,
+    ), (500 if incident_id else 400 if errors else 200)
+
+
+def _closed_task_posted(task_id: str):
+    """The form of a task that is no longer open came (again): a double click, a retry, a quicker colleague.
+
+    Says it was done already, as the API's 409 does, to whoever could have done it; 404 to anyone else.
+    """
+    try:
+        service().complete_task(task_id, {}, current_user.actor)  # no open task: the engine only judges who may know it was done
+    except Conflict as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return redirect(url_for("staff.inbox_page"))
+    except (NotFound, Forbidden):
+        pass
+    db.session.rollback()
+    abort(404)
+
+
+def _record_incident(error: Exception, command: str, case_id: int, task_id: str) -> int:
+    """Roll the failed command back, record it as an incident in a transaction of its own, and return the incident's id.
+
+    Re-raises ``error`` (a plain 500) when even the incident cannot be written: then the database itself is failing.
+    """
+    db.session.rollback()
+    current_app.logger.error("%s of task %s failed", command, task_id, exc_info=error)
+    try:
+        incident = incidents.record(
+            db.session, current_app.config["LAPOR_CLOCK"].now(), command, error, actor=current_user.user.username, case_id=case_id, task=task_id
+        )
+        incident_id = incident.id
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception("recording the incident failed too")
+        raise error from None
+    return incident_id
 
 
 def _attachments(case: Case) -> list[Attachment]:
@@ -152,7 +199,7 @@ def case_page(tracking_id: str):
         tasks=tasks,
         attachments=_attachments(case),
         now=now,
-        diagram=Markup(render_svg(parsed.bpmn, overlay_of(parsed, workflow, now), legend=True, translate=engine_text)),  # escaped by the renderer
+        diagram=diagram_markup(parsed, overlay_of(parsed, workflow, now)),
         units=service().units() if current_user.user.role == "pusat" else {},
         unit_kind_of_role=UNIT_ROLES,
     )
@@ -188,32 +235,42 @@ def attachment(tracking_id: str, attachment_id: int):
 @bp.route("/kasus")
 @roles_required(*OVERSIGHT_ROLES)
 def cases():
-    query = select(Case)
     args = request.args
-    if args.get("q"):
-        query = query.where(Case.tracking_id.contains(args["q"].strip().upper()) | Case.title.contains(args["q"].strip()))
-    for column in ("status", "category"):
-        if args.get(column):
-            query = query.where(getattr(Case, column) == args[column])
-    if args.get("unit"):
-        query = query.where(Case.unit_id == args["unit"])
-    if args.get("late"):
-        query = query.where(Case.late.is_(True))
-    if args.get("overdue"):
-        query = query.where(Case.id.in_(select(OpenTask.case_id).where(OpenTask.overdue.is_(True))))
+    search = inbox.CaseSearch(
+        text=args.get("q", ""),
+        status=args.get("status") or None,
+        category=args.get("category") or None,
+        unit=args.get("unit") or None,
+        late=bool(args.get("late")),
+        overdue=bool(args.get("overdue")),
+    )
     page = max(1, args.get("page", 1, type=int))
-    rows = db.session.scalars(query.order_by(Case.submitted_at.desc()).limit(inbox.PAGE_SIZE + 1).offset((page - 1) * inbox.PAGE_SIZE)).all()
+    rows, has_next = inbox.search_cases(db.session, search, page)
     units = db.session.scalars(select(Unit).order_by(Unit.name)).all()
     escalations = db.session.scalars(select(Escalation).where(Escalation.resolved_at.is_(None)).order_by(Escalation.at.desc()).limit(20)).all()
     return render_template(
         "staff/cases.html",
-        cases=rows[: inbox.PAGE_SIZE],
-        has_next=len(rows) > inbox.PAGE_SIZE,
+        cases=rows,
+        has_next=has_next,
         page=page,
         units=units,
         escalations=escalations,
         failed_mails=mailer.failed_mails(db.session) if current_user.user.role == "pusat" else [],
+        incidents=incidents.open_incidents(db.session) if current_user.user.role == "pusat" else [],
     )
+
+
+@bp.route("/insiden/<int:incident_id>/selesai", methods=["POST"])
+@roles_required("pusat")
+def resolve_incident(incident_id: int):
+    """Admin Pusat marks an incident dealt with (the process or the code was fixed, the task was done again)."""
+    if incidents.resolve(db.session, incident_id, current_user.user.username, current_app.config["LAPOR_CLOCK"].now()):
+        db.session.commit()
+        flash(_("Insiden ditandai selesai."), "info")
+    else:
+        db.session.rollback()
+        flash(_("Insiden ini tidak ada atau sudah ditandai selesai."), "error")
+    return redirect(url_for("staff.cases", _anchor="insiden"))
 
 
 @bp.route("/surel/<int:mail_id>/kirim-ulang", methods=["POST"])

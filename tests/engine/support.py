@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -9,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from argon2 import PasswordHasher
+from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -91,3 +93,24 @@ def snapshot(session: Session, case_id: int) -> dict[str, Any]:
         "outbox": session.scalar(select(func.count()).select_from(OutboxMail).where(OutboxMail.case_id == case_id)),
         "notifications": session.scalar(select(func.count()).select_from(Notification).where(Notification.case_id == case_id)),
     }
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now (for a test's own SMTP server)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def bpmn_without(text: str, *ids: str) -> str:
+    """The BPMN text with these elements gone, and every reference to them (lane membership, incoming/outgoing, DI)."""
+    root = etree.fromstring(text.encode())
+    for el in list(root.iter(etree.Element)):
+        local = etree.QName(el).localname
+        if (
+            el.get("id") in ids
+            or el.get("bpmnElement") in ids
+            or (local in ("flowNodeRef", "incoming", "outgoing") and (el.text or "").strip() in ids)
+        ):
+            el.getparent().remove(el)
+    return etree.tostring(root, encoding="unicode")

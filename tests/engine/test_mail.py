@@ -7,7 +7,6 @@ the send returns: no waiting. Retries move the FakeClock.
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections import Counter
 from contextlib import contextmanager
@@ -30,6 +29,7 @@ from tests.engine.support import (
     TO_SELESAI,
     do,
     fast_password_hashing,  # noqa: F401 - autouse fixture
+    free_port,
     open_row,
     submit,
 )
@@ -38,12 +38,6 @@ from web.mail import FlaskMailTransport
 
 REPORTER = COMPLAINT["reporter"]["email"]
 IDENTITY = {"name": "Rahasia Wulandari", "email": "wulan.rahasia@example.id", "phone": "089912345678"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class SmtpServer:

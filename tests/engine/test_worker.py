@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from email import message_from_bytes, policy
 from email.message import Message
 
@@ -11,10 +10,12 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import incidents, scripting
 from engine.store import AuditEvent, Case, Escalation, OutboxMail
 from engine.worker import PassResult, run_once
 from tests.engine.support import (
     fast_password_hashing,  # noqa: F401 - autouse fixture
+    free_port,
     submit,
     wib,
 )
@@ -22,12 +23,6 @@ from tests.scenarios import COMPLAINT
 from web.mail import FlaskMailTransport
 
 BASE_URL = "http://lapor.test"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Inbox:
@@ -83,6 +78,27 @@ def test_pass_fires_due_timers_of_due_cases_only(service, clock, db_engine, sess
             assert timer_events(db_engine, case.id) == 0
             assert session.get(Case, case.id).next_timer_at == wib(2026, 12, 2, 23, 59, 59)
     assert run_once(sessions, clock, BASE_URL, None).timers_fired == 0  # nothing fires twice
+
+
+def test_a_timer_that_keeps_failing_is_one_incident_for_admin_pusat(service, clock, db_engine, sessions, monkeypatch):
+    case = submit(service, COMPLAINT).case
+    clock.set(wib(2026, 12, 2, 0, 0, 30))
+
+    def eskalasi(*_args):
+        raise RuntimeError("layanan eskalasi mati")
+
+    monkeypatch.setitem(scripting.HELPERS, "eskalasi", eskalasi)
+
+    for _ in range(2):  # the case is tried again each pass, and counted on the same incident
+        assert run_once(sessions, clock, BASE_URL, None).timers_fired == 0
+    with Session(db_engine) as session:
+        [(incident, _tracking_id)] = incidents.open_incidents(session)
+        assert (incident.command, incident.case_id) == ("fire_timers", case.id) and "layanan eskalasi mati" in incident.message
+        assert incident.count == 2
+        assert timer_events(db_engine, case.id) == 0  # rolled back: the timer is still due
+
+    monkeypatch.undo()
+    assert run_once(sessions, clock, BASE_URL, None).timers_fired == 1
 
 
 def test_pass_with_nothing_due_does_nothing(service, clock, sessions, db_engine):

@@ -1,0 +1,54 @@
+"""engine/inbox.py search_cases: Admin Pusat's search over all cases."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from engine import Actor, ids
+from engine.inbox import CaseSearch, inbox, search_cases
+from engine.store import OpenTask
+from tests.engine.support import (
+    fast_password_hashing,  # noqa: F401 - autouse fixture
+    submit,
+)
+from tests.scenarios import COMPLAINT, FORWARD_SATKER
+
+
+def test_a_whole_tracking_id_is_found_exactly_however_it_is_typed(service, session):
+    wanted = submit(service, COMPLAINT).case
+    submit(service, COMPLAINT)
+    typed = "lpr " + wanted.tracking_id[4:8].lower() + " " + wanted.tracking_id[8:].lower()
+    assert ids.looks_like_tracking_id(typed) and not ids.looks_like_tracking_id("LPR-SYM")
+    rows, has_next = search_cases(session, CaseSearch(text=typed))
+    assert [c.id for c in rows] == [wanted.id] and not has_next
+
+
+def test_title_words_and_filters_narrow_the_list(service, session):
+    roof = submit(service, {**COMPLAINT, "title": "Atap puskesmas bocor"}, [FORWARD_SATKER]).case
+    submit(service, {**COMPLAINT, "title": "Jalan berlubang di desa"})
+    assert [c.id for c in search_cases(session, CaseSearch(text="puskesmas"))[0]] == [roof.id]
+    assert [c.id for c in search_cases(session, CaseSearch(status="didisposisikan", unit="dinas-pendidikan"))[0]] == [roof.id]
+    assert search_cases(session, CaseSearch(text="puskesmas", category="kesehatan"))[0] == []
+
+
+def test_pages_of_the_list(service, session):
+    made = [submit(service, COMPLAINT).case.id for _ in range(3)]
+    first, more = search_cases(session, CaseSearch(), page=1, per_page=2)
+    second, last = search_cases(session, CaseSearch(), page=2, per_page=2)
+    assert more and not last and sorted(c.id for c in first + second) == sorted(made)
+
+
+def test_inbox_lists_dated_tasks_by_deadline_then_undated_ones_across_pages(service, session, clock):
+    made = []
+    for hours in (0, 1, 2):
+        clock.set(clock.now() + timedelta(hours=hours))
+        made.append(submit(service, COMPLAINT).case.id)
+    rows = {r.case_id: r for r in session.scalars(select(OpenTask).where(OpenTask.case_id.in_(made)))}
+    rows[made[0]].due_at = None  # a task without a deadline goes after every dated one
+    session.commit()
+    kominfo = Actor("kominfo", "kominfo")
+    first, second = inbox(session, kominfo, per_page=2, page=1), inbox(session, kominfo, per_page=2, page=2)
+    assert first.total == 3 and first.pages == 2
+    assert [t.case_id for t, _c in first.rows + second.rows] == [made[1], made[2], made[0]]

@@ -1,0 +1,362 @@
+"""Issue 7, part 10: an anonymous and confidential complaint. The reporter's name, email and phone appear in
+no page, API response, export, history view, staff mail, notification or log line that staff or the public
+can see: a whole case is driven through every step (with both loops, a reassignment, missed deadlines,
+mail that cannot be delivered, a reply and a withdrawal), and after each step every GET route in the URL
+map (routes other engineers add included) is rendered for every role and for the public, and searched.
+
+Only the reporter's own outputs may carry them: the mail sent to the reporter's address and the
+tracking page opened with the access token. The development mailbox (a developer's view of the whole
+outbox, served only to a browser on the same machine without a mail server) is left out, and checked to
+be unreachable in production in test_sessions_headers.py.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.store import Attachment, AuditEvent, Case, Notification, OpenTask, OutboxMail, Unit, User
+from engine.worker import run_once
+from tests.security.conftest import STAFF, build_url, url_rules
+from tests.web.pages import PNG, complaint_form, csrf, login
+from web import db
+
+NAME, EMAIL, PHONE = "Wulandari Kusumaningtyas", "Wulan.Rahasia@contoh.id", "0812 9988 7766"
+NEEDLES = ("wulandari", "kusumaningtyas", "wulan.rahasia", "wulan%2erahasia", "0812 9988 7766", "081299887766", "81299887766", "9988 7766")
+LEFT_OUT = {"public.dev_mailbox"}  # the developer's view of the whole outbox (see the module docstring)
+STEP_ARGS = ("langkah", "step")  # the history/replay views show the case as it stood after step N
+CUMULATIVE = re.compile(r"riwayat|replay|history|ekspor|export|\.(pdf|csv|json)$")
+# engine/mailer.py logs a refused mail's recipient (a reporter's address too): reported, its own test below
+MAILER_LOG = "lapor.mailer"
+
+
+def leaks(text: str) -> list[str]:
+    low = text.lower()
+    return [needle for needle in NEEDLES if needle in low]
+
+
+def pdf_text(data: bytes) -> str:
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is needed to read the PDF exports")
+    return subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True, check=True).stdout.decode(errors="replace")
+
+
+class RefusingTransport:
+    """A mail server that accepts nothing: every attempt fails, quoting the recipient as real servers do."""
+
+    @contextmanager
+    def connect(self) -> Iterator[RefusingTransport]:
+        yield self
+
+    def send(self, mail) -> None:
+        raise OSError(f"550 5.1.1 <{mail.to}>: Recipient address rejected: mailbox unavailable")
+
+
+@dataclass
+class Walk:
+    app: Any
+    clock: Any
+    caplog: Any
+    clients: dict[str, Any] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+    tracking_ids: list[str] = field(default_factory=list)
+    task_ids: set[str] = field(default_factory=set)
+    searched: int = 0
+    found: list[str] = field(default_factory=list)
+    seen_endpoints: set[str] = field(default_factory=set)
+    steps_walked: int = 0
+
+    # ---- driving the case --------------------------------------------------------------------------------
+
+    def client(self, who: str):
+        if who not in self.clients:
+            self.clients[who] = login(self.app, who)
+        return self.clients[who]
+
+    def token(self, who: str) -> str:
+        if who not in self.tokens:
+            response = self.app.test_client().post("/api/v1/auth/token", json={"username": who, "password": "demo-lapor"})
+            self.tokens[who] = response.json["token"]
+        return self.tokens[who]
+
+    def open_task(self, tracking_id: str) -> OpenTask:
+        with self.app.app_context():
+            case = db.session.scalar(select(Case).where(Case.tracking_id == tracking_id))
+            row = db.session.scalar(select(OpenTask).where(OpenTask.case_id == case.id))
+            db.session.expunge(row)
+        self.task_ids.add(row.id)
+        return row
+
+    def complete(self, who: str, tracking_id: str, form: dict[str, str]) -> None:
+        task = self.open_task(tracking_id)
+        client = self.client(who)
+        path = f"/tugas/{task.id}"
+        response = client.post(path, data={**form, "csrf_token": csrf(client, path)})
+        assert response.status_code == 302, (who, form, response.get_data(as_text=True)[:3000])
+
+    def post_page(self, who: str, path: str, form: dict[str, str], page: str = "/tugas") -> None:
+        client = self.client(who)
+        response = client.post(path, data={**form, "csrf_token": csrf(client, page)})
+        assert response.status_code in (200, 302), (who, path, response.status_code)
+
+    def worker_pass(self, transport=None) -> None:
+        with self.app.app_context():
+            engine = db.engine
+        run_once(lambda: Session(engine), self.clock, self.app.config["LAPOR_BASE_URL"], transport)
+
+    # ---- searching every output ----------------------------------------------------------------------------
+
+    def check(self, where: str, text: str) -> None:
+        self.searched += 1
+        for needle in leaks(text):
+            self.found.append(f"{where}: {needle!r}")
+
+    def values(self, tracking_id: str) -> list[dict[str, Any]]:
+        with self.app.app_context():
+            case = db.session.scalar(select(Case).where(Case.tracking_id == tracking_id))
+            attachments = db.session.scalars(select(Attachment.id).where(Attachment.case_id == case.id)).all() or [1]
+            open_ids = db.session.scalars(select(OpenTask.id).where(OpenTask.case_id == case.id)).all()
+            events = db.session.scalar(select(AuditEvent.seq).where(AuditEvent.case_id == case.id).order_by(AuditEvent.seq.desc()).limit(1))
+            user_ids = db.session.scalars(select(User.id)).all()
+            unit_ids = db.session.scalars(select(Unit.id)).all()
+        self.task_ids.update(open_ids)
+        base = {"tracking_id": tracking_id, "lang": "en", "events": events}
+        combos = [{**base, "task_id": task_id, "attachment_id": a} for task_id in sorted(self.task_ids) or ["x"] for a in attachments]
+        combos += [{**base, "user_id": user_id} for user_id in user_ids] + [{**base, "unit_id": unit_id} for unit_id in unit_ids]
+        return combos
+
+    def urls(self, tracking_id: str, final: bool) -> list[tuple[str, str, str]]:
+        """(method, url, endpoint) of every GET route filled with this case's values (and the replay POST).
+        Between steps, routes whose output only grows with the case (its history, replays and exports: the final
+        walk searches them at every step) or does not depend on it (PDF renderings of pages searched as HTML, the
+        account and unit pages) are left for the final walk."""
+        found: dict[tuple[str, str], tuple[str, str, str]] = {}
+        for values in self.values(tracking_id):
+            for method, rule in url_rules(self.app):
+                if rule.endpoint in LEFT_OUT or (method != "GET" and rule.endpoint != "history.page"):
+                    continue  # POST /riwayat/<tid> is the auditor's read-only full replay: searched too
+                if not final and (CUMULATIVE.search(rule.rule) or set(rule.arguments) & {"user_id", "unit_id"}):
+                    continue
+                url = build_url(rule, values)
+                found[(method, url)] = (method, url, rule.endpoint)
+        return list(found.values())
+
+    def fetch(self, who: str | None, method: str, url: str, query: dict[str, Any] | None = None):
+        client = self.client(who) if who else self.app.test_client()
+        headers = {"Authorization": f"Bearer {self.token(who)}"} if who and url.startswith("/api/") else {}
+        data = {"csrf_token": csrf(client, "/")} if method == "POST" else None
+        response = client.open(url, method=method, query_string=query or {}, headers=headers, data=data)
+        body = pdf_text(response.data) if response.mimetype == "application/pdf" else response.data.decode("utf-8", "replace")
+        self.check(f"{who or 'public'} {method} {url} {query or ''} [{response.status_code}]", body)
+        self.check(f"{who or 'public'} {method} {url} headers", str(response.headers))
+        return response.status_code, body
+
+    def crawl(self, final: bool = False) -> None:
+        """Every GET route (and the replay POST) as the public and as every staff role, for every case. In the
+        final walk, a page that shows the case as it stood after step N (``?langkah=N``, ``?step=N``) is searched
+        at every step as the auditor, and at its first steps (where the complaint itself is) as the others it opens to."""
+        self.tokens.clear()  # API tokens last 12 hours; the clock has moved
+        for tracking_id in self.tracking_ids:
+            targets = self.urls(tracking_id, final)
+            for who in (None, *STAFF):
+                for method, url, endpoint in targets:
+                    status, body = self.fetch(who, method, url)
+                    if status == 200:
+                        self.seen_endpoints.add(endpoint)
+                    if final and status == 200 and method == "GET" and names_a_case(self.app, endpoint):
+                        self.walk_steps(who, url, body, last=None if who == "auditor" else 3)
+
+    def walk_steps(self, who: str | None, url: str, latest: str, last: int | None) -> None:
+        """Fetch ``url`` at step 1, 2, ... until the page stops changing (past the last step) or ``last``."""
+        previous = unstepped(latest)
+        for step in range(1, (last or 10_000) + 1):
+            status, body = self.fetch(who, "GET", url, {arg: step for arg in STEP_ARGS})
+            if status != 200 or unstepped(body) == previous:
+                return  # the route does not read the step, or the walk is past the last step
+            previous = unstepped(body)
+            self.steps_walked += 1
+
+    def check_stored_outputs(self) -> None:
+        with self.app.app_context():
+            for mail in db.session.scalars(select(OutboxMail).where(OutboxMail.user_id.is_not(None))):
+                self.check(f"staff mail {mail.id} to {mail.to_addr}", " ".join([mail.to_addr, mail.subject, mail.body, mail.html or ""]))
+            reporter_mail = db.session.scalars(select(OutboxMail).where(OutboxMail.user_id.is_(None))).all()
+            for note in db.session.scalars(select(Notification)):
+                self.check(f"notification {note.id}", note.message)
+        assert reporter_mail and all(m.to_addr == EMAIL for m in reporter_mail)  # the reporter's own mail does reach them
+        self.check_logs(lambda record: record.name != MAILER_LOG)
+
+    def check_logs(self, which) -> None:
+        for record in self.caplog.records:
+            if which(record):
+                self.check(f"log {record.name} {record.levelname}", record.getMessage() + (record.exc_text or "") + str(record.args))
+
+
+def unstepped(body: str) -> str:
+    return re.sub(r"(langkah|step)=\d+", "", body)
+
+
+def names_a_case(app, endpoint: str) -> bool:
+    return any({"tracking_id", "tid"} & set(rule.arguments) for rule in app.url_map.iter_rules(endpoint))
+
+
+def submit_anonymously(walk: Walk) -> tuple[str, Any, str]:
+    client = walk.app.test_client()
+    form = complaint_form(
+        title="Pungutan liar di puskesmas",
+        body="Petugas loket meminta uang tambahan di luar tarif resmi setiap kali warga berobat.",
+        category="kesehatan",
+        anonymous="true",
+        confidential="true",
+        **{"reporter.name": NAME, "reporter.email": EMAIL, "reporter.phone": PHONE},
+    )
+    data = {**form, "csrf_token": csrf(client, "/lapor"), "lampiran": [(io.BytesIO(PNG), "bukti.png")]}
+    response = client.post("/lapor", data=data, content_type="multipart/form-data")
+    assert response.status_code == 200, response.get_data(as_text=True)[:2000]
+    html = response.get_data(as_text=True)
+    tracking_id = re.search(r'id="tracking-id">(LPR-[0-9A-Z]{8})<', html).group(1)
+    link = re.search(r'id="private-link" href="([^"]+)"', html).group(1).replace("http://localhost", "")
+    walk.tracking_ids.append(tracking_id)
+    return tracking_id, client, link
+
+
+@pytest.fixture
+def walk(make_app, clock, caplog) -> Walk:
+    caplog.set_level(logging.DEBUG)
+    app = make_app(RATELIMIT_ENABLED=False)
+    return Walk(app, clock, caplog)
+
+
+def test_an_anonymous_confidential_reporter_is_never_shown_to_staff_or_the_public(walk):
+    tracking_id, citizen, link = submit_anonymously(walk)
+    token = link.split("token=")[1]
+    own_page = citizen.get(link)
+    assert own_page.status_code == 200
+    walk.crawl()
+
+    # missed deadlines (reminders, escalations) while the mail server refuses everything: mail given up, incidents
+    for _ in range(12):
+        walk.clock.advance(hours=2)
+        walk.worker_pass(RefusingTransport())
+    with walk.app.app_context():
+        assert db.session.scalar(select(OutboxMail.id).where(OutboxMail.status == "failed", OutboxMail.user_id.is_(None)))
+    walk.crawl()
+
+    walk.post_page("kominfo", f"/tugas/{walk.open_task(tracking_id).id}/klaim", {})
+    walk.complete("kominfo", tracking_id, {"unit": "dinas-pendidikan", "note": "Mohon dicek."})
+    walk.complete("pendidikan", tracking_id, {"decision": "bukan_wewenang", "note": "Ini urusan kesehatan."})
+    walk.crawl()
+
+    walk.complete("kominfo", tracking_id, {"unit": "dinas-pu-bina-marga"})
+    task = walk.open_task(tracking_id)
+    walk.post_page("pusat", f"/kasus/{tracking_id}/tugas/{task.id}/alihkan", {"unit": "dinas-kesehatan", "reason": "Salah unit."}, "/kasus")
+    walk.post_page("kesehatan", f"/tugas/{walk.open_task(tracking_id).id}/klaim", {})
+    walk.complete("kesehatan", tracking_id, {"decision": "terima", "note": "Kami tangani."})
+    walk.complete("kesehatan", tracking_id, {"response": "Petugas loket telah diperiksa dan diberi sanksi."})
+    walk.crawl()
+
+    walk.complete("kominfo", tracking_id, {"decision": "kembalikan", "note": "Sebutkan sanksinya."})
+    walk.complete("kesehatan", tracking_id, {"response": "Petugas loket diberi teguran tertulis dan dipindahkan."})
+    walk.complete("kominfo", tracking_id, {"decision": "teruskan", "answer": "Petugas yang meminta pungutan telah ditegur dan dipindahkan."})
+    walk.crawl()
+
+    reply = citizen.post(
+        f"/lacak/{tracking_id}/balas", data={"satisfied": "false", "text": "Masih terjadi.", "token": token, "csrf_token": csrf(citizen, link)}
+    )
+    assert reply.status_code == 302
+    walk.complete("kominfo", tracking_id, {"unit": "dinas-kesehatan"})
+    walk.complete("kesehatan", tracking_id, {"decision": "terima"})
+    walk.complete("kesehatan", tracking_id, {"response": "Loket kini diawasi kamera dan tarif dipasang di depan."})
+    walk.complete("kominfo", tracking_id, {"decision": "teruskan", "answer": "Loket kini diawasi dan tarif resmi dipasang di depan loket."})
+    walk.clock.advance(days=4)  # the reply is late: a reminder to the reporter, an escalation to Admin Pusat
+    walk.worker_pass()
+    reply = citizen.post(
+        f"/lacak/{tracking_id}/balas", data={"satisfied": "true", "text": "Terima kasih.", "token": token, "csrf_token": csrf(citizen, link)}
+    )
+    assert reply.status_code == 302
+    with walk.app.app_context():
+        assert db.session.scalar(select(Case.status).where(Case.tracking_id == tracking_id)) == "selesai"
+
+    # a second anonymous, confidential complaint, from the API, withdrawn while a unit holds it
+    second = (
+        walk.app.test_client()
+        .post(
+            "/api/v1/complaints",
+            json={
+                "title": "Obat habis di puskesmas",
+                "body": "Sudah tiga minggu obat untuk penyakit kronis tidak tersedia di puskesmas.",
+                "category": "kesehatan",
+                "anonymous": True,
+                "confidential": True,
+                "reporter": {"name": NAME, "email": EMAIL, "phone": PHONE},
+            },
+        )
+        .json
+    )
+    walk.tracking_ids.append(second["tracking_id"])
+    walk.complete("kominfo", second["tracking_id"], {"unit": "dinas-kesehatan"})
+    withdrawn = walk.app.test_client().post(
+        f"/api/v1/complaints/{second['tracking_id']}/withdraw",
+        json={"reason": "Sudah beres."},
+        headers={"Authorization": f"Bearer {second['access_token']}"},
+    )
+    assert withdrawn.status_code == 200
+
+    walk.crawl(final=True)
+    walk.check_stored_outputs()
+
+    # the walk reached the pages it is meant to search (other engineers' pages are searched when they exist)
+    assert {"staff.case_page", "staff.task", "staff.cases", "staff.inbox_page", "staff.notifications", "public.public_list", "api.case_history"} <= (
+        walk.seen_endpoints
+    )
+    staff_case_routes = {
+        rule.endpoint
+        for method, rule in url_rules(walk.app)
+        if method == "GET" and names_a_case(walk.app, rule.endpoint) and not rule.endpoint.startswith("public.") and "/complaints/" not in rule.rule
+    }
+    assert staff_case_routes <= walk.seen_endpoints, f"never opened, so never searched: {sorted(staff_case_routes - walk.seen_endpoints)}"
+    assert walk.searched > 1000 and walk.steps_walked > 10
+    assert not walk.found, f"{len(walk.found)} outputs show the reporter:\n" + "\n".join(walk.found[:40])
+    # the case is on no public page at all
+    for path in ("/", "/pengaduan", "/pengaduan?category=kesehatan", "/pengaduan?status=selesai"):
+        assert "Pungutan liar" not in walk.app.test_client().get(path).get_data(as_text=True)
+
+
+def test_the_searches_would_find_the_reporter(walk):
+    """The search is not vacuous: the reporter's own outputs, which may show the identity, do."""
+    tracking_id, _citizen, _link = submit_anonymously(walk)
+    with walk.app.app_context():
+        mail = db.session.scalar(select(OutboxMail).where(OutboxMail.to_addr == EMAIL))
+    assert leaks(mail.to_addr) == ["wulan.rahasia"]
+    assert leaks(f"Nama: {NAME}, telepon {PHONE}") == ["wulandari", "kusumaningtyas", "0812 9988 7766", "9988 7766"]
+    # a not anonymous case is shown with its reporter to the staff who handle it: the same search finds it there
+    client = walk.app.test_client()
+    form = complaint_form(**{"reporter.name": NAME, "reporter.email": EMAIL, "reporter.phone": PHONE})
+    response = client.post("/lapor", data={**form, "csrf_token": csrf(client, "/lapor")})
+    open_id = re.search(r'id="tracking-id">(LPR-[0-9A-Z]{8})<', response.get_data(as_text=True)).group(1)
+    page = walk.client("kominfo").get(f"/kasus/{open_id}").get_data(as_text=True)
+    assert "kusumaningtyas" in leaks(page) and "wulan.rahasia" in leaks(page)
+    assert tracking_id != open_id
+
+
+def test_mail_the_server_refuses_is_logged_without_the_reporter_address(walk):
+    submit_anonymously(walk)
+    for _ in range(12):
+        walk.clock.advance(hours=2)
+        walk.worker_pass(RefusingTransport())
+    with walk.app.app_context():
+        assert db.session.scalar(select(OutboxMail.id).where(OutboxMail.status == "failed", OutboxMail.user_id.is_(None)))
+    walk.check_logs(lambda record: record.name == MAILER_LOG)
+    assert walk.searched > 5
+    assert not walk.found, "\n".join(walk.found)

@@ -1,0 +1,140 @@
+"""The auditor's history of one case (/riwayat/<tracking_id>): every event, the diagram as it stood after
+each step, the hash chain's verdict, the deterministic replay, and the history's export (JSON, CSV).
+
+Roles ``auditor`` and ``pusat``. Read-only: the replay runs in a throwaway database (engine/replay.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup
+
+from engine import NotFound, replay, views
+from engine.audit import verify_chain
+from engine.definitions import Parsed
+from engine.diagram import Overlay, render_svg
+from engine.store import Case, Definition
+
+from . import db, service
+from .admin import ROLE_NAMES
+from .auth import roles_required
+from .labels import engine_text
+
+bp = Blueprint("history", __name__)
+READERS = ("auditor", "pusat")
+EVENT_NAMES = {
+    "case_started": _l("Laporan masuk"),
+    "complaint_recorded": _l("Pengaduan direkam"),
+    "task_completed": _l("Tugas diselesaikan"),
+    "timer_fired": _l("Timer terpicu"),
+    "deadline_missed": _l("Batas waktu terlewati"),
+    "status_changed": _l("Status berubah"),
+    "notification_queued": _l("Pemberitahuan diantrekan"),
+    "answer_published": _l("Jawaban diterbitkan"),
+    "task_claimed": _l("Tugas diambil"),
+    "task_unclaimed": _l("Tugas dilepas"),
+    "task_reassigned": _l("Tugas dialihkan"),
+    "case_withdrawn": _l("Laporan dicabut"),
+}
+CSV_COLUMNS = ("step", "seq", "at", "type", "actor", "role", "unit", "task", "data", "prev_hash", "hash")
+
+
+def diagram_markup(parsed: Parsed, overlay: Overlay, id_prefix: str = "bpmn") -> Markup:
+    """A case's diagram with its overlay, in the reader's language (the renderer escapes every text)."""
+    return Markup(render_svg(parsed.bpmn, overlay, legend=True, translate=engine_text, id_prefix=id_prefix))
+
+
+def _case(tracking_id: str) -> Case:
+    try:
+        return views.case_by_tracking_id(db.session, tracking_id)
+    except NotFound:
+        abort(404)
+
+
+def _hides_reporter(case: Case) -> bool:
+    return views.hides_reporter(case, current_user.user.role)
+
+
+@bp.route("/riwayat/<tracking_id>", methods=["GET", "POST"])
+@roles_required(*READERS)
+def page(tracking_id: str):
+    """GET: the history at step ``langkah`` (the last by default). POST: the same page, after a full replay."""
+    case = _case(tracking_id)
+    hide = _hides_reporter(case)
+    now = current_app.config["LAPOR_CLOCK"].now()
+    events = views.auditor_history(db.session, case, hide)
+    steps = events[-1]["step"] if events else 0
+    wanted = request.args.get("langkah", type=int)
+    step = min(max(wanted if wanted is not None else steps, 1), steps) if steps else 0
+    calendar = service().calendar
+    state = replay.state_after(db.session, case, step, now=now, calendar=calendar, redact=hide) if steps else None
+    result = replay.replay_case(db.session, case, calendar=calendar, redact=hide) if request.method == "POST" else None
+    parsed = service().parsed_of(case)
+    return render_template(
+        "history/case.html",
+        case=case,
+        definition=db.session.get(Definition, case.definition_id),
+        events=events,
+        step=step,
+        steps=steps,
+        state=state,
+        current=[e for e in events if e["step"] == step],
+        broken=verify_chain(db.session, case),
+        result=result,
+        hide=hide,
+        diagram=diagram_markup(parsed, state.overlay if state else Overlay(), id_prefix="riwayat"),
+        event_names=EVENT_NAMES,
+        role_names=ROLE_NAMES,
+        pretty=_pretty,
+    )
+
+
+def _pretty(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, default=str)
+
+
+@bp.route("/riwayat/<tracking_id>/ekspor.json")
+@roles_required(*READERS)
+def export_json(tracking_id: str):
+    case = _case(tracking_id)
+    return _download(_pretty(_export(case)), "application/json", f"riwayat-{case.tracking_id}.json")
+
+
+@bp.route("/riwayat/<tracking_id>/ekspor.csv")
+@roles_required(*READERS)
+def export_csv(tracking_id: str):
+    case = _case(tracking_id)
+    export = _export(case)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for event in export["events"]:
+        row = {**event, "data": json.dumps(event["data"], ensure_ascii=False, sort_keys=True)}
+        writer.writerow([_cell(row.get(column)) for column in CSV_COLUMNS])
+    return _download("\ufeff" + out.getvalue(), "text/csv", f"riwayat-{case.tracking_id}.csv")  # the BOM: spreadsheets read UTF-8
+
+
+def _export(case: Case) -> dict[str, Any]:
+    user = current_user.user
+    return views.history_export(db.session, case, user.username, user.role, current_app.config["LAPOR_CLOCK"].now())
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet will not run as a formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value
+
+
+def _download(body: str, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"  # personal data
+    return response

@@ -1,0 +1,206 @@
+"""Security set-up of the app: response headers, cookie flags, rate limits, proxy awareness, and the
+log of refused access (logger ``lapor.security``).
+
+Settings (app config, or the environment of the same name):
+- ``LAPOR_RATELIMIT_STORAGE_URL``: where Flask-Limiter keeps its counters, ``memory://`` by default (one
+  process); ``redis://host:6379`` when several gunicorn workers or hosts must share them.
+- ``LAPOR_LOGIN_RATE_LIMIT``: sign-in attempts (``POST /masuk``, ``POST /api/v1/auth/token``) at one
+  username from one client address, ``10 per minute`` by default; ``LAPOR_LOGIN_RATE_LIMIT_PER_ADDRESS``:
+  all sign-in attempts from one address, ``50 per minute``. ``RATELIMIT_ENABLED=False`` turns them off.
+- ``LAPOR_PROXY_COUNT``: how many reverse proxies stand in front of the app (default 0). With 1, the
+  client's address and scheme come from the proxy's ``X-Forwarded-For`` / ``X-Forwarded-Proto`` /
+  ``X-Forwarded-Host`` (Werkzeug's ProxyFix), so the rate limit counts per real client and
+  ``request.is_secure`` is true behind a TLS-terminating proxy. Never set it without a proxy: clients
+  could then choose their own address.
+- Cookies are always HttpOnly and SameSite=Lax, and also Secure when ``LAPOR_BASE_URL`` starts with
+  ``https://`` (the address citizens and staff use, whatever the proxy in front speaks to the app).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from typing import Any
+
+from flask import Flask, Response, abort, flash, make_response, render_template, request, session
+from flask_babel import gettext as _
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+log = logging.getLogger("lapor.security")
+
+# No inline script anywhere (tests/security/test_sessions_headers.py scans web/templates for it).
+# Styles: the case diagram is an inline SVG carrying its own <style> block, and the pages and the
+# mails shown in the development mailbox use style="..." attributes, so style-src needs
+# 'unsafe-inline'; CSS cannot run script, and script-src stays 'self'.
+# frame-src 'self': the development mailbox shows each mail's HTML in a sandboxed <iframe srcdoc>
+# (an about:srcdoc document that inherits this policy; it needs no fetch).
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "frame-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    # the citizen's tracking link carries the access token in its query string: never send it to another site.
+    # Not no-referrer: over HTTPS Flask-WTF refuses a form whose Referer is not this site.
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+REFUSED = {401: "unauthenticated", 403: "forbidden", 404: "not found", 429: "rate limited"}
+# C0 control characters other than tab and line breaks: never in a complaint or a form, PostgreSQL refuses U+0000
+# in text, and the PDF and XML exports cannot carry them. Lone surrogates (U+D800-U+DFFF, from a JSON "\\ud800"
+# escape) cannot be stored as UTF-8 at all.
+_UNSAFE_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+UNSAFE_TEXT_MESSAGE = "Tidak boleh berisi karakter kontrol atau karakter yang tidak valid."
+MAX_ID = 2**31 - 1  # the largest value of an INTEGER primary key on PostgreSQL
+# the pages that answer such a field with their own form and a field error; every other form is refused whole (400)
+FIELD_CHECKED_FORMS = {"public.submit", "public.reply", "staff.task"}
+
+
+def _setting(app: Flask, name: str, default: str) -> str:
+    return str(app.config.get(name) or os.environ.get(name) or default)
+
+
+def init_app(app: Flask) -> Limiter:
+    """Install headers, cookie flags, proxy handling, the refused-access log and the sign-in rate limit."""
+    if str(app.config.get("LAPOR_BASE_URL", "")).startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax")
+
+    proxies = int(_setting(app, "LAPOR_PROXY_COUNT", "0"))
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
+
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter = Limiter(get_remote_address, app=app, storage_uri=_setting(app, "LAPOR_RATELIMIT_STORAGE_URL", "memory://"))
+    app.extensions["lapor_limiter"] = limiter  # the wrapped views hold it weakly; disabled, Flask-Limiter keeps no reference itself
+    # two limits on each sign-in route: attempts at one account from one address (guessing its password), and all
+    # attempts from one address (trying one password on many accounts; generous, as a whole office may share an address)
+    per_account = _setting(app, "LAPOR_LOGIN_RATE_LIMIT", "10 per minute")
+    per_address = _setting(app, "LAPOR_LOGIN_RATE_LIMIT_PER_ADDRESS", "50 per minute")
+    for endpoint in ("auth.login", "api.create_token"):
+        # the page answers 429 with the sign-in form and a message; the API with its JSON error (web/api.py)
+        breached = _login_page_breached if endpoint == "auth.login" else None
+        view = app.view_functions[endpoint]
+        view = limiter.limit(per_account, key_func=_address_and_username, methods=["POST"], on_breach=breached)(view)
+        view = limiter.limit(per_address, methods=["POST"], on_breach=breached)(view)
+        app.view_functions[endpoint] = view
+
+    app.before_request(_refuse_unusable_input)
+    app.after_request(_headers)
+    app.after_request(_log_refused)
+    return limiter
+
+
+def _address_and_username() -> str:
+    body = request.get_json(silent=True) if request.is_json else None
+    username = body.get("username") if isinstance(body, dict) else request.form.get("username")
+    return f"{get_remote_address()}|{str(username or '').strip().lower()[:80]}"
+
+
+def _refuse_unusable_input() -> None:
+    """404 for an id in the URL past what the database's integer columns hold (no such row; the database would
+    answer the query with an error, a 500). 400 for a URL (path or query) carrying a control character, and for a
+    form field carrying one on a page that does not report it as a field error itself (FIELD_CHECKED_FORMS):
+    nothing legitimate holds them, and PostgreSQL answers a query holding U+0000 with an error."""
+    if any(isinstance(value, int) and not 0 <= value <= MAX_ID for value in (request.view_args or {}).values()):
+        abort(404)
+    fields = [request.path, *request.args.keys(), *request.args.values()]
+    if request.endpoint not in FIELD_CHECKED_FORMS and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        fields += [*request.form.keys(), *request.form.values()]
+    if any(_UNSAFE_TEXT.search(value) for value in fields):
+        abort(400, UNSAFE_TEXT_MESSAGE)
+
+
+def page_field_errors(data: Any) -> dict[str, str]:
+    """unsafe_text_errors for a page, with the message in the visitor's language."""
+    return {path: _("Tidak boleh berisi karakter kontrol atau karakter yang tidak valid.") for path in unsafe_text_errors(data)}
+
+
+def _login_page_breached(_limit: object) -> Response:
+    flash(_("Terlalu banyak percobaan masuk dari alamat Anda. Tunggu sebentar, lalu coba lagi."), "error")
+    return make_response(render_template("auth/login.html"), 429)
+
+
+def _headers(response: Response) -> Response:
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    # a signed-in staff member's pages and a citizen's private pages stay out of shared caches and the back-button cache
+    if request.endpoint != "static" and ("_user_id" in session or request.path.startswith(("/lacak", "/dev/"))):
+        response.headers["Cache-Control"] = "no-store"  # also over send_file's no-cache for an attachment
+    return response
+
+
+def _log_refused(response: Response) -> Response:
+    """One line per refused request: who (username when signed in), from where, what. Never the query
+    string, the body or a header value: those may carry a citizen's access token."""
+    if response.status_code in REFUSED:
+        level = logging.INFO if response.status_code == 404 else logging.WARNING
+        log.log(
+            level,
+            "access refused (%s %s): %s %s by %s from %s",
+            response.status_code,
+            REFUSED[response.status_code],
+            request.method,
+            request.path,
+            _who(),
+            request.remote_addr,
+        )
+    return response
+
+
+def _who() -> str:
+    from flask_login import current_user
+
+    from .auth import bearer_token, bearer_user
+
+    try:
+        user = getattr(current_user, "user", None)
+        if user is None and request.path.startswith("/api/") and bearer_token():
+            user = bearer_user()
+    except Exception:  # noqa: BLE001 - the log line must never break the response
+        user = None
+    return f"user {user.username}" if user is not None else "anonymous"
+
+
+def log_failed_login(username: str, reason: str, channel: str) -> None:
+    """A refused sign-in (channel ``page`` or ``api``); the password is never logged."""
+    log.warning("login failed (%s) via %s for username %r from %s", reason, channel, username[:80], request.remote_addr)
+
+
+def unsafe_text_errors(data: Any, path: str = "") -> dict[str, str]:
+    """{dotted path: message} for each string in ``data`` (keys included) holding a control character or a lone
+    surrogate; empty when there is none. The message is Indonesian, as the engine's field errors are."""
+    errors: dict[str, str] = {}
+    if isinstance(data, str):
+        if _UNSAFE_TEXT.search(data):
+            errors[path or "_"] = UNSAFE_TEXT_MESSAGE
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            where = f"{path}.{key}" if path else str(key)
+            if _UNSAFE_TEXT.search(str(key)):
+                errors[path or "_"] = UNSAFE_TEXT_MESSAGE
+            else:
+                errors.update(unsafe_text_errors(value, where))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            errors.update(unsafe_text_errors(value, f"{path}.{index}" if path else str(index)))
+    return errors
