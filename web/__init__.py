@@ -44,8 +44,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         BABEL_DEFAULT_LOCALE="id",
         LAPOR_CLOCK=SYSTEM_CLOCK,
-        LAPOR_ATTACHMENTS_DIR=None,
     )
+    app.config.setdefault("LAPOR_ATTACHMENTS_DIR", None)  # None: instance/attachments
     if test_config:
         app.config.update(test_config)
     app.config.setdefault("LAPOR_BASE_URL", "http://127.0.0.1:5000")

@@ -38,6 +38,7 @@ def from_environment() -> dict:
         "LAPOR_BASE_URL": env.get("LAPOR_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "LAPOR_TIMEZONE": env.get("LAPOR_TIMEZONE", "Asia/Jakarta"),
         "LAPOR_WORKER_INTERVAL": float(env.get("LAPOR_WORKER_INTERVAL", "5")),
+        "LAPOR_ATTACHMENTS_DIR": env.get("LAPOR_ATTACHMENTS_DIR") or None,  # citizens' files, outside any static folder
         **mail_from_environment(),
     }
 
