@@ -31,6 +31,7 @@ from engine import Actor, CaseService, FakeClock  # noqa: E402
 from engine import inbox as inboxes  # noqa: E402
 from engine.database import make_engine  # noqa: E402
 from engine.store import Case, OpenTask  # noqa: E402
+from tests.engine.support import holder  # noqa: E402
 from tests.scenarios import ACCEPT_SATKER, ANSWER_SATKER, COMPLAINT, PUBLISH, SATISFIED  # noqa: E402
 from web import create_app  # noqa: E402
 
@@ -40,10 +41,6 @@ WORDS = ["jalan", "sekolah", "puskesmas", "sertifikat", "masjid", "jembatan", "b
 PLACES = ["Surabaya", "Malang", "Sidoarjo", "Kediri", "Jember", "Banyuwangi", "Madiun", "Blitar", "Tuban", "Gresik"]
 UNIT_USER = Actor("pendidikan", "satker", "dinas-pendidikan")
 CHUNK = 2000
-
-
-def _holder(row: OpenTask) -> Actor:
-    return Actor("kominfo", "kominfo") if row.role == "kominfo" else Actor(f"staf-{row.unit_id}", row.role, row.unit_id)
 
 
 def templates(engine) -> list[tuple[dict, list[dict], float]]:
@@ -62,7 +59,7 @@ def templates(engine) -> list[tuple[dict, list[dict], float]]:
                 if row.role == "masyarakat":
                     service.reply(submitted.case.tracking_id, submitted.access_token, data)
                 else:
-                    service.complete_task(row.id, data, _holder(row))
+                    service.complete_task(row.id, data, holder(row))
                 session.commit()
             connection = session.connection()
             case = dict(connection.execute(select(Case.__table__).where(Case.id == submitted.case.id)).mappings().one())

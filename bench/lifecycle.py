@@ -39,12 +39,13 @@ from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from bench.common import database, median, percentile, pg_unavailable, seed, table  # noqa: E402
-from engine import Actor, CaseService, FakeClock, make_script_engine  # noqa: E402
+from engine import CaseService, FakeClock, make_script_engine  # noqa: E402
 from engine import clock as clocks  # noqa: E402
 from engine.database import make_engine  # noqa: E402
 from engine.definitions import project_bundle, validate  # noqa: E402
 from engine.scripting import RunContext, running  # noqa: E402
 from engine.store import AuditEvent, OpenTask  # noqa: E402
+from tests.engine.support import free_port, holder  # noqa: E402
 from tests.scenarios import ACCEPT_SATKER, ANSWER_SATKER, COMPLAINT, FORWARD_SATKER, PUBLISH, SATISFIED  # noqa: E402
 
 STEPS = [FORWARD_SATKER, ACCEPT_SATKER, ANSWER_SATKER, PUBLISH, SATISFIED]
@@ -67,10 +68,6 @@ def plain(n: int) -> float:
                 task.run()
                 workflow.do_engine_steps()
     return time.perf_counter() - started
-
-
-def holder(row: OpenTask) -> Actor:
-    return Actor("kominfo", "kominfo") if row.role == "kominfo" else Actor(f"staf-{row.unit_id}", row.role, row.unit_id)
 
 
 def facade(backend: str, n: int) -> tuple[float, dict[str, list[int]], dict[str, float]]:
@@ -123,12 +120,6 @@ def _storage(engine, closed_cases: int, baseline: int) -> dict[str, float]:
     return {"events_per_case": events / closed_cases, "bytes_per_event": event_bytes, "db_bytes_per_1000": grown / closed_cases * 1000}
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class Client:
     """The mobile app's side of the JSON API, one keep-alive connection."""
 
@@ -159,7 +150,7 @@ class Client:
 def over_http(n: int) -> tuple[float, list[float]]:
     """Seconds for n whole cases through the JSON API of a real `lapor serve`; submit latencies."""
     with tempfile.TemporaryDirectory(prefix="lapor-bench-http-") as folder:
-        port = _free_port()
+        port = free_port()
         env = {**os.environ, "LAPOR_DATABASE_URL": f"sqlite:///{folder}/http.db", "LAPOR_SECRET_KEY": "bench", "LAPOR_ATTACHMENTS_DIR": folder}
         lapor = str(Path(sys.executable).parent / "lapor")
         subprocess.run([lapor, "init", "--demo"], env=env, check=True, capture_output=True, cwd=ROOT)

@@ -26,7 +26,6 @@ import json
 import os
 import queue
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -53,6 +52,7 @@ from engine.calendar import WorkingCalendar  # noqa: E402
 from engine.database import make_engine  # noqa: E402
 from engine.store import AuditEvent, Case, Incident, OpenTask, OutboxMail  # noqa: E402
 from engine.timers import is_timer, timer_due  # noqa: E402
+from tests.engine.support import free_port  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "load_test.json"
 STARTUP_TIMEOUT = 60  # seconds for a process to start listening
@@ -118,14 +118,8 @@ def _environment(db_url: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_web(db_url: str, workers: int, log: Path) -> tuple[Process, str]:
-    port = _free_port()
+    port = free_port()
     args = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "gthread", "--threads", "4"]
     args += ["--bind", f"127.0.0.1:{port}", "--graceful-timeout", "10", "--log-level", "info", "web:create_app()"]
     web = Process(args, _environment(db_url), log)

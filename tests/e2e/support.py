@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import struct
 import subprocess
 import sys
@@ -33,6 +32,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.e2e.fileclock import set_clock
+from tests.engine.support import free_port
 
 try:  # a declared test dependency; without it the browser fixture skips (a failure under CI=true)
     from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Locator, Page, Request, Response, WebError, expect
@@ -43,12 +43,6 @@ except ImportError:  # pragma: no cover - only on a machine without the test ext
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "demo-lapor"  # DESIGN.md: every demo account
 T = TypeVar("T")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until(what: str, check: Callable[[], T | None], timeout: float = 15.0, interval: float = 0.05) -> T:

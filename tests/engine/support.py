@@ -23,6 +23,7 @@ KOMINFO = Actor("kominfo", "kominfo")
 PENDIDIKAN = Actor("pendidikan", "satker", "dinas-pendidikan")
 KESEHATAN = Actor("kesehatan", "satker", "dinas-kesehatan")
 BPN = Actor("bpn", "vertikal", "kanwil-bpn-jatim")
+PUSAT = Actor("pusat", "pusat")
 
 TO_BALASAN = [FORWARD_SATKER, ACCEPT_SATKER, ANSWER_SATKER, PUBLISH]
 TO_SELESAI = [*TO_BALASAN, SATISFIED]
@@ -64,6 +65,13 @@ def do(service: CaseService, submitted: Submitted, step: Do) -> Case:
         case = service.complete_task(row.id, step.data, holder(row))
     service.session.commit()
     return case
+
+
+def fire_due(service: CaseService) -> None:
+    """What one worker pass does to timers: fire every case whose timer is due, then commit."""
+    for case_id in service.due_case_ids():
+        service.fire_timers(case_id)
+    service.session.commit()
 
 
 def submit(service: CaseService, complaint: dict[str, Any], steps: Sequence[Do] = ()) -> Submitted:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from engine import Actor, Conflict, Forbidden, InvalidData, NotFound
+from engine import Conflict, Forbidden, InvalidData, NotFound
 from engine.accounts import verify_password
 from engine.admin import Administration
 from engine.store import AdminEvent, AuditEvent, Notification, User
@@ -13,6 +13,7 @@ from tests.engine.support import (
     KESEHATAN,
     KOMINFO,
     PENDIDIKAN,
+    PUSAT,
     audit_types,
     do,
     fast_password_hashing,  # noqa: F401 - autouse fixture
@@ -20,8 +21,6 @@ from tests.engine.support import (
     submit,
 )
 from tests.scenarios import ACCEPT_SATKER, ANSWER_SATKER, COMPLAINT, FORWARD_SATKER
-
-PUSAT = Actor("pusat", "pusat")
 
 
 @pytest.fixture

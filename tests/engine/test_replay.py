@@ -15,17 +15,17 @@ from engine.definitions import Bundle, project_bundle
 from engine.replay import DIFF_EVENT, DIFF_EXTRA, DIFF_STATE, replay_case, state_after, step_count
 from engine.store import AuditEvent, Case, Notification, OpenTask, OutboxMail, Unit, User
 from tests.engine.support import (
+    PUSAT,
     TO_BALASAN,
     TO_SELESAI,
     do,
     fast_password_hashing,  # noqa: F401 - autouse fixture
+    fire_due,
     open_row,
     snapshot,
     submit,
 )
 from tests.scenarios import COMPLAINT, FORWARD_SATKER, SCENARIOS, Do, Wait
-
-PUSAT = Actor("pusat", "pusat")
 
 
 def run(service: CaseService, complaint: dict[str, Any], steps: list[Any]) -> Submitted:
@@ -37,9 +37,7 @@ def run(service: CaseService, complaint: dict[str, Any], steps: list[Any]) -> Su
             do(service, submitted, step)
         elif isinstance(step, Wait):
             service.clock.advance(seconds=timedelta(days=step.days, hours=step.hours).total_seconds())
-            for case_id in service.due_case_ids():
-                service.fire_timers(case_id)
-            service.session.commit()
+            fire_due(service)
     return submitted
 
 

@@ -21,6 +21,7 @@ from tests.engine.support import (
     TO_SELESAI,
     do,
     fast_password_hashing,  # noqa: F401 - autouse fixture
+    fire_due,
     submit,
     wib,
 )
@@ -28,13 +29,6 @@ from tests.scenarios import ACCEPT_SATKER, ANSWER_SATKER, COMPLAINT, FORWARD_SAT
 
 NOVEMBER_30 = Period(date(2026, 11, 30), date(2026, 11, 30))
 WEEK = Period(date(2026, 11, 30), date(2026, 12, 6))
-
-
-def fire_due(service) -> None:
-    """One worker pass over every case whose timer is due, committed."""
-    for case_id in service.due_case_ids():
-        service.fire_timers(case_id)
-        service.session.commit()
 
 
 def at(service, instant) -> None:

@@ -17,6 +17,7 @@ from engine.definitions import project_bundle, validate
 from engine.scripting import RunContext, running
 from engine.serialization import state_serializer
 from engine.store import Escalation, OpenTask
+from tests.engine.support import fire_due
 from tests.scenarios import ESCALATIONS, SCENARIOS, Do, Expect, Wait
 
 STAFF = {
@@ -91,9 +92,7 @@ class FacadeDriver:
 
     def wait(self, delta: timedelta) -> None:
         self.clock.advance(seconds=delta.total_seconds())
-        for case_id in self.service.due_case_ids():
-            self.service.fire_timers(case_id)
-        self.service.session.commit()
+        fire_due(self.service)
 
     @property
     def status(self) -> str:
