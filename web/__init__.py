@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, request
@@ -58,6 +60,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=_locale)
 
     app.jinja_env.globals["get_locale"] = get_locale
+    # the icon travels inside each page: no request of its own that a quick navigation could cut off
+    icon = base64.b64encode((Path(app.static_folder) / "favicon.svg").read_bytes()).decode()
+    app.jinja_env.globals["favicon"] = f"data:image/svg+xml;base64,{icon}"
     app.jinja_env.filters["localtime"] = _localtime
     app.jinja_env.filters["age"] = _age
     from . import formrender, labels
