@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from .scripting import DEMO_UNITS
-from .store import Unit, User
+from .store import ApiToken, SignInFailure, Unit, User
 
 ROLES = ("pusat", "kominfo", "satker", "vertikal", "auditor", "analis")
 UNIT_ROLES = {"satker": "satuan_kerja", "vertikal": "instansi_vertikal"}
@@ -53,43 +57,98 @@ def verify_password(stored_hash: str, password: str) -> bool:
         return False
 
 
-# Sign-in lockout: this many failed attempts in a row lock the account for LOCKOUT (the correct
-# password is refused meanwhile); a successful sign-in clears the count.
+# Sign-in lockout, per username typed and client address (table sign_in_failure): MAX_FAILED_LOGINS failures
+# from one address, each within LOCKOUT of the one before, lock that username for that address alone for
+# LOCKOUT; a success from that address clears its count. Someone elsewhere cannot lock the real user out.
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
 class LoginResult:
-    """What a sign-in attempt came to: ``user`` when it succeeded; otherwise ``reason`` is
-    ``unknown`` (no such account), ``inactive``, ``locked`` (``locked_until`` says until when) or
-    ``wrong_password`` (``locked_until`` is set when this failure locked the account)."""
+    """What a sign-in attempt came to: ``user`` when it succeeded; otherwise ``reason`` is ``unknown``
+    (no such account), ``inactive``, ``locked`` (this username from this address; ``locked_until`` says
+    until when) or ``wrong_password`` (``locked_until`` is set when this failure locked it). The reason is
+    for the log only: the answer must not tell an unknown username from a known one."""
 
     user: User | None
     reason: str | None = None
     locked_until: datetime | None = None
 
 
-def check_login(session: Session, username: str, password: str, now: datetime) -> LoginResult:
-    """Check a staff sign-in and keep the account's failure count and lock up to date (in the caller's
-    transaction: commit it whatever the result, or the count is lost). Returns a LoginResult."""
+def username_key(username: str) -> str:
+    """The key of a username in sign_in_failure: a hash of it as the sign-in compares it (spaces around
+    it and case do not count; any text, lone surrogates included, has one)."""
+    return hashlib.sha256(username.strip().lower().encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def client_address(address: str | None) -> str:
+    """A client address as sign_in_failure keeps it: the IP address in its canonical form; ``-`` for
+    anything that is not one (no address at all, a Unix socket)."""
+    try:
+        return str(ipaddress.ip_address((address or "").strip().partition("%")[0]))  # without an IPv6 zone (fe80::1%eth0)
+    except ValueError:
+        return "-"
+
+
+def check_login(session: Session, username: str, password: str, address: str | None, now: datetime) -> LoginResult:
+    """Check a staff sign-in from client ``address`` and count a refusal against (username, address), in
+    the caller's transaction: commit it whatever the result, or the count is lost. Every refusal counts
+    and locks the same way whether or not the account exists, and takes as long (a password hash is
+    verified even for an unknown username), so neither the answer nor its timing tells which usernames
+    exist. Returns a LoginResult."""
+    key, address = username_key(username), client_address(address)
+    this_pair = _pair(key, address)
+    locked_until = session.scalar(select(SignInFailure.locked_until).where(this_pair))
+    if locked_until is not None and locked_until > now:
+        return LoginResult(None, "locked", locked_until)
     # a NUL byte cannot be in any username (PostgreSQL refuses it in a query): no such account
     user = session.scalar(select(User).where(User.username == username.strip())) if "\x00" not in username else None
-    if user is None:
-        verify_password(_dummy_hash(), password)  # as slow as a real account: timing does not tell which usernames exist
-        return LoginResult(None, "unknown")
-    if not user.active:
-        return LoginResult(None, "inactive")
-    if user.locked_until is not None and user.locked_until > now:
-        return LoginResult(None, "locked", user.locked_until)
-    if not verify_password(user.password_hash, password):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.failed_logins, user.locked_until = 0, now + LOCKOUT
-            return LoginResult(None, "wrong_password", user.locked_until)
-        return LoginResult(None, "wrong_password")
-    user.failed_logins, user.locked_until = 0, None
-    return LoginResult(user)
+    matches = verify_password(user.password_hash if user is not None else _dummy_hash(), password)
+    if user is not None and user.active and matches:
+        session.execute(delete(SignInFailure).where(this_pair))
+        return LoginResult(user)
+    reason = "unknown" if user is None else "inactive" if not user.active else "wrong_password"
+    return LoginResult(None, reason, _count_failure(session, key, address, now))
+
+
+def _pair(key: str, address: str) -> ColumnElement[bool]:
+    return (SignInFailure.username_hash == key) & (SignInFailure.address == address)
+
+
+def _count_failure(session: Session, key: str, address: str, now: datetime) -> datetime | None:
+    """Add a failure to (key, address); returns until when this one locks it, or None."""
+    # forget what can no longer lock anyone: the table keeps only recent failures and locks in force
+    stale = (SignInFailure.last_failed_at <= now - LOCKOUT) & (SignInFailure.locked_until.is_(None) | (SignInFailure.locked_until <= now))
+    session.execute(delete(SignInFailure).where(stale))
+    # one statement, so that concurrent failures each count (a read, then a write, would lose some)
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    upsert = insert(SignInFailure).values(username_hash=key, address=address, failures=1, last_failed_at=now)
+    upsert = upsert.on_conflict_do_update(
+        index_elements=[SignInFailure.username_hash, SignInFailure.address], set_={"failures": SignInFailure.failures + 1, "last_failed_at": now}
+    )
+    if session.execute(upsert.returning(SignInFailure.failures)).scalar_one() < MAX_FAILED_LOGINS:
+        return None
+    locked_until = now + LOCKOUT
+    session.execute(update(SignInFailure).where(_pair(key, address)).values(failures=0, locked_until=locked_until))
+    return locked_until
+
+
+def sign_in_locks(session: Session, username: str, now: datetime) -> list[SignInFailure]:
+    """The locks in force on ``username``, one per client address, soonest to end first."""
+    query = select(SignInFailure).where(SignInFailure.username_hash == username_key(username), SignInFailure.locked_until > now)
+    return list(session.scalars(query.order_by(SignInFailure.locked_until)))
+
+
+def clear_sign_in_failures(session: Session, username: str) -> None:
+    """Forget every failed sign-in at ``username`` from every address, and so every lock on it."""
+    session.execute(delete(SignInFailure).where(SignInFailure.username_hash == username_key(username)))
+
+
+def end_sessions(session: Session, user: User, now: datetime) -> None:
+    """Sign ``user`` out everywhere: every session cookie (they carry the session epoch) and every API token."""
+    user.session_epoch += 1
+    session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=now))
 
 
 def create_user(
@@ -113,7 +172,6 @@ def create_user(
         full_name=full_name,
         active=True,
         session_epoch=0,
-        failed_logins=0,
     )
     session.add(user)
     return user

@@ -10,14 +10,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import clock as clocks
-from .accounts import ROLES, UNIT_ROLES, create_user, hash_password
+from .accounts import ROLES, UNIT_ROLES, clear_sign_in_failures, create_user, end_sessions, hash_password, sign_in_locks
 from .cases import Actor
 from .errors import Forbidden, InvalidData, NotFound
-from .store import AdminEvent, ApiToken, OpenTask, Unit, User
+from .store import AdminEvent, OpenTask, SignInFailure, Unit, User
 
 UNIT_KINDS = ("satuan_kerja", "instansi_vertikal")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -121,7 +121,8 @@ class Administration:
         return user
 
     def update_user(self, user_id: int, full_name: str, email: str, role: str, unit_id: str | None, active: bool, new_password: str = "") -> User:
-        """Change an account. Deactivating it or setting a password ends its sessions and API tokens."""
+        """Change an account. Deactivating it, changing its role or unit, or setting a password ends its
+        sessions and API tokens; a new password also lifts every sign-in lock on it. Raises InvalidData, NotFound."""
         user = self.user(user_id)
         errors = self._account_errors(full_name, email, role, unit_id)
         if new_password and len(new_password) < MIN_PASSWORD:
@@ -136,15 +137,27 @@ class Administration:
         after = self._account(user)
         if new_password:
             user.password_hash = hash_password(new_password)
+            clear_sign_in_failures(self.session, user.username)  # a new password: whoever was locked out may try it at once
         if new_password or (before["active"] and not active) or before["role"] != role or before["unit"] != user.unit_id:
             # whoever is signed in as this account must sign in again with its new rights, on the web and the API
-            user.session_epoch += 1
-            self.session.execute(
-                update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=self.clock.now())
-            )
+            end_sessions(self.session, user, self.clock.now())
         if after != before or new_password:
             self._record("user_updated", user.username, {"before": before, "after": after, "password_reset": bool(new_password)})
         return user
+
+    def sign_in_locks(self, user_id: int) -> list[SignInFailure]:
+        """The locks in force on this account's username, one per client address. Raises NotFound."""
+        return sign_in_locks(self.session, self.user(user_id).username, self.clock.now())
+
+    def unlock_user(self, user_id: int) -> list[str]:
+        """Lift every lock on this account's sign-in (and forget its failed attempts), from every address.
+        Returns the addresses it was locked for (none: nothing to do, nothing recorded). Raises NotFound."""
+        user = self.user(user_id)
+        addresses = [lock.address for lock in sign_in_locks(self.session, user.username, self.clock.now())]
+        if addresses:
+            clear_sign_in_failures(self.session, user.username)
+            self._record("user_unlocked", user.username, {"addresses": addresses})
+        return addresses
 
     def _account_errors(self, full_name: str, email: str, role: str, unit_id: str | None) -> dict[str, str]:
         errors = {}

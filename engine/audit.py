@@ -71,9 +71,29 @@ class AuditLog:
         return event
 
 
+# A system step of the model failed after the command's input, which was kept: the case waits at that input (no
+# event of the steps is written) until a retry. Written only by a command with an input of its own (a submission, a
+# completed task, a reply), in its transaction, after the input's events; data: the BPMN ``element`` and its ``name``.
+STEP_FAILED = "step_failed"
+# A retry (the worker at ``case.retry_at``, or Admin Pusat's "Coba lagi") ran the system steps a case waited on, and
+# they succeeded: the first event of the retry's command, before its fired timers and what the steps did; data: the
+# ``incident`` it resolved, its ``element`` and ``name`` (None when none was open). A retry that fails again changes
+# nothing in the case and writes no event (its incident counts it).
+STEPS_RETRIED = "steps_retried"
+
 # The events that start a command (an input the case received); every other event is what that
-# command produced. One command is one step of a case's replay. A worker pass's timers fire together.
-INPUT_TYPES = ("case_started", "task_completed", "timer_fired", "task_claimed", "task_unclaimed", "task_reassigned", "case_withdrawn")
+# command produced. One command is one step of a case's replay. A worker pass's timers fire together,
+# and the timers a retry fires belong to the retry.
+INPUT_TYPES = (
+    "case_started",
+    "task_completed",
+    "timer_fired",
+    "task_claimed",
+    "task_unclaimed",
+    "task_reassigned",
+    "case_withdrawn",
+    STEPS_RETRIED,
+)
 
 
 def step_numbers(events: Sequence[tuple[str, datetime]]) -> list[int]:
@@ -82,7 +102,7 @@ def step_numbers(events: Sequence[tuple[str, datetime]]) -> list[int]:
     step = 0
     previous: tuple[str, datetime] | None = None
     for type_, at in events:
-        same_timer_pass = type_ == "timer_fired" and previous is not None and previous == ("timer_fired", at)
+        same_timer_pass = type_ == "timer_fired" and previous is not None and previous in (("timer_fired", at), (STEPS_RETRIED, at))
         if (type_ in INPUT_TYPES and not same_timer_pass) or step == 0:
             step += 1
         numbers.append(step)

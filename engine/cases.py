@@ -8,24 +8,30 @@ commits: the request handler, CLI command or worker tick commits.
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import CursorResult, Table, delete, func, select, text
+from sqlalchemy import CursorResult, Select, Table, delete, func, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import clock as clocks
-from . import definitions, forms, ids
+from . import definitions, forms, ids, incidents
 from .accounts import UNIT_ROLES
-from .audit import AuditLog
+from .audit import STEP_FAILED, STEPS_RETRIED, AuditLog
 from .calendar import WorkingCalendar, default_calendar, zone
 from .definitions import DEADLINE_PROPERTY, LANE_ROLES, UNIT_LANES, Bundle, Parsed
 from .errors import Conflict, DefinitionInvalid, Forbidden, InvalidData, NotFound
@@ -34,6 +40,8 @@ from .scripting import Effect, RunContext, make_script_engine, running
 from .serialization import state_serializer
 from .store import AdminEvent, AuditEvent, Case, Definition, Escalation, OpenTask, Unit
 from .timers import deadlines, is_timer, timer_due
+
+log = logging.getLogger("lapor.cases")
 
 OPEN_STATUSES = ("diterima", "didisposisikan", "ditindaklanjuti", "dijawab")
 STAGE_HOLDERS = {"disposisi": "kominfo", "teruskan": "kominfo"}  # other stages: the case's unit
@@ -56,6 +64,72 @@ CITIZEN = Actor("pelapor", "masyarakat")
 class Submitted:
     case: Case
     access_token: str
+
+
+class _StepFailed(Exception):
+    """A step's result the engine refuses before it is written; ``task`` is the step (as SpiffWorkflow's errors name theirs)."""
+
+    def __init__(self, message: str, task: Task) -> None:
+        super().__init__(message)
+        self.task = task
+
+
+class StepsFailedAsRecorded(Exception):
+    """Raised in place of the system steps of a run whose record says they failed (audit event ``step_failed``): the
+    replay (engine/replay.py) makes the run fail as the recorded one did, at the element it names, whatever the steps
+    would do today (a transient failure does not come back on replay)."""
+
+    def __init__(self, element: str, element_name: str | None) -> None:
+        super().__init__(f"{element} gagal pada saat yang tercatat")
+        self.element, self.element_name = element, element_name
+
+
+class _Steps:
+    """The system steps of one run, in order, with the effects each asked for: to name the element a failure belongs to."""
+
+    def __init__(self, effects: list[Effect]) -> None:
+        self.effects = effects
+        self.first = len(effects)  # effects before this index belong to the command's own change
+        self.ran: list[tuple[Task, int]] = []  # each task run, with how many effects there were once it had run
+        self.running: Task | None = None
+        self.applying: int | None = None  # the index of the effect being applied
+
+    def will_run(self, task: Task) -> None:
+        self.running = task
+
+    def did_run(self, task: Task) -> None:
+        self.ran.append((task, len(self.effects)))
+        self.running = None
+
+    def culprit(self, error: BaseException, process: Any) -> Any:
+        """The spec of the element that failed: the task the error names or the one running when it was raised, the one
+        whose effect could not be applied, the first whose data cannot be stored; else the last BPMN element that ran (not
+        SpiffWorkflow's own helper tasks, such as a boundary event split), or ``process``."""
+        named = getattr(error, "task", None)
+        if isinstance(named, Task):
+            return named.task_spec
+        if self.running is not None:
+            return self.running.task_spec
+        if self.applying is not None and self.applying >= self.first:
+            return next(task for task, emitted in self.ran if emitted > self.applying).task_spec
+        unstorable = next((task for task, _emitted in self.ran if not _storable(task.data)), None)
+        if unstorable is not None:
+            return unstorable.task_spec
+        return next((task.task_spec for task, _emitted in reversed(self.ran) if getattr(task.task_spec, "bpmn_id", None)), process)
+
+
+@functools.cache
+def _data_encoder() -> type[json.JSONEncoder]:
+    return create_encoder(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+
+
+def _storable(data: dict[str, Any]) -> bool:
+    """Whether the state serializer can store this task data (a set becomes a list; an object, bytes, a complex number cannot)."""
+    try:
+        json.dumps(data, cls=_data_encoder())
+    except (TypeError, ValueError, RecursionError):
+        return False
+    return True
 
 
 class CaseService:
@@ -122,14 +196,18 @@ class CaseService:
 
     # ---- verbs -----------------------------------------------------------------------------
 
-    def submit(self, data: Any, channel: str = "web") -> Submitted:
-        """Start a case from complaint data (form ``pengaduan``). Raises InvalidData naming each bad field."""
+    def submit(self, data: Any, channel: str = "web", access_token: str | None = None) -> Submitted:
+        """Start a case from complaint data (form ``pengaduan``); ``access_token`` when the caller derived it (an
+        idempotent submission gives the same one back), a new random one otherwise. Raises InvalidData naming each bad field.
+
+        A system step of the model that fails after it does not fail the submission: the case is stored as received
+        (tracking id, receipt mail, status ``diterima``) and waits for a retry with an incident (see ``_advance``)."""
         definition = self.current_definition()
         parsed = self.parsed_for(definition)
         self._validate_form(parsed, parsed.start_form, data)
         complaint = {"anonymous": False, "confidential": False, **data}
         now = self.clock.now()
-        token = ids.new_access_token()
+        token = access_token or ids.new_access_token()
         case = Case(
             tracking_id=self._unused_tracking_id(),
             access_token_hash=ids.hash_token(token),
@@ -147,16 +225,22 @@ class CaseService:
         )
         self.session.add(case)
         self.session.flush()
-        self.audit.append(case, "case_started", CITIZEN.username, now, data={"form": parsed.start_form, "data": complaint, "channel": channel})
-        url = f"{self.notifier.base_url}/lacak/{case.tracking_id}?token={token}"
-        self._audit_mail(
-            case, "pelapor", "laporan_diterima", self.notifier.to_reporter(case, self._reporter_email(complaint), "laporan_diterima", now, url)
-        )
 
-        workflow = BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=make_script_engine())
-        start = workflow.get_tasks(state=TaskState.READY)[0]
-        start.data.update(pengaduan=complaint, tracking_id=case.tracking_id)
-        self._advance(case, parsed, workflow, lambda wf: None)
+        def received() -> None:  # the case's first event and the citizen's receipt, whatever the system steps after it do
+            self.audit.append(case, "case_started", CITIZEN.username, now, data={"form": parsed.start_form, "data": complaint, "channel": channel})
+            url = self.notifier.private_link(case.tracking_id, token)
+            self._audit_mail(
+                case, "pelapor", "laporan_diterima", self.notifier.to_reporter(case, self._reporter_email(complaint), "laporan_diterima", now, url)
+            )
+
+        workflow = self._new_workflow(parsed)
+
+        def start_case(wf: BpmnWorkflow) -> None:  # the complaint reaches the start event
+            start = wf.get_tasks(state=TaskState.READY)[0]
+            start.data.update(pengaduan=complaint, tracking_id=case.tracking_id)
+            start.run()
+
+        self._advance(case, parsed, workflow, "submit", CITIZEN, apply_input=start_case, record_input=received)
         return Submitted(case, token)
 
     def complete_task(self, task_id: str, data: Any, actor: Actor) -> Case:
@@ -256,33 +340,70 @@ class CaseService:
             return case
 
     def due_case_ids(self, limit: int = 100) -> list[int]:
-        """Ids of cases whose next timer is due, oldest first (read only: a worker claims with claim_due_case)."""
-        query = select(Case.id).where(Case.next_timer_at <= self.clock.now()).order_by(Case.next_timer_at).limit(limit)
-        return list(self.session.scalars(query))
+        """Ids of cases whose next timer is due, oldest first, then those whose retry is due (read only: a worker
+        claims with claim_due_case). A case waiting for a retry is left out of the first: its retry fires its timers."""
+        return [case_id for query in self._due() for case_id in self.session.scalars(query.limit(limit))][:limit]
 
     def claim_due_case(self, skip: Collection[int] = ()) -> int | None:
-        """Claim the case whose next timer is most overdue, leaving out ``skip``; None when none is due.
+        """Claim the case whose next timer is most overdue, else the one whose retry of a failed system step is most
+        overdue, leaving out ``skip``; None when none is due.
 
         On PostgreSQL the row is locked (``FOR UPDATE SKIP LOCKED``) until the caller's transaction ends:
         concurrent workers each take a different case, and a dead worker's lock ends with its connection
         (or after a minute idle in the transaction). SQLite has one worker; the version check turns a race
-        into Conflict. Cost: one range scan of the ``next_timer_at`` index, whatever the number of open cases.
+        into Conflict. Cost: a range scan of the ``next_timer_at`` index, then (when no timer is due) one of
+        the ``retry_at`` index, whatever the number of open cases.
         """
-        query = select(Case.id).where(Case.next_timer_at <= self.clock.now())
-        if skip:
-            query = query.where(Case.id.not_in(list(skip)))
-        query = query.order_by(Case.next_timer_at).limit(1).with_for_update(skip_locked=True)
         if self.session.get_bind().dialect.name == "postgresql":
             self.session.execute(text("SET LOCAL idle_in_transaction_session_timeout = '60s'"))
-        return self.session.scalar(query)
+        for query in self._due():
+            if skip:
+                query = query.where(Case.id.not_in(list(skip)))
+            case_id = self.session.scalar(query.limit(1).with_for_update(skip_locked=True))
+            if case_id is not None:
+                return case_id
+        return None
+
+    def _due(self) -> tuple[Select[tuple[int]], Select[tuple[int]]]:
+        """The cases whose next timer is due (unless they wait for a retry, which fires their timers), and those whose
+        retry is due: each query oldest first (of two due at the same instant, the older case), along its own index
+        (``retry_at``'s holds only the waiting cases)."""
+        now = self.clock.now()
+        timers = select(Case.id).where(Case.next_timer_at <= now, Case.retry_at.is_(None)).order_by(Case.next_timer_at, Case.id)
+        return timers, select(Case.id).where(Case.retry_at <= now).order_by(Case.retry_at, Case.id)
 
     def fire_timers(self, case_id: int) -> int:
-        """Fire every due timer of one case and run what follows. Returns how many fired."""
+        """Fire every due timer of one case and run what follows. A case waiting on a failed system step is retried
+        instead, once its ``retry_at`` is due (its due timers fire with it). Returns how many timers fired (0 when the
+        retry failed again: the case waits longer, see ``_advance``)."""
         case = self._case(case_id)
-        if case.next_timer_at is None or case.next_timer_at > self.clock.now():
+        due = case.retry_at or case.next_timer_at
+        if due is None or due > self.clock.now():
             return 0
+        return self._resume(case, SYSTEM)
+
+    def retry(self, case_id: int, actor: Actor) -> Case:
+        """Run now the system steps a case waits on after a failure: Admin Pusat's "Coba lagi", once the model is fixed
+        (a new version and the case migrated to it, or the same version after a transient error). The case advances,
+        its incident is resolved and the history records the retry (``steps_retried`` by ``actor``), or the incident
+        counts up and ``case.retry_at`` moves further off (nothing recorded in the history).
+
+        Raises Forbidden (not Admin Pusat), NotFound, Conflict (the case does not wait for a retry).
+        """
+        if actor.role != "pusat":
+            raise Forbidden("Hanya Admin Pusat yang dapat mencoba lagi langkah otomatis yang gagal.")
+        case = self._case(case_id)
+        if case.retry_at is None:
+            raise Conflict("Laporan ini tidak sedang menunggu percobaan ulang langkah otomatis.")
+        self._resume(case, actor)
+        return case
+
+    def _resume(self, case: Case, actor: Actor, command: str | None = None) -> int:
+        """Fire the due timers of a case and run the system steps it waits on: a ``"retry"`` when it waits for one (the
+        replay says so itself: a failed timer pass left no record of the wait). Returns how many timers fired."""
+        command = command or ("fire_timers" if case.retry_at is None else "retry")
         parsed, workflow = self._load(case)
-        return self._advance(case, parsed, workflow, lambda wf: wf.refresh_timers())
+        return self._advance(case, parsed, workflow, command, actor)
 
     def citizen_case(self, tracking_id: str, token: str) -> Case:
         """The case a citizen's tracking id and access token open. Raises NotFound for any mismatch."""
@@ -351,65 +472,209 @@ class CaseService:
         form = parsed.form_of(task.task_spec)
         assert form is not None  # validated at deploy: every user task has a form
         self._validate_form(parsed, form, data)
-        self.audit.append(
-            case,
-            "task_completed",
-            actor.username,
-            self.clock.now(),
-            task=task_id,
-            data={
-                "task": task.task_spec.bpmn_id,
-                "name": task.task_spec.bpmn_name,
-                "form": form,
-                "data": data,
-                "role": actor.role,
-                "unit": actor.unit_id,
-            },
-        )
+        spec = task.task_spec
+        done = {"task": spec.bpmn_id, "name": spec.bpmn_name, "form": form, "data": data, "role": actor.role, "unit": actor.unit_id}
 
         def run(wf: BpmnWorkflow) -> None:
-            task.data[form] = data
-            task.run()
+            user_task = wf.get_task_from_id(task.id)  # in whichever copy of the workflow it is given (see _advance)
+            user_task.data[form] = data
+            user_task.run()
 
-        self._advance(case, parsed, workflow, run)
+        def completed() -> None:
+            self.audit.append(case, "task_completed", actor.username, self.clock.now(), task=task_id, data=done)
+
+        command = "reply" if actor.role == CITIZEN.role else "complete_task"
+        self._advance(case, parsed, workflow, command, actor, apply_input=run, record_input=completed, task=task_id)
         return case
 
-    def _advance(self, case: Case, parsed: Parsed, workflow: BpmnWorkflow, action: Callable[[BpmnWorkflow], None]) -> int:
-        """Run ``action`` and the engine steps after it, then record what happened. Returns timers fired."""
-        with self.session.no_autoflush:  # the case row is written once, in _save, where a stale version is a Conflict
-            waiting = {t.id: t for t in workflow.get_tasks(state=TaskState.WAITING) if is_timer(t)}
+    def _advance(
+        self,
+        case: Case,
+        parsed: Parsed,
+        workflow: BpmnWorkflow,
+        command: str,
+        actor: Actor,
+        apply_input: Callable[[BpmnWorkflow], None] | None = None,
+        record_input: Callable[[], None] | None = None,
+        task: str | None = None,
+    ) -> int:
+        """Take the command's input (``apply_input`` changes the workflow: the complaint reaches the start event, the
+        user's task is completed; ``record_input`` adds its events: ``case_started`` and the receipt,
+        ``task_completed``; neither for timers and retries), run the system steps after it up to the next wait
+        (scripts, gateways, the DMN decision; for timers and retries first the timers that are due), and record what
+        happened. Returns how many timers fired.
+
+        The system steps run as one unit after a checkpoint, as after an asynchronous continuation in Camunda: when
+        one fails (it raises, leaves in the task data a value the serializer cannot store, sends the case to a unit
+        that does not exist, or asks for an effect that cannot be applied), all they did is dropped (workflow state,
+        effects, audit events, mail, fired timers: nothing of it was written yet, as nothing is flushed before
+        ``_save``) and the case is saved as it stood at the checkpoint, the input included, with an incident naming
+        the element and ``case.retry_at`` for the worker (``incidents.retry_delay``). Back to the checkpoint rather
+        than to the step before the failing one, on purpose: SpiffWorkflow leaves a failing task half run (in ERROR,
+        its data partly written by the script, a split's children partly updated) while the checkpoint is a wait
+        state that serializes and reloads cleanly; and the steps before the failing one did nothing lasting (effects
+        are applied only once every step has run), so they simply run again at the retry. A run that succeeds
+        clears ``retry_at`` and resolves the case's incident. Either way the case row is written once, in ``_save``.
+
+        The history records both for the replay (engine/replay.py), in the same transaction: a failed run that kept an
+        input adds ``step_failed`` (the element) after the input's events, so the replay keeps the input and does not run
+        the steps at that instant; a retry (``command == "retry"``) that succeeds starts with ``steps_retried``, so the
+        replay runs the steps again at the retry's instant. A failed timer pass or retry changes nothing in the case and
+        writes no event (its incident counts it).
+
+        Raises Conflict; an error in ``apply_input`` or ``record_input``, or one the database raises while writing,
+        propagates: the command fails whole and saves nothing.
+        """
+        with self.session.no_autoflush:  # nothing is written before _save: a failed step leaves nothing to undo in the database
+            waiting = [t for t in workflow.get_tasks(state=TaskState.WAITING) if is_timer(t)]
             context = RunContext(units=self.units(), calendar=self.calendar)
             with clocks.using(self.clock), running(context):
-                action(workflow)
-                started = time.perf_counter()
-                workflow.do_engine_steps()
-                # the system's own steps (SOP standard time: 1 minute) run here; their real duration goes on record
-                steps_ms = round((time.perf_counter() - started) * 1000, 1)
-            now = self.clock.now()
-            last = workflow.last_task
-            if last is not None and last.data.get("unit_tujuan"):
-                case.unit_id = last.data["unit_tujuan"]
-            fired = [t for t in waiting.values() if t.state in (TaskState.READY, TaskState.COMPLETED)]
-            for timer in fired:
-                self.audit.append(
-                    case,
-                    "timer_fired",
-                    SYSTEM.username,
+                if apply_input is not None:
+                    apply_input(workflow)
+            kept = len(context.effects)  # what the input itself asked for stays, whatever the steps do
+            before = set(self.session.new), set(self.session.dirty)
+            if record_input is not None:
+                record_input()
+            steps = _Steps(context.effects)
+            fired: list[Task] = []
+            try:
+                with clocks.using(self.clock), running(context):
+                    started = time.perf_counter()
+                    self._run_steps(workflow, steps, timers_first=apply_input is None)
+                    # the system's own steps (SOP standard time: 1 minute) run here; their real duration goes on record
+                    steps_ms = round((time.perf_counter() - started) * 1000, 1)
+                state = state_serializer().dumps(workflow)  # a value the serializer cannot store fails here, not in _save
+                self._check_units(steps)
+                fired = [t for t in waiting if t.state in (TaskState.READY, TaskState.COMPLETED)]
+                now = self.clock.now()  # one instant: a retry's event and the timers it fired make one step of the history
+                if command == "retry":
+                    self._audit_retry(case, actor, now)
+                if case.retry_at is not None:
+                    case.retry_at = None
+                    incidents.recovered(self.session, case.id, actor.username, now)
+                self._record(case, workflow, fired, context.effects, steps_ms, steps, at=now)
+            except Exception as error:
+                fired = []
+                self._forget(*before)
+                if record_input is not None:
+                    record_input()
+                if isinstance(error, StepsFailedAsRecorded):
+                    element, element_name = error.element, error.element_name
+                else:
+                    spec = steps.culprit(error, parsed.spec)
+                    element, element_name = getattr(spec, "bpmn_id", None) or spec.name, getattr(spec, "bpmn_name", None)
+                now = self.clock.now()
+                incident = incidents.step_failed(
+                    self.session,
                     now,
-                    task=str(timer.id),
-                    data={
-                        "timer": timer.task_spec.bpmn_id,
-                        "name": timer.task_spec.bpmn_name,
-                        "due": timer.internal_data.get("event_value"),
-                        "clock": timer.task_spec.extensions.get("properties", {}).get(DEADLINE_PROPERTY),
-                        "interrupting": bool(timer.task_spec.cancel_activity),
-                        "attached_to": definitions.attached_task(timer.task_spec),
-                    },
+                    command,
+                    error,
+                    actor=actor.username,
+                    case_id=case.id,
+                    task=task,
+                    element=element,
+                    element_name=element_name,
                 )
-            for effect in context.effects:
-                self._apply(case, workflow, effect, now, steps_ms)
-            self._save(case, parsed, workflow)
+                case.retry_at = now + incidents.retry_delay(incident.count)
+                state = None
+                workflow = self._checkpoint(case, parsed, apply_input)
+                self._record(case, workflow, [], context.effects[:kept], 0.0, at=now)
+                if record_input is not None:  # the kept input's steps did not run: the replay must not run them either
+                    data = {"element": incident.element, "name": incident.element_name}
+                    self.audit.append(case, STEP_FAILED, SYSTEM.username, now, data=data)
+                if not isinstance(error, StepsFailedAsRecorded):
+                    log.warning("%s of case %s: %s failed (%s), retry at %s", command, case.id, incident.element, incident.error, case.retry_at)
+            self._save(case, parsed, workflow, state)
             return len(fired)
+
+    def _checkpoint(self, case: Case, parsed: Parsed, apply_input: Callable[[BpmnWorkflow], None] | None) -> BpmnWorkflow:
+        """The workflow as it stood once the command's input was applied, made again after a failed run: from the
+        stored state (a new workflow for a submission) with the input applied once more. Rebuilt only on failure, so
+        that a run that succeeds serializes the workflow once, not a second time to keep a checkpoint."""
+        workflow = self._load(case)[1] if case.state else self._new_workflow(parsed)
+        if apply_input is not None:
+            # the input's own effects were kept from the first time; these are the same and are dropped
+            with clocks.using(self.clock), running(RunContext(units=self.units(), calendar=self.calendar)):
+                apply_input(workflow)
+        return workflow
+
+    @staticmethod
+    def _new_workflow(parsed: Parsed) -> BpmnWorkflow:
+        return BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=make_script_engine())
+
+    def _run_steps(self, workflow: BpmnWorkflow, steps: _Steps, timers_first: bool) -> None:
+        """Run the system steps up to the next wait: for a timer pass or a retry (``timers_first``) first the timers
+        that are due. The replay's service overrides it to fail as a recorded run failed (``StepsFailedAsRecorded``)."""
+        if timers_first:
+            workflow.refresh_timers()
+        workflow.do_engine_steps(steps.will_run, steps.did_run)
+
+    def _audit_retry(self, case: Case, actor: Actor, now: datetime) -> None:
+        """Record that a retry ran the system steps the case waited on (``steps_retried``: the first event of the retry's
+        step, which the replay runs again at its instant), naming the incident it resolves; no personal data."""
+        incident = incidents.waiting_on(self.session, case.id)
+        data = {
+            "incident": incident.id if incident else None,
+            "element": incident.element if incident else None,
+            "name": incident.element_name if incident else None,
+        }
+        self.audit.append(case, STEPS_RETRIED, actor.username, now, data=data)
+
+    def _forget(self, new: set[Any], dirty: set[Any]) -> None:
+        """Drop what the session gained since it held ``new`` and ``dirty`` (nothing of it was flushed): objects added are
+        removed, objects changed are read again from the database. A fresh audit log forgets the events it chained."""
+        for added in set(self.session.new) - new:
+            self.session.expunge(added)
+        for changed in set(self.session.dirty) - dirty:
+            self.session.expire(changed)
+        self.audit = AuditLog(self.session)
+
+    def _check_units(self, steps: _Steps) -> None:
+        """Raise, naming the step, when a step sent the case to a unit id that does not exist (the database would refuse
+        the write, failing the whole command). A deactivated unit still exists: its running cases go on."""
+        for task, _emitted in steps.ran:
+            unit = task.data.get("unit_tujuan")
+            if unit is not None and unit not in self.units() and (not isinstance(unit, str) or self.session.get(Unit, unit) is None):
+                raise _StepFailed(f"unit {unit!r} tidak terdaftar", task)
+
+    def _record(
+        self,
+        case: Case,
+        workflow: BpmnWorkflow,
+        fired: list[Task],
+        effects: list[Effect],
+        steps_ms: float,
+        steps: _Steps | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        """Add to the session what a run did at ``at`` (now by default; nothing is flushed): the unit it reached, the timers
+        that fired, each effect in order."""
+        now = at or self.clock.now()
+        last = workflow.last_task
+        if last is not None and last.data.get("unit_tujuan"):
+            case.unit_id = last.data["unit_tujuan"]
+        for timer in fired:
+            self.audit.append(
+                case,
+                "timer_fired",
+                SYSTEM.username,
+                now,
+                task=str(timer.id),
+                data={
+                    "timer": timer.task_spec.bpmn_id,
+                    "name": timer.task_spec.bpmn_name,
+                    "due": timer.internal_data.get("event_value"),
+                    "clock": timer.task_spec.extensions.get("properties", {}).get(DEADLINE_PROPERTY),
+                    "interrupting": bool(timer.task_spec.cancel_activity),
+                    "attached_to": definitions.attached_task(timer.task_spec),
+                },
+            )
+        for index, effect in enumerate(effects):
+            if steps is not None:
+                steps.applying = index
+            self._apply(case, workflow, effect, now, steps_ms)
+        if steps is not None:
+            steps.applying = None
 
     def _apply(self, case: Case, workflow: BpmnWorkflow, effect: Effect, now: datetime, steps_ms: float) -> None:
         args = effect.args
@@ -471,13 +736,15 @@ class CaseService:
     def _reporter_email(complaint: dict[str, Any]) -> str | None:
         return (complaint.get("reporter") or {}).get("email")
 
-    def _save(self, case: Case, parsed: Parsed, workflow: BpmnWorkflow) -> None:
+    def _save(self, case: Case, parsed: Parsed, workflow: BpmnWorkflow, state: str | None = None) -> None:
+        """Write the case: its open tasks, next timer, the workflow's state (``state`` when the caller serialized it
+        already) and its version. Raises Conflict."""
         self._lock_case(case)
         now = self.clock.now()
         self._sync_open_tasks(case, parsed, workflow, now)
         dues = [d for d in (timer_due(t) for t in workflow.get_tasks(state=TaskState.WAITING) if is_timer(t)) if d is not None]
         case.next_timer_at = min(dues) if dues else None
-        case.state = state_serializer().dumps(workflow)
+        case.state = state if state is not None else state_serializer().dumps(workflow)
         case.updated_at = now
         try:
             self.session.flush()

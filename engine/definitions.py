@@ -9,8 +9,9 @@ finds (file, line, element id, a sentence in Indonesian): XML read with a harden
 no entities, no network, a size limit), the OMG BPMN 2.0 XSD with the spiffworkflow extension XSD
 and the DMN XSD (the copies shipped in the pinned SpiffWorkflow package), references between
 elements, the service's contract (lanes, forms, form fields the scripts and conditions read,
-exclusive gateways that cover every value, timer expressions, deadline timers), the diagram (every
-node and flow drawn), and finally SpiffWorkflow's own parser.
+exclusive gateways that cover every value, timer expressions, deadline timers), every expression
+the engine will run compiled in the sandbox (engine/sandbox.py: what it refuses is named), the
+diagram (every node and flow drawn), and finally SpiffWorkflow's own parser.
 """
 
 from __future__ import annotations
@@ -42,6 +43,17 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 
 from .errors import DefinitionInvalid
+from .sandbox import (  # noqa: F401 - the sandbox's refusals are findings too: MESSAGES lists them
+    MSG_FORBIDDEN_ATTRIBUTE,
+    MSG_FORBIDDEN_FORMAT,
+    MSG_FORBIDDEN_FUNCTION,
+    MSG_FORBIDDEN_IMPORT,
+    MSG_FORBIDDEN_KEY,
+    MSG_FORBIDDEN_NAME,
+    MSG_FORBIDDEN_OTHER,
+    MSG_FORBIDDEN_SYNTAX,
+    refusals,
+)
 from .scripting import HELPERS, UNIT_KINDS
 
 PROCESS_ID = "sp4n_lapor"
@@ -103,6 +115,7 @@ MSG_XML = "XML tidak well-formed: %(detail)s"
 MSG_NOT_BPMN = "Bukan berkas BPMN 2.0: elemen akarnya <%(root)s>, bukan <bpmn:definitions>."
 MSG_NOT_DMN = "Bukan berkas DMN 1.1, 1.2 atau 1.3 yang dikenal SpiffWorkflow: namespace-nya %(namespace)s."
 MSG_JSON = "JSON tidak valid: %(detail)s"
+MSG_JSON_DEPTH = "JSON bersarang terlalu dalam: lebih dari %(limit)s tingkat."
 MSG_SCHEMA = "Bukan JSON Schema yang valid: %(detail)s"
 MSG_XSD_ATTRIBUTE = "Tidak sesuai skema %(schema)s: atribut '%(attribute)s' tidak boleh ada pada <%(element)s>."
 MSG_XSD_REQUIRED = "Tidak sesuai skema %(schema)s: <%(element)s> wajib punya atribut '%(attribute)s'."
@@ -640,6 +653,38 @@ def _properties(el: Any) -> dict[str, str]:
 
 
 _NS = {**BPMN_NS, "spiffworkflow": SPIFF_URI}
+# What SpiffWorkflow evaluates besides scripts, conditions and DMN input expressions (an XPath over the BPMN).
+_EVALUATED = " | ".join(
+    f".//{tag}"
+    for tag in (
+        "bpmn:timeDate",
+        "bpmn:timeDuration",
+        "bpmn:timeCycle",
+        "bpmn:condition",
+        "bpmn:loopCondition",
+        "bpmn:loopCardinality",
+        "bpmn:completionCondition",
+        "bpmn:formalExpression",
+        "bpmn:messagePath",
+        "spiffworkflow:messagePayload",
+        "spiffworkflow:payloadExpression",
+        "spiffworkflow:expression",
+    )
+)
+DMN_INPUT = "dmninputexpr"  # SpiffWorkflow's name for the input's value in a DMN input entry ("?")
+_DMN_QUESTION_MARK = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")  # a "?" outside quotes, as DMNEngine finds it
+
+
+def _dmn_input_entry(text: str) -> str:
+    """A DMN input entry as SpiffWorkflow completes it: "?" stands for the input's value; "< 5" compares the value."""
+    text = _DMN_QUESTION_MARK.sub(DMN_INPUT, text)
+    try:
+        ast.parse(text, mode="eval")
+    except SyntaxError:
+        return f"{DMN_INPUT} {text}"
+    return text
+
+
 _KNOWN_GLOBALS = frozenset(dir(builtins)) | frozenset(HELPERS) | frozenset(ENGINE_DATA)
 
 
@@ -669,6 +714,7 @@ class _Contract:
             self._lanes_and_user_tasks(process)
         self._decisions()
         self._expressions()
+        self._sandbox()
         self._gateways()
         self._timers()
         return self.findings_
@@ -747,6 +793,7 @@ class _Contract:
         readable: list[tuple[str, Any, ast.AST]] = []
         assigned: set[str] = set()
         self.script_values: dict[str, list[Any] | None] = {}
+        self.read: list[tuple[str, Any, str, str]] = []  # (file, element, text, mode) of each that parses, for the sandbox
         for file, el, text, mode in self._expression_sources():
             try:
                 tree = ast.parse(text.strip(), mode=mode)
@@ -758,6 +805,7 @@ class _Contract:
                 self.findings_.append(Finding(file, line, _finding(file, el, "", "").element, MSG_SYNTAX % {"detail": err.msg}, "syntax"))
                 continue
             readable.append((file, el, tree))
+            self.read.append((file, el, text, mode))
             for node in ast.walk(tree):
                 if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                     assigned.add(node.id)
@@ -783,6 +831,37 @@ class _Contract:
                         self.findings_.append(_finding(file, el, MSG_NAME, "name", name=head))
                 elif len(path) > 1 and head in self.forms and head not in assigned:
                     self._check_field(file, el, path)
+
+    # the sandbox: what no expression may do -------------------------------------------------------------
+
+    def _evaluated_elsewhere(self) -> Iterator[tuple[str, Any, str]]:
+        """(file, element, Python text) of what else SpiffWorkflow evaluates: timers, loop, multi-instance and event
+        expressions, message and event payloads, service task parameters, DMN input entries and output entries."""
+        for el in self.root.xpath(_EVALUATED, namespaces=_NS):
+            yield self.name, el, el.text or ""
+        for el in self.root.iterfind(".//spiffworkflow:parameter", _NS):
+            yield self.name, el, el.get("value") or ""
+        for name, root in self.dmn.items():
+            for entry in root.iter("{*}outputEntry"):
+                yield name, entry, entry.findtext("{*}text") or ""
+            for entry in root.iter("{*}inputEntry"):
+                text = (entry.findtext("{*}text") or "").strip()
+                if text and text != "-":  # "-": any value
+                    yield name, entry, _dmn_input_entry(text)
+
+    def _sandbox(self) -> None:
+        """Name each thing an expression does that the sandbox refuses (the engine would refuse it at run time)."""
+        defined = self.assigned | set(self.dmn_outputs) | set(self.forms) | self.referenced | set(ENGINE_DATA) | {DMN_INPUT}
+        sources = [*self.read, *((file, el, text, "eval") for file, el, text in self._evaluated_elsewhere())]
+        for file, el, text, mode in sources:
+            stripped = text.strip()
+            offset = text[: len(text) - len(text.lstrip())].count("\n")  # the lines before the expression starts
+            where = _finding(file, el, "", "")
+            if _local(el) in ("timeDate", "timeDuration", "timeCycle"):
+                where = _finding(file, el, "", "", element=el.getparent().getparent().get("id"))  # the timer event, as timer findings say
+            for refusal in refusals(stripped, mode, defined):
+                line = (where.line or 1) + offset + refusal.line - 1
+                self.findings_.append(Finding(file, line, where.element, refusal.template % refusal.values, "sandbox"))
 
     def _note_assignment(self, name: str, value: ast.AST) -> None:
         """What a script may set ``name`` to: literals, or a helper's known results; None once anything else is assigned."""
@@ -1015,6 +1094,19 @@ def _missing_diagram(name: str, root: Any) -> list[Finding]:
     return findings
 
 
+MAX_JSON_DEPTH = 64  # a form nests a few levels; Python's JSON parser gives up (RecursionError) past about a thousand
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _json_depth(text: str) -> int:
+    """How deeply ``text`` nests JSON arrays and objects, counted without parsing it (brackets inside strings skipped)."""
+    depth = deepest = 0
+    for bracket in re.findall(r"[\[\]{}]", _JSON_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def bundle_from_upload(
     bpmn: tuple[str, bytes], dmn: Iterable[tuple[str, bytes]] = (), forms: Iterable[tuple[str, bytes]] = (), base: Bundle | None = None
 ) -> tuple[Bundle | None, list[Finding]]:
@@ -1023,7 +1115,8 @@ def bundle_from_upload(
     What is not uploaded comes from ``base`` (the version running now): its DMN files when none is
     uploaded, and each form the BPMN names (an uploaded form wins). The BPMN keeps the base's file
     name (its content decides whether a version is new), so does a lone DMN replacing a lone DMN.
-    Files are size-checked before they are decoded. Returns (bundle, []) or (None, findings).
+    Files are size-checked before they are decoded, forms depth-checked (MAX_JSON_DEPTH) before anything parses them.
+    Returns (bundle, []) or (None, findings).
     """
     findings: list[Finding] = []
 
@@ -1035,10 +1128,14 @@ def bundle_from_upload(
             findings.append(Finding(name, None, None, MSG_SIZE % {"size": len(data) // 1024, "limit": MAX_FILE_BYTES // 1024}, "size"))
             return None
         try:
-            return data.decode("utf-8-sig")
+            text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             findings.append(Finding(name, None, None, MSG_ENCODING, "encoding"))
             return None
+        if suffix == ".schema.json" and _json_depth(text) > MAX_JSON_DEPTH:  # json.loads and the checks recurse once a level
+            findings.append(Finding(name, None, None, MSG_JSON_DEPTH % {"limit": MAX_JSON_DEPTH}, "json"))
+            return None
+        return text
 
     def clean(name: str) -> str:
         return re.sub(r"[^A-Za-z0-9._-]", "_", Path(name.replace("\\", "/")).name).lstrip(".") or "berkas"

@@ -106,7 +106,8 @@ def search_cases(session: Session, search: CaseSearch, page: int = 1, per_page: 
     if text and ids.looks_like_tracking_id(text):
         query = query.where(Case.tracking_id == ids.normalize_tracking_id(text))  # the unique index, not a scan
     elif text:
-        query = query.where(Case.title.contains(text) | Case.tracking_id.contains(text.upper()))
+        # autoescape: "%" and "_" are searched for as typed, never wildcards that match every title
+        query = query.where(Case.title.contains(text, autoescape=True) | Case.tracking_id.contains(text.upper(), autoescape=True))
     for column in ("status", "category"):
         if getattr(search, column):
             query = query.where(getattr(Case, column) == getattr(search, column))

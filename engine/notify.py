@@ -81,36 +81,45 @@ TEMPLATES: dict[str, tuple[str, str]] = {
 }
 
 # Reporter topics (mail only; citizens have no account). Extra placeholders: answer, access_code (the token in the url).
+# They name the case by its tracking id only, never by what the reporter wrote (title, body): anyone can have a
+# complaint's receipt mailed to any address, and must not be able to choose its words.
 REPORTER_TEMPLATES: dict[str, tuple[str, str]] = {
     "laporan_diterima": (
         "Laporan Anda telah diterima: {tracking_id}",
-        'Terima kasih. Laporan Anda "{title}" telah kami terima dengan nomor pelacakan {tracking_id}.\n\n'
+        "Terima kasih. Laporan Anda telah kami terima dengan nomor pelacakan {tracking_id}.\n\n"
         "Ikuti perkembangannya melalui tautan pribadi berikut. Simpan email ini dan jangan bagikan tautannya: "
         "siapa pun yang memegang tautan ini dapat membaca dan membalas laporan Anda.\n\n{url}\n\n"
         "Bila tautan tidak dapat dibuka, masukkan data berikut pada halaman Lacak laporan:\n"
         "Nomor pelacakan: {tracking_id}\nKode akses: {access_code}\n\n"
-        "Admin Kominfo akan meneruskan laporan Anda kepada unit kerja yang berwenang paling lambat 1 hari kerja.",
+        "Admin Kominfo akan meneruskan laporan Anda kepada unit kerja yang berwenang paling lambat 1 hari kerja.\n\n"
+        "Bila Anda tidak merasa mengirim laporan ini, abaikan email ini.",
     ),
     "jawaban_terbit": (
         "Jawaban atas laporan Anda {tracking_id}",
-        'Laporan Anda "{title}" telah dijawab.{answer}\n\n'
+        "Laporan Anda {tracking_id} telah dijawab.{answer}\n\n"
         "Beri tahu kami apakah Anda puas dengan jawaban ini melalui tautan pribadi pada email tanda terima laporan Anda, "
         "atau buka halaman berikut lalu masukkan nomor pelacakan dan kode akses yang tercantum pada email tersebut.\n\n{url}",
     ),
     "pengingat": (
         "Pengingat: laporan {tracking_id} menunggu balasan Anda",
-        'Jawaban atas laporan Anda "{title}" telah terbit dan kami menunggu balasan Anda: apakah Anda puas dengan jawaban tersebut? '
+        "Jawaban atas laporan Anda {tracking_id} telah terbit dan kami menunggu balasan Anda: apakah Anda puas dengan jawaban tersebut? "
         "Bila tidak ada balasan dalam 10 hari kerja setelah jawaban terbit, laporan akan ditutup.\n\n{url}",
     ),
     "selesai": (
         "Laporan {tracking_id} selesai",
-        'Laporan Anda "{title}" telah selesai. Terima kasih atas partisipasi Anda dalam memperbaiki pelayanan publik di Jawa Timur.',
+        "Laporan Anda {tracking_id} telah selesai. Terima kasih atas partisipasi Anda dalam memperbaiki pelayanan publik di Jawa Timur.",
     ),
     "ditutup_otomatis": (
         "Laporan {tracking_id} ditutup",
-        'Laporan Anda "{title}" ditutup karena tidak ada balasan dalam 10 hari kerja setelah jawaban terbit. Terima kasih atas partisipasi Anda.',
+        "Laporan Anda {tracking_id} ditutup karena tidak ada balasan dalam 10 hari kerja setelah jawaban terbit. Terima kasih atas partisipasi Anda.",
     ),
 }
+# A topic the model sends the reporter that has no template of its own (a staff template would name the title).
+REPORTER_UPDATE = (
+    "Kabar terbaru laporan Anda {tracking_id}",
+    "Ada perkembangan baru pada laporan Anda {tracking_id}. Buka halaman berikut, lalu masukkan nomor pelacakan dan kode akses "
+    "yang tercantum pada email tanda terima laporan Anda.\n\n{url}",
+)
 
 SIGNATURE = "Salam,\nSP4N-LAPOR! Provinsi Jawa Timur\nDinas Komunikasi dan Informatika Provinsi Jawa Timur"
 FOOTER = "Email ini dikirim otomatis oleh sistem pengelolaan pengaduan SP4N-LAPOR! Jawa Timur. Mohon tidak membalas email ini."
@@ -164,10 +173,20 @@ def compose(subject: str, greeting: str, body: str, url: str | None) -> Rendered
     return Rendered(subject, text, html)
 
 
+def with_access_code(tracking_url: str, token: str) -> str:
+    """A tracking page's URL with the citizen's access code in its fragment (Notifier.private_link)."""
+    return f"{tracking_url}#token={token}"
+
+
 class Notifier:
     def __init__(self, session: Session, base_url: str) -> None:
         self.session = session
         self.base_url = base_url.rstrip("/")
+
+    def private_link(self, tracking_id: str, token: str) -> str:
+        """The citizen's private link: the tracking page with the access code after "#", the part of a URL a browser
+        never sends, so no server or proxy log holds it (web/static/track.js posts it to the page instead)."""
+        return with_access_code(f"{self.base_url}/lacak/{tracking_id}", token)
 
     def staff(self, to: str) -> list[User]:
         """Active users of a role ("kominfo", "pusat") or of a unit id."""
@@ -194,13 +213,16 @@ class Notifier:
             "clock": CLOCK_NAMES.get(extra.get("clock", ""), extra.get("clock", "")),
             "history": history,
             "answer": f"\n\nJawaban:\n{case.answer_text}" if case.answer_text else "",
-            "access_code": parse_qs(urlsplit(url).query).get("token", [""])[0],
+            "access_code": parse_qs(urlsplit(url).fragment).get("token", [""])[0],
         }
 
     def render(self, topic: str, case: Case, url: str, greeting: str, reporter: bool = False, **extra: str) -> Rendered:
-        """Raises KeyError for a topic with no template at all (one for the other audience stands in)."""
-        first, second = (REPORTER_TEMPLATES, TEMPLATES) if reporter else (TEMPLATES, REPORTER_TEMPLATES)
-        subject, body = first[topic] if topic in first else second[topic]
+        """The mail of ``topic``: for the reporter its REPORTER_TEMPLATES entry, else REPORTER_UPDATE; for staff its
+        TEMPLATES entry, else the reporter's. Raises KeyError for a staff topic with no template at all."""
+        if reporter:
+            subject, body = REPORTER_TEMPLATES.get(topic, REPORTER_UPDATE)
+        else:
+            subject, body = TEMPLATES[topic] if topic in TEMPLATES else REPORTER_TEMPLATES[topic]
         values = self._values(case, url, extra)
         return compose(subject.format(**values), greeting, body.format(**values), url)
 

@@ -2,9 +2,20 @@
 
 A case is rebuilt from the start on the definition version it ran on: each recorded input (the
 complaint, each completed form, each timer pass at its recorded instant, a claim, a reassignment, a
-withdrawal) is applied again through the case façade itself, under a FakeClock set to the instant it
-was recorded. The replay runs in a throwaway in-memory SQLite database seeded with that definition
-and the units, so it never writes to the real database, whichever backend that is.
+withdrawal, a retry of failed system steps) is applied again through the case façade itself, under a
+FakeClock set to the instant it was recorded. The replay runs in a throwaway in-memory SQLite database
+seeded with that definition and the units, so it never writes to the real database, whichever backend that is.
+
+Failed system steps (engine/cases.py ``_advance``): a step whose record holds ``step_failed`` keeps its
+input and does not run the system steps after it (they fail as recorded, at the recorded element, even if
+the cause was transient), so the case waits as it did; ``steps_retried`` (the worker or Admin Pusat) runs
+them again at its instant, with the timers then due. A retry or timer pass that failed left no record and
+changed nothing but the case's open tasks' overdue flags, judged when it saved the case: the final state is
+compared with the replay's open tasks judged at the stored case's ``updated_at`` (its last save).
+
+A case moved to another version (``case_migrated``, ``case_migration_reverted``) cannot be replayed yet: its
+steps before the first move replay on the version it started on, and the step holding the move is reported
+as not replayable (DIFF_MIGRATED).
 
 After each step (one command: an input and what it produced) the events the replay produced are
 compared with the stored ones; after the last, the rebuilt case (status, unit, deadlines, open tasks
@@ -21,14 +32,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
-from .audit import step_numbers
+from .audit import STEP_FAILED, STEPS_RETRIED, step_numbers
 from .calendar import WorkingCalendar
-from .cases import Actor, CaseService, Submitted
+from .cases import SYSTEM, Actor, CaseService, StepsFailedAsRecorded, Submitted, _Steps
 from .clock import FakeClock
 from .database import make_engine
 from .diagram import Overlay
@@ -36,11 +48,17 @@ from .errors import EngineError, NotFound
 from .progress import overlay_of
 from .store import AuditEvent, Base, Case, Definition, OpenTask, Unit
 from .timers import is_timer
+from .versions import MIGRATED, REVERTED
 from .views import REDACTED
 
 TIME_TOLERANCE = timedelta(minutes=1)
 IGNORED_DATA = {"duration_ms"}  # wall-clock measurements of the system's own steps
-ENVIRONMENT_DATA = {"notification_queued": {"users", "mails"}}  # depend on the staff accounts of the day
+ENVIRONMENT_DATA = {
+    "notification_queued": {"users", "mails"},  # depend on the staff accounts of the day
+    # the incident a retry resolved: failed retries and timer passes (no record) and incidents marked resolved by hand
+    # make the replay's incidents differ from the real ones
+    STEPS_RETRIED: {"incident", "element", "name"},
+}
 
 # Why a replay differs (Indonesian: the history page and `lapor replay` show them).
 DIFF_EVENT = "Peristiwa hasil putar ulang berbeda dengan yang tersimpan."
@@ -52,6 +70,8 @@ DIFF_FAILED = "Putar ulang gagal menjalankan masukan yang tersimpan."
 DIFF_NOT_OPEN = "Tugas masukan ini tidak terbuka pada putar ulang."
 DIFF_UNKNOWN = "Jenis peristiwa ini tidak dapat diputar ulang."
 DIFF_NO_START = "Riwayat tidak diawali peristiwa case_started."
+DIFF_MIGRATED = "Laporan yang dipindahkan ke versi proses lain belum dapat diputar ulang."
+MOVES = (MIGRATED, REVERTED)
 
 
 @dataclass(frozen=True)
@@ -166,14 +186,33 @@ class _NotReplayable(Exception):
 
 
 class _ScratchService(CaseService):
-    """The case façade over the throwaway database: the case keeps its recorded tracking id."""
+    """The case façade over the throwaway database: the case keeps its recorded tracking id, and the system steps of a
+    run fail where the record says they failed (``failing``: the element and its name)."""
 
     def __init__(self, session: Session, clock: FakeClock, tracking_id: str, calendar: WorkingCalendar | None) -> None:
         super().__init__(session, clock, calendar=calendar)
         self._tracking_id = tracking_id
+        self.failing: tuple[str, str | None] | None = None
 
     def _unused_tracking_id(self) -> str:
         return self._tracking_id
+
+    def _run_steps(self, workflow: BpmnWorkflow, steps: _Steps, timers_first: bool) -> None:
+        if self.failing is not None:
+            raise StepsFailedAsRecorded(*self.failing)
+        super()._run_steps(workflow, steps, timers_first)
+
+    def judge_open_tasks(self, case_id: int, at: datetime) -> None:
+        """Judge the case's open tasks overdue at ``at``, as a save of the case then did (a failed timer pass or retry)."""
+        case = self._case(case_id)
+        parsed, workflow = self._load(case)
+        self._sync_open_tasks(case, parsed, workflow, at)
+        self.session.flush()
+
+    def retry_steps(self, case_id: int, actor: Actor) -> None:
+        """The recorded retry: the system steps (and the timers then due) run again, whether or not the replay saw the
+        case wait (a failed timer pass left no record)."""
+        self._resume(self._case(case_id), actor, "retry")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -205,8 +244,10 @@ class Replay:
     def __init__(self, session: Session, case: Case, calendar: WorkingCalendar | None = None, redact: bool | None = None) -> None:
         self.case = case
         self.redact = case.anonymous if redact is None else redact
-        self.definition = session.get(Definition, case.definition_id)
         self.recorded = _events(session, case.id)
+        first_move = next((e for e in self.recorded if e.type in MOVES), None)
+        started_on = session.scalar(select(Definition).where(Definition.content_hash == first_move.data.get("from_hash"))) if first_move else None
+        self.definition = started_on or session.get(Definition, case.definition_id)  # the version the case started on
         self.steps = steps_of(self.recorded)
         self.calendar = calendar
         self._units = [(u.id, u.name, u.kind) for u in session.scalars(select(Unit))]
@@ -264,8 +305,13 @@ class Replay:
 
     def _run(self, step: Step) -> Difference | None:
         first = step.input
+        moved = next((e for e in step.events if e.type in MOVES), None)
+        if moved is not None:
+            return Difference(step.number, moved.seq, DIFF_MIGRATED, moved.type)
         self.clock.set(first.at)
         before = self.produced[-1].seq if self.produced else 0
+        failed = next((e for e in step.events if e.type == STEP_FAILED), None)
+        self.service.failing = (str(failed.data.get("element")), failed.data.get("name")) if failed is not None else None
         try:
             self._apply(step.number, first)
             self.scratch.commit()
@@ -278,6 +324,8 @@ class Replay:
         except Exception as err:  # a model script failing on replay is a finding, not a crash of the page
             self.scratch.rollback()
             return Difference(step.number, first.seq, DIFF_FAILED, first.type, replayed=f"{type(err).__name__}: {err}")
+        finally:
+            self.service.failing = None
         produced = _events(self.scratch, self._submitted.case.id, before) if self._submitted else []
         self.produced.extend(produced)
         self.applied += 1
@@ -308,6 +356,8 @@ class Replay:
             self.service.reassign(row.id, data.get("to", ""), Actor(event.actor, "pusat"), data.get("reason", ""))
         elif event.type == "case_withdrawn":
             self.service.withdraw(case.tracking_id, self._submitted.access_token, data.get("reason") or None)
+        elif event.type == STEPS_RETRIED:  # the worker (sistem) or Admin Pusat ("Coba lagi")
+            self.service.retry_steps(case.id, SYSTEM if event.actor == SYSTEM.username else Actor(event.actor, "pusat"))
         else:
             raise _NotReplayable(DIFF_UNKNOWN, event.type)
 
@@ -346,6 +396,8 @@ class Replay:
             return None
         case = self.scratch.get(Case, self._submitted.case.id)
         assert case is not None
+        if self.case.updated_at > case.updated_at:  # saved since by a failed timer pass or retry (or later within the step)
+            self.service.judge_open_tasks(case.id, self.case.updated_at)
         rows = self.scratch.scalars(select(OpenTask).where(OpenTask.case_id == case.id)).all()
         found = _diff(self._stored_view, self._case_view(case, rows), "")
         if found is None:

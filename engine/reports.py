@@ -34,11 +34,12 @@ sheet, all built on :func:`case_facts`):
 Which cases: a report covers the cases *submitted* in its period (local dates, inclusive), optionally
 of one unit (the case's current unit), one category and one definition version.
 
-Redaction (engine/views.py's rule, applied once here): the complaint kept for reports is
-``redact_complaint(...)`` of the submitted data, so an anonymous reporter's name, email and phone
-never reach a report, an export or a case sheet. Staff readers of reports (Admin Pusat, auditors)
-see confidential complaints' content, as on the staff case page: confidentiality keeps a case off
-public pages, not away from the office that handles it; exports flag it in a ``confidential`` column.
+Redaction (engine/views.py's rule and loader): the export, the register and the case sheet are made
+for one viewer, from the cases ``views.seen_cases`` gives that viewer, so each shows a reporter's name,
+email and phone only where the rule does (never an anonymous reporter's; a confidential one's not to
+auditors), exactly as the staff case page does. Figures (the SLA report, the heatmap) keep no reporter.
+Confidentiality keeps a case off public pages, not away from the office that handles it; the export
+flags it in a ``confidential`` column.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ import json
 import re
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -60,11 +61,12 @@ from sqlalchemy.orm import Session
 
 from . import clock as clocks
 from .calendar import WorkingCalendar, zone
+from .cases import Actor
 from .definitions import DEADLINE_PROPERTY, Parsed, attached_task, parsed
 from .diagram import HeatInfo
 from .scripting import STAGES
 from .store import AuditEvent, Case, Definition, OpenTask, Unit
-from .views import REDACTED, redact_complaint
+from .views import REDACTED, SeenCase, redact_complaint, seen_cases
 
 SYSTEM_STEP_LIMIT_MS = 60_000  # the SOP's standard time for the system's own steps: 1 minute
 SYSTEM_STEPS = {"complaint_recorded": "rekam_pengaduan", "answer_published": "terbitkan_jawaban"}  # event -> helper the script calls
@@ -288,7 +290,8 @@ class SystemStep:
 @dataclass
 class CaseFacts:
     case: Case
-    complaint: dict[str, Any]  # redacted: an anonymous reporter's identity is already gone
+    complaint: dict[str, Any]  # as submitted, ``reporter`` None unless the viewer may see it (see case_facts)
+    reporter_hidden: bool = True
     passes: list[Pass] = field(default_factory=list)
     timers: list[TimerFire] = field(default_factory=list)
     system_steps: list[SystemStep] = field(default_factory=list)
@@ -337,8 +340,18 @@ def _aware(value: str | None) -> datetime | None:
     return instant if instant.tzinfo else instant.replace(tzinfo=zone())
 
 
-def case_facts(session: Session, cases: Sequence[Case], now: datetime | None = None, calendar: WorkingCalendar | None = None) -> list[CaseFacts]:
-    """Passes, timers and system steps of each case, from its audit events and open tasks (two queries for all cases)."""
+def case_facts(
+    session: Session,
+    cases: Sequence[Case],
+    now: datetime | None = None,
+    calendar: WorkingCalendar | None = None,
+    identity: Collection[int] = (),
+) -> list[CaseFacts]:
+    """Passes, timers and system steps of each case, from its audit events and open tasks (two queries for all cases).
+
+    ``identity``: ids of the cases whose reporter the reader may see (from views.seen_cases); every other
+    complaint comes without its reporter.
+    """
     if not cases:
         return []
     now = now or clocks.now()
@@ -355,17 +368,19 @@ def case_facts(session: Session, cases: Sequence[Case], now: datetime | None = N
     models: dict[int, ModelFacts] = {}
     for definition in session.scalars(select(Definition).where(Definition.id.in_({case.definition_id for case in cases}))):
         models[definition.id] = model_facts(parsed(definition.bundle, definition.content_hash))
-    return [_facts_of(case, events[case.id], opens[case.id], models[case.definition_id], now, calendar) for case in cases]
+    return [_facts_of(case, events[case.id], opens[case.id], models[case.definition_id], now, calendar, case.id in identity) for case in cases]
 
 
-def _facts_of(case: Case, events: list[AuditEvent], opens: list[OpenTask], model: ModelFacts, now: datetime, calendar: WorkingCalendar) -> CaseFacts:
-    facts = CaseFacts(case=case, complaint={}, start_node=model.start_node, escalation_nodes=model.escalation_nodes)
+def _facts_of(
+    case: Case, events: list[AuditEvent], opens: list[OpenTask], model: ModelFacts, now: datetime, calendar: WorkingCalendar, identity: bool
+) -> CaseFacts:
+    facts = CaseFacts(case=case, complaint={}, reporter_hidden=not identity, start_node=model.start_node, escalation_nodes=model.escalation_nodes)
     moved_at = case.submitted_at  # when the case last moved on: the next pass starts here
     fires: list[tuple[AuditEvent, dict[str, Any]]] = []
     for event in events:
         data = json.loads(event.data)
         if event.type == "case_started":
-            facts.complaint = redact_complaint(data.get("data") or {}, case.anonymous)
+            facts.complaint = redact_complaint(data.get("data") or {}, facts.reporter_hidden)
             moved_at = event.at
         elif event.type == "task_completed":
             node = data.get("task") or ""
@@ -671,7 +686,7 @@ def unit_names(session: Session) -> dict[str, str]:
 
 
 def _reporter(item: CaseFacts) -> dict[str, str]:
-    if item.case.anonymous:
+    if item.reporter_hidden:
         return {"name": REDACTED, "email": REDACTED, "phone": REDACTED}
     reporter = item.complaint.get("reporter") or {}
     return {key: str(reporter.get(key) or "") for key in ("name", "email", "phone")}
@@ -704,15 +719,23 @@ def export_columns() -> list[str]:
     return columns
 
 
-def export_rows(session: Session, filters: CaseFilter, now: datetime | None = None, calendar: WorkingCalendar | None = None) -> list[dict[str, str]]:
-    """One row per case (oldest first) with the columns of ``export_columns``; reporter identity redacted for anonymous cases.
+def _seen_facts(session: Session, seen: Sequence[SeenCase], now: datetime | None, calendar: WorkingCalendar | None) -> list[CaseFacts]:
+    """case_facts of cases as one viewer may see them (views.seen_cases / views.case_for)."""
+    return case_facts(session, [item.case for item in seen], now, calendar, identity={item.case.id for item in seen if item.sight.identity})
+
+
+def export_rows(
+    session: Session, filters: CaseFilter, viewer: Actor, now: datetime | None = None, calendar: WorkingCalendar | None = None
+) -> list[dict[str, str]]:
+    """One row per case ``viewer`` may see (oldest first) with the columns of ``export_columns``; a reporter the viewer
+    may not see reads ``(dirahasiakan)``.
 
     Stage columns: the first pass's start and the last finished pass's end; ``_target`` / ``_ceiling`` are
     ``met``, ``missed``, ``open`` or empty (no such clock at that stage, or the case never reached it).
     """
     names = unit_names(session)
     rows = []
-    for item in case_facts(session, cases_in(session, filters), now, calendar):
+    for item in _seen_facts(session, seen_cases(session, cases_in(session, filters), viewer), now, calendar):
         case = item.case
         reporter = _reporter(item)
         recorded = next((s.duration_ms for s in item.system_steps if s.event == "complaint_recorded"), None)
@@ -785,7 +808,7 @@ class RegisterEntry:
 
     number: int
     facts: CaseFacts
-    reporter: str | None  # None: anonymous
+    reporter: str | None  # None: hidden from the reader (anonymous, or confidential for an auditor)
     unit_name: str | None
 
     @property
@@ -793,18 +816,20 @@ class RegisterEntry:
         return self.facts.case
 
 
-def register(session: Session, period: Period, now: datetime | None = None, calendar: WorkingCalendar | None = None) -> list[RegisterEntry]:
-    """Every case submitted in ``period``, numbered in order of submission."""
+def register(
+    session: Session, period: Period, viewer: Actor, now: datetime | None = None, calendar: WorkingCalendar | None = None
+) -> list[RegisterEntry]:
+    """Every case submitted in ``period`` that ``viewer`` may see, numbered in order of submission."""
     names = unit_names(session)
     entries = []
-    for number, item in enumerate(case_facts(session, cases_in(session, CaseFilter(period)), now, calendar), 1):
-        reporter = None if item.case.anonymous else str((item.complaint.get("reporter") or {}).get("name") or "")
+    for number, item in enumerate(_seen_facts(session, seen_cases(session, cases_in(session, CaseFilter(period)), viewer), now, calendar), 1):
+        reporter = None if item.reporter_hidden else str((item.complaint.get("reporter") or {}).get("name") or "")
         entries.append(RegisterEntry(number, item, reporter, names.get(item.case.unit_id or "")))
     return entries
 
 
-def sheet_facts(session: Session, case: Case, now: datetime | None = None, calendar: WorkingCalendar | None = None) -> CaseFacts:
-    """The facts of one case for its printable sheet (passes in order, with their deadlines)."""
-    [item] = case_facts(session, [case], now, calendar)
+def sheet_facts(session: Session, seen: SeenCase, now: datetime | None = None, calendar: WorkingCalendar | None = None) -> CaseFacts:
+    """The facts of one case for its printable sheet (passes in order, with their deadlines), as the viewer may see it."""
+    [item] = _seen_facts(session, [seen], now, calendar)
     item.passes.sort(key=lambda p: (p.start, p.end is None, p.end or p.start))
     return item

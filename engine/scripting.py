@@ -4,7 +4,7 @@ Scripts do not touch the database: each helper records an *effect* (a status cha
 notification, an escalation, a published answer) in the current run context, and the case
 façade applies the effects inside the same transaction once the engine has stepped. That keeps
 the model runnable in plain SpiffWorkflow (``make_script_engine()`` with the default context)
-for baselines and tests.
+for baselines and tests. Whoever runs the model, it runs in the sandbox (engine/sandbox.py).
 
 Helpers (documented in the README for analysts):
   ubah_status(status)               set the case status (the DESIGN vocabulary only)
@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 
 from . import clock
 from .calendar import WorkingCalendar, default_calendar, zone
+from .sandbox import SandboxEnvironment
 
 STATUSES = ("diterima", "didisposisikan", "ditindaklanjuti", "dijawab", "selesai", "dicabut")
 UNIT_KINDS = ("satuan_kerja", "instansi_vertikal")
@@ -137,9 +138,9 @@ HELPERS = {f.__name__: f for f in (ubah_status, beri_tahu, eskalasi, terbitkan_j
 
 
 def make_script_engine() -> PythonScriptEngine:
-    """Return the script engine with every helper the model calls.
+    """Return the script engine with every helper the model calls, each expression run in the sandbox (engine/sandbox.py).
 
     Outside a ``running(...)`` block the helpers use the demo units and discard effects, so plain
     SpiffWorkflow can run processes/sp4n_lapor.bpmn as a baseline.
     """
-    return PythonScriptEngine(environment=TaskDataEnvironment(dict(HELPERS)))
+    return PythonScriptEngine(environment=SandboxEnvironment(dict(HELPERS)))

@@ -20,6 +20,9 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from .scripting import make_script_engine
 
 FORMAT_VERSION = BpmnWorkflowSerializer.VERSION_KEY
+# SpiffWorkflow's migrations from these formats eval() timer expressions found in the stored state itself, outside
+# the sandbox. This service has always run SpiffWorkflow 3.2.0 (format 1.5) and never wrote them: a state that claims one is refused.
+UNSAFE_FORMATS = ("1.0", "1.1")
 
 
 class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
@@ -57,8 +60,12 @@ class StateSerializer:
             registry._encoder_mode = False
 
     def loads(self, state: str, spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:
-        """Rebuild a workflow from ``dumps`` output and its parsed spec; attaches the script engine."""
+        """Rebuild a workflow from ``dumps`` output and its parsed spec; attaches the script engine (the sandbox's).
+
+        Raises ValueError for a state in one of the UNSAFE_FORMATS."""
         dct = json.loads(state)
+        if dct.get(FORMAT_VERSION) in UNSAFE_FORMATS:
+            raise ValueError(f"format status {dct[FORMAT_VERSION]} tidak dimuat: migrasinya menjalankan ekspresi di luar sandbox")
         self._serializer.migrate(dct)
         workflow = self._converter.restore_with_spec(dct, spec, subprocess_specs)
         workflow.script_engine = make_script_engine()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import uuid4
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -70,8 +70,22 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # bumped on logout / password change: sessions and API tokens carry it and die with it
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
-    # sign-in lockout (engine/accounts.py check_login): failures in a row, and until when the account is locked
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class SignInFailure(Base):
+    """Recent failed sign-ins at one username from one client address (engine/accounts.py check_login).
+
+    Keyed by what was typed, whether or not such an account exists, so that the answer never tells
+    which usernames exist; a lock holds only for that address, so nobody elsewhere can lock the real
+    user out. Only a hash of the username is kept: people type passwords into that field too.
+    """
+
+    __tablename__ = "sign_in_failure"
+
+    username_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(String(45), primary_key=True)  # the client's IP address (IPv6 at most 45 characters)
+    failures: Mapped[int] = mapped_column(Integer)  # since the last lock; restarts at 1 after a quiet LOCKOUT
+    last_failed_at: Mapped[datetime] = mapped_column(index=True)
     locked_until: Mapped[datetime | None]
 
 
@@ -97,12 +111,18 @@ class Case(Base):
     late: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     breached: Mapped[list] = mapped_column(JSON, default=list)  # which clocks were missed: ["disposisi:plafon", ...]
     next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
+    # set while a system step of the model failed and the case waits for the worker to retry it (engine/cases.py _advance)
+    retry_at: Mapped[datetime | None]
     state: Mapped[str] = mapped_column(Text)
     # the audit chain's head, "seq:hash" of the case's last event (engine/audit.py): a removed tail is found
     audit_head: Mapped[str | None] = mapped_column(String(80))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}
+    # only the few waiting cases are indexed: the worker's claim of due timers (retry_at IS NULL) keeps to next_timer_at's index
+    __table_args__ = (
+        Index("ix_case_retry_at", "retry_at", postgresql_where=text("retry_at IS NOT NULL"), sqlite_where=text("retry_at IS NOT NULL")),
+    )
 
 
 class OpenTask(Base):
@@ -218,6 +238,19 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
 
 
+class SubmissionKey(Base):
+    """The one-time key of a submitted complaint (the web form's hidden key, the API's Idempotency-Key header) and the
+    case it made, so that the same submission sent again answers with that case (web/submissions.py). Only hashes:
+    of the key (the access token is derived from it) and of the request it came with."""
+
+    __tablename__ = "submission_key"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # the primary key: two requests with one key make one row
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    created_at: Mapped[datetime]
+
+
 class Attachment(Base):
     """A file a citizen attached: stored outside any static folder under a random name."""
 
@@ -246,12 +279,13 @@ class AdminEvent(Base):
 
 
 class Incident(Base):
-    """A command that failed inside the engine (a script, service task or timer path raised), for Admin Pusat.
+    """Something that failed inside the engine, for Admin Pusat (engine/incidents.py).
 
-    The failed command's transaction is rolled back whole; the incident is written afterwards in a
-    transaction of its own by whoever runs the command (request handler, worker). The same failure
-    of the same command on the same task counts up on one open incident (``count``, ``last_at``)
-    instead of adding a row per retry.
+    Mostly a system step of the model (a script, gateway condition, DMN decision or timer) that failed:
+    ``element`` names it, and the case waits at its last good state until a retry succeeds
+    (``case.retry_at``), which resolves the incident; the same failure counts up (``count``, ``last_at``)
+    and spaces the retries out. Otherwise (``element`` empty) a command that failed whole: rolled back,
+    and written afterwards in a transaction of its own by whoever ran it (request handler, worker).
     """
 
     __tablename__ = "incident"
@@ -263,6 +297,9 @@ class Incident(Base):
     command: Mapped[str] = mapped_column(String(40))  # complete_task | reply | submit | fire_timers | ...
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
     task: Mapped[str | None] = mapped_column(String(36))  # the task being completed (or the timer's case task)
+    # the BPMN element of a failed system step (its id and name): the case waits there for a retry
+    element: Mapped[str | None] = mapped_column(String(80))
+    element_name: Mapped[str | None] = mapped_column(String(200))
     actor: Mapped[str] = mapped_column(String(80))
     error: Mapped[str] = mapped_column(String(200))  # the exception's class
     message: Mapped[str] = mapped_column(Text)

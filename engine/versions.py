@@ -30,7 +30,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from . import clock as clocks
@@ -393,21 +393,31 @@ class Migrations:
         self.session = service.session
 
     def open_cases(self, number: int, limit: int = 500) -> list[Case]:
-        """Open cases running on version ``number``, oldest first."""
+        """Open cases running on version ``number``, oldest first. Raises NotFound (no such version)."""
+        return list(self.session.scalars(self._open_on(number).limit(limit)))
+
+    def check(self, from_number: int, case_ids: Iterable[int], to_number: int) -> list[MigrationCheck]:
+        """The dry run: what moving each of ``case_ids`` that is open on version ``from_number`` to version ``to_number``
+        would do, oldest first; any other id is left out, unlisted. Nothing is written. Raises NotFound (a version)."""
+        target = version(self.session, to_number)
+        return [self._move(case, target, None, write=False)[0] for case in self._picked(from_number, case_ids)]
+
+    def migrate(self, from_number: int, case_ids: Iterable[int], to_number: int, actor: Actor) -> list[MigrationCheck]:
+        """Move each of ``case_ids`` that is open on version ``from_number`` and can move to version ``to_number`` (one
+        ``case_migrated`` audit event each); the others open there are left as they are and come back with their
+        reason, any other id is left out, unlisted. Raises NotFound (a version), Conflict (a case changed meanwhile)."""
+        target = version(self.session, to_number)
+        return [self._move(case, target, actor, write=True)[0] for case in self._picked(from_number, case_ids)]
+
+    def _open_on(self, number: int) -> Select[tuple[Case]]:
         definition = version(self.session, number)
-        query = select(Case).where(Case.definition_id == definition.id, Case.status.in_(OPEN_STATUSES)).order_by(Case.submitted_at).limit(limit)
-        return list(self.session.scalars(query))
+        return select(Case).where(Case.definition_id == definition.id, Case.status.in_(OPEN_STATUSES)).order_by(Case.submitted_at, Case.id)
 
-    def check(self, case_ids: Iterable[int], to_number: int) -> list[MigrationCheck]:
-        """The dry run: what moving each case to version ``to_number`` would do; nothing is written. Raises NotFound."""
-        target = version(self.session, to_number)
-        return [self._move(self._case(case_id), target, None, write=False)[0] for case_id in case_ids]
-
-    def migrate(self, case_ids: Iterable[int], to_number: int, actor: Actor) -> list[MigrationCheck]:
-        """Move each case that can move to version ``to_number`` (one ``case_migrated`` audit event each); the others
-        are left as they are and come back with their reason. Raises NotFound, Conflict (a case changed meanwhile)."""
-        target = version(self.session, to_number)
-        return [self._move(self._case(case_id), target, actor, write=True)[0] for case_id in case_ids]
+    def _picked(self, from_number: int, case_ids: Iterable[int]) -> list[Case]:
+        """The open cases of version ``from_number`` among ``case_ids``: a closed case, or one on another version, is
+        neither moved nor shown (analysts see no case, so a picked id must not reveal one)."""
+        wanted = set(case_ids)
+        return list(self.session.scalars(self._open_on(from_number).where(Case.id.in_(wanted)))) if wanted else []
 
     def revert(self, case_id: int, actor: Actor) -> MigrationCheck:
         """Undo the case's latest migration: back to the version it came from, its deadlines as they were.

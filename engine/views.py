@@ -1,23 +1,47 @@
-"""What each reader may see of a case. Redaction lives here, once, for pages, API and exports.
+"""What each reader may see of a case: the one redaction rule (:func:`sight`) and the one loader
+(:func:`case_for`, :func:`seen_cases`) that every staff page, case sheet, export, register, history and
+API answer of a case goes through. An output takes a :class:`SeenCase`, never a bare ``Case`` row.
 
-Anonymous: no staff member sees the reporter's name, email or phone. Confidential: the case is on
-no public page. Citizens see their own case through its access token.
+A reporter's identity is their name, email and phone, all three together. Who opens a case at all
+("own unit": the case is with the unit, as its current unit or by an open task of the unit), and who
+sees its reporter's identity, by the case's flags:
+
+| viewer                             | opens the case         | neither | confidential | anonymous | both   |
+|------------------------------------|------------------------|---------|--------------|-----------|--------|
+| ``pusat`` (Admin Pusat)            | every case             | shown   | shown        | hidden    | hidden |
+| ``kominfo`` (Admin Kominfo)        | every case             | shown   | shown        | hidden    | hidden |
+| ``satker``/``vertikal``, own unit  | yes                    | shown   | shown        | hidden    | hidden |
+| ``satker``/``vertikal``, other     | no (404)               | hidden  | hidden       | hidden    | hidden |
+| ``auditor``                        | every case             | hidden  | hidden       | hidden    | hidden |
+| ``analis``                         | no (403: figures only) | hidden  | hidden       | hidden    | hidden |
+| the public (no account)            | only if not confidential, on the public pages | hidden | hidden | hidden | hidden |
+
+Why: an anonymous reporter is known to no one but the system (and themselves, through the access
+token: their tracking page and their own mail are not staff outputs). The office handling a case
+(Admin Pusat, Admin Kominfo, the unit it is with) may have to reach a named reporter, confidential or
+not: confidentiality keeps the case, its content included, off public pages, not away from the office.
+Auditors check how a case was handled, not who complained: no reporter is shown to them. Analysts
+read figures and the process, never a reporter. Staff mail and inbox notifications name no reporter
+at all (engine/notify.py), so they need no redaction.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .accounts import UNIT_ROLES
 from .audit import step_numbers, verify_chain
-from .cases import CITIZEN, SYSTEM
-from .errors import NotFound
+from .cases import CITIZEN, SYSTEM, Actor
+from .errors import Forbidden, NotFound
 from .ids import normalize_tracking_id
-from .store import AuditEvent, Case, Definition, Unit, User
+from .store import AuditEvent, Case, Definition, OpenTask, Unit, User
 
 STATUS_MESSAGES = {
     "diterima": "Laporan Anda telah diterima dan menunggu diteruskan oleh Admin Kominfo.",
@@ -30,6 +54,76 @@ STATUS_MESSAGES = {
 REDACTED = "(dirahasiakan)"
 # the events a case page lists; mail and claim bookkeeping stay in the full audit history
 STAFF_HISTORY_TYPES = ("case_started", "task_completed", "timer_fired", "status_changed", "case_withdrawn", "deadline_missed", "task_reassigned")
+CASE_READERS = ("pusat", "kominfo", "satker", "vertikal", "auditor")  # roles that open case pages (analysts read figures only)
+HANDLERS = ("pusat", "kominfo", "satker", "vertikal")  # the office handling a case, who may have to reach a named reporter
+
+
+# ---- the rule -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sight:
+    """What one viewer may see of one case (the table in the module docstring)."""
+
+    case: bool  # the case itself: its page, sheet, history, its line in an export (hidden: 404, or left out of a list)
+    identity: bool  # the reporter's name, email and phone
+
+
+def sight(role: str | None, anonymous: bool, confidential: bool, own_unit: bool = False) -> Sight:
+    """The rule, for a viewer of ``role`` (None: the public) and a case with these flags; ``own_unit``: the case is
+    with the viewer's unit (its current unit, or an open task of the unit). Pure: the loader works out ``own_unit``."""
+    if role is None:
+        return Sight(case=not confidential, identity=False)
+    if role not in CASE_READERS or (role in UNIT_ROLES and not own_unit):
+        return Sight(case=False, identity=False)
+    if anonymous:
+        return Sight(case=True, identity=False)
+    return Sight(case=True, identity=role in HANDLERS)
+
+
+# ---- the loader -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeenCase:
+    """A case as one viewer may see it: the row and the rule's verdict. Every output of a case takes one of these."""
+
+    case: Case
+    sight: Sight
+
+    @property
+    def hides_reporter(self) -> bool:
+        return not self.sight.identity
+
+
+def seen_cases(session: Session, cases: Sequence[Case], viewer: Actor) -> list[SeenCase]:
+    """The cases ``viewer`` may open, in the given order, each with what it may see of them; the others left out."""
+    own: set[int] = set()
+    if viewer.role in UNIT_ROLES:
+        own = {case.id for case in cases if case.unit_id == viewer.unit_id}
+        rest = [case.id for case in cases if case.id not in own]
+        if rest:  # a task of the unit open on a case now with another unit (a unit moved on, a reassignment)
+            own |= set(session.scalars(select(OpenTask.case_id).where(OpenTask.case_id.in_(rest), OpenTask.unit_id == viewer.unit_id)))
+    seen = (SeenCase(case, sight(viewer.role, case.anonymous, case.confidential, case.id in own)) for case in cases)
+    return [item for item in seen if item.sight.case]
+
+
+def seen_case(session: Session, case: Case, viewer: Actor) -> SeenCase:
+    """``case`` as ``viewer`` may see it. Raises NotFound when the viewer may not open it."""
+    for item in seen_cases(session, [case], viewer):
+        return item
+    raise NotFound("Laporan tidak ditemukan.")
+
+
+def case_for(session: Session, tracking_id: str, viewer: Actor) -> SeenCase:
+    """The one loader of a case for staff. Raises Forbidden for a role that opens no case (before looking, so a
+    tracking id cannot be probed), NotFound for an unknown case or one the viewer may not open."""
+    if viewer.role not in CASE_READERS:
+        raise Forbidden("Peran Anda tidak dapat membuka halaman laporan.")
+    return seen_case(session, case_by_tracking_id(session, tracking_id), viewer)
+
+
+# ---- what the outputs show ------------------------------------------------------------------
 
 
 def complaint_of(session: Session, case: Case) -> dict[str, Any]:
@@ -38,8 +132,9 @@ def complaint_of(session: Session, case: Case) -> dict[str, Any]:
     return json.loads(event.data)["data"] if event is not None else {}
 
 
-def redact_complaint(complaint: dict[str, Any], anonymous: bool) -> dict[str, Any]:
-    if not anonymous:
+def redact_complaint(complaint: dict[str, Any], hide_reporter: bool) -> dict[str, Any]:
+    """The complaint with ``reporter`` set to None when ``hide_reporter`` (see SeenCase.hides_reporter)."""
+    if not hide_reporter:
         return complaint
     return {**complaint, "reporter": None}
 
@@ -83,15 +178,13 @@ def case_by_tracking_id(session: Session, tracking_id: str) -> Case:
     return case
 
 
-def audit_history(session: Session, case: Case, hide_reporter: bool | None = None) -> list[dict[str, Any]]:
-    """Every audit event of a case with its hashes, for auditors; the reporter's identity redacted when
-    ``hide_reporter`` (by default: for an anonymous complaint; see hides_reporter)."""
-    hide = case.anonymous if hide_reporter is None else hide_reporter
+def audit_history(session: Session, seen: SeenCase) -> list[dict[str, Any]]:
+    """Every audit event of a case with its hashes, for auditors; the reporter's identity redacted as the viewer requires."""
     history = []
-    for event in session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.seq)):
+    for event in session.scalars(select(AuditEvent).where(AuditEvent.case_id == seen.case.id).order_by(AuditEvent.seq)):
         data = json.loads(event.data)
         if event.type == "case_started" and isinstance(data.get("data"), dict):
-            data["data"] = redact_complaint(data["data"], hide)
+            data["data"] = redact_complaint(data["data"], seen.hides_reporter)
         history.append(
             {
                 "seq": event.seq,
@@ -107,22 +200,13 @@ def audit_history(session: Session, case: Case, hide_reporter: bool | None = Non
     return history
 
 
-def hides_reporter(case: Case, role: str | None) -> bool:
-    """Whether a reader of ``role`` must not see the reporter's name, email and phone in a case's history.
-
-    Anonymous: hidden from every staff member. Confidential: hidden from the auditor too, who checks
-    how the case was handled, not who complained; Admin Pusat, who may have to reach the reporter, sees it.
-    """
-    return bool(case.anonymous or (case.confidential and role == "auditor"))
-
-
-def auditor_history(session: Session, case: Case, hide_reporter: bool) -> list[dict[str, Any]]:
+def auditor_history(session: Session, seen: SeenCase) -> list[dict[str, Any]]:
     """audit_history with, for each event, its step (the command it belongs to) and the actor's role and unit.
 
     The role and unit of a completed task are those recorded with it; other staff actors' are their
     account's now; ``sistem`` and ``pelapor`` are the system and the citizen.
     """
-    rows = audit_history(session, case, hide_reporter)
+    rows = audit_history(session, seen)
     steps = step_numbers([(row["type"], datetime.fromisoformat(row["at"])) for row in rows])
     names = {row["actor"] for row in rows} - {SYSTEM.username, CITIZEN.username}
     accounts: dict[str, tuple[str | None, str | None]] = {
@@ -139,10 +223,10 @@ def auditor_history(session: Session, case: Case, hide_reporter: bool) -> list[d
     return rows
 
 
-def history_export(session: Session, case: Case, reader: str, role: str, now: datetime) -> dict[str, Any]:
+def history_export(session: Session, seen: SeenCase, reader: str, now: datetime) -> dict[str, Any]:
     """One case's whole history as an auditor downloads it (JSON; the CSV has one row per event),
-    redacted as ``role`` requires, with whether its hash chain verifies."""
-    hide = hides_reporter(case, role)
+    redacted as the viewer requires, with whether its hash chain verifies."""
+    case = seen.case
     broken = verify_chain(session, case)
     definition = session.get(Definition, case.definition_id)
     return {
@@ -152,19 +236,20 @@ def history_export(session: Session, case: Case, reader: str, role: str, now: da
         "status": case.status,
         "anonymous": case.anonymous,
         "confidential": case.confidential,
-        "reporter_redacted": hide,
+        "reporter_redacted": seen.hides_reporter,
         "definition": {"number": definition.number, "content_hash": definition.content_hash} if definition else None,
         "verified": broken is None,
         "broken": {"seq": broken.seq, "reason": broken.reason} if broken else None,
         "exported_at": now.isoformat(),
         "exported_by": reader,
-        "events": auditor_history(session, case, hide),
+        "events": auditor_history(session, seen),
     }
 
 
-def staff_case(session: Session, case: Case) -> dict[str, Any]:
-    """The case as any staff member may see it."""
-    complaint = redact_complaint(complaint_of(session, case), case.anonymous)
+def staff_case(session: Session, seen: SeenCase) -> dict[str, Any]:
+    """The case as a staff member may see it (its page, its task pages, GET /api/v1/tasks/{id})."""
+    case = seen.case
+    complaint = redact_complaint(complaint_of(session, case), seen.hides_reporter)
     return {
         "tracking_id": case.tracking_id,
         "status": case.status,
@@ -176,6 +261,7 @@ def staff_case(session: Session, case: Case) -> dict[str, Any]:
         "anonymous": case.anonymous,
         "confidential": case.confidential,
         "reporter": complaint.get("reporter"),
+        "reporter_hidden": seen.hides_reporter,
         "submitted_at": case.submitted_at.isoformat(),
         "unit": case.unit_id,
         "unit_name": unit_name(session, case.unit_id),

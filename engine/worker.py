@@ -1,4 +1,5 @@
-"""One worker pass: fire the due timers, then send queued mail. Used by `lapor worker` and `lapor serve`."""
+"""One worker pass: fire the due timers and retry the failed system steps that are due, then send queued mail.
+Used by `lapor worker` and `lapor serve`."""
 
 from __future__ import annotations
 
@@ -24,12 +25,13 @@ class PassResult:
 
 
 def run_once(session_factory: Callable[[], Session], clock: clocks.Clock, base_url: str, transport: Transport | None, batch: int = 100) -> PassResult:
-    """Fire the timers of up to ``batch`` due cases, then send queued mail.
+    """Fire the timers of up to ``batch`` due cases (and retry those whose failed system step is due), then send queued mail.
 
     Each case is claimed, fired and committed in its own transaction, so one failing case does not hold
     up the rest, several workers (on PostgreSQL) never fire the same timer, and a worker killed mid-pass
-    holds at most one row lock, released with its connection. A case that fails or fires nothing is not
-    tried again in the same pass.
+    holds at most one row lock, released with its connection. A system step that fails again is committed
+    as such by the engine (the case waits longer, its incident counts up; engine/cases.py ``_advance``). A
+    case that fails or fires nothing is not tried again in the same pass.
     """
     fired = 0
     tried: set[int] = set()
@@ -64,7 +66,8 @@ def run_once(session_factory: Callable[[], Session], clock: clocks.Clock, base_u
 
 
 def _record_incident(session: Session, clock: clocks.Clock, error: Exception, case_id: int) -> None:
-    """Show Admin Pusat the failed timer (one incident, counted up while it keeps failing); the case is tried again next pass."""
+    """Show Admin Pusat a case the pass could not handle at all (a step failing is the engine's incident, not this one):
+    one incident, counted up while it keeps failing; the case is tried again next pass."""
     try:
         incidents.record(session, clock.now(), "fire_timers", error, actor="sistem", case_id=case_id)
         session.commit()

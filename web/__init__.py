@@ -51,6 +51,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     app.config.setdefault("LAPOR_BASE_URL", "http://127.0.0.1:5000")
+    # the development mailbox (/dev/kotak-surat) shows every citizen's private link: only `lapor serve` turns it on
+    # (without MAIL_SERVER); gunicorn and any other create_app() never serve it
+    app.config.setdefault("LAPOR_DEV_MAILBOX", False)
 
     db.init_app(app)
     with app.app_context():

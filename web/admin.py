@@ -177,4 +177,23 @@ def user(user_id: int):
         done = _finish(_("Perubahan akun %(username)s disimpan.", username=account.username), "admin.users", errors)
         if done:
             return done
-    return render_template("admin/user.html", account=account, fields=_user_fields(values, errors, new=False)), (400 if errors else 200)
+    page = render_template("admin/user.html", account=account, fields=_user_fields(values, errors, new=False), locks=admin.sign_in_locks(user_id))
+    return page, (400 if errors else 200)
+
+
+@bp.post("/pengguna/<int:user_id>/buka-kunci")
+@roles_required("pusat")
+def unlock_user(user_id: int):
+    """Lift the sign-in locks on an account, from every address, and go back to its page."""
+    admin = _admin()
+    try:
+        username = admin.user(user_id).username
+        unlocked = admin.unlock_user(user_id)
+    except NotFound:
+        abort(404)
+    db.session.commit()
+    if unlocked:
+        flash(_("Kunci masuk akun %(username)s dibuka.", username=username), "info")
+    else:
+        flash(_("Akun %(username)s sedang tidak dikunci.", username=username), "info")
+    return redirect(url_for("admin.user", user_id=user_id))

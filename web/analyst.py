@@ -23,7 +23,7 @@ from engine.diagram import DiagramError, Overlay, render_svg
 from engine.store import Case, OpenTask
 from engine.versions import Migrations, diff, heat, previous, summaries, version
 
-from . import db, service
+from . import db, params, service
 from .auth import roles_required
 from .labels import engine_text
 
@@ -278,31 +278,29 @@ def _preview(bundle: Bundle | None, findings: list[Finding]) -> Markup | None:
 @bp.route("/migrasi", methods=["POST"])
 @roles_required("analis")
 def migrate():
-    source = request.form.get("from", type=int)
-    target = request.form.get("to", type=int)
-    if source is None or target is None:
+    try:
+        source, target = params.whole_number(request.form.get("from", "")), params.whole_number(request.form.get("to", ""))
+        picked = [params.whole_number(value) for value in request.form.getlist("case")]
+    except ValueError:
         abort(400)
     _version_or_404(source)
     _version_or_404(target)
     migrations = Migrations(service())
-    if request.form.get("scope") == "all":
-        case_ids = [c.id for c in migrations.open_cases(source)]
-    else:
-        wanted = {int(v) for v in request.form.getlist("case") if v.isdigit()}
-        case_ids = list(db.session.scalars(select(Case.id).where(Case.id.in_(wanted)).order_by(Case.submitted_at))) if wanted else []
-    if not case_ids:
-        flash(_("Pilih laporan yang akan dipindahkan."), "error")
-        return redirect(url_for("analyst.version_page", number=source))
-    if request.form.get("action") != "jalankan":
-        checks = migrations.check(case_ids, target)
-        db.session.rollback()  # a dry run writes nothing
-        return render_template("analyst/migration.html", checks=checks, source=source, target=target, done=False)
-    try:
-        results = migrations.migrate(case_ids, target, current_user.actor)
+    case_ids = [c.id for c in migrations.open_cases(source)] if request.form.get("scope") == "all" else picked
+    dry_run = request.form.get("action") != "jalankan"
+    try:  # the engine keeps only the open cases of version ``source`` among them: nothing else is listed or moved
+        results = migrations.check(source, case_ids, target) if dry_run else migrations.migrate(source, case_ids, target, current_user.actor)
     except Conflict as err:
         db.session.rollback()
         flash(err.message, "error")
         return redirect(url_for("analyst.version_page", number=source))
+    if dry_run or not results:
+        db.session.rollback()  # a dry run writes nothing
+    if not results:
+        flash(_("Pilih laporan yang akan dipindahkan."), "error")
+        return redirect(url_for("analyst.version_page", number=source))
+    if dry_run:
+        return render_template("analyst/migration.html", checks=results, source=source, target=target, done=False)
     db.session.commit()
     moved = sum(1 for r in results if r.ok)
     flash(_("%(moved)s laporan dipindahkan ke versi %(target)s; %(left)s tidak.", moved=moved, target=target, left=len(results) - moved), "info")

@@ -9,7 +9,6 @@ Routes parse, call one engine verb, commit, render; an error rolls the transacti
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -25,9 +24,9 @@ from engine.audit import first_broken
 from engine.ids import hash_token
 from engine.store import ApiToken, Case, Definition, OpenTask, User
 
-from . import db, openapi, service
+from . import db, openapi, service, submissions
 from .auth import actor_of, authenticate, bearer_token, bearer_user, issue_token, locked_message, revoke_bearer_token
-from .security import unsafe_text_errors
+from .security import parse_json, unsafe_text_errors
 
 PREFIX = "/api/v1"
 CATEGORIES = ("pendidikan", "kesehatan", "infrastruktur", "pertanahan", "keagamaan", "lainnya")  # DESIGN.md
@@ -129,8 +128,8 @@ def _body(optional: bool = False) -> dict[str, Any]:
     if not request.is_json:
         raise ApiError(400, "Badan permintaan harus JSON dengan Content-Type: application/json.")
     try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
+        data = parse_json(raw)
+    except ValueError:  # not JSON, or nested deeper than the parser goes
         raise ApiError(400, "Badan permintaan bukan JSON yang valid.") from None
     if not isinstance(data, dict):
         raise ApiError(400, "Badan permintaan harus berupa objek JSON ({...}).")
@@ -202,11 +201,27 @@ def _case_result(case: Case) -> dict[str, str]:
 
 @bp.post("/complaints")
 def submit_complaint():
-    submitted = service().submit(_body(), channel="api")
+    """201 with the new case; with an ``Idempotency-Key`` header once per key (web/submissions.py): the same request
+    again gets the same 201 answer (same tracking id and access token, as if the first answer had arrived; marked
+    ``Idempotent-Replayed: true``) and creates nothing, another request under the key a 422."""
+    try:
+        key = submissions.usable_key(request.headers.get(submissions.HEADER))
+    except ValueError:
+        raise ApiError(
+            400, "Header Idempotency-Key tidak valid.", {submissions.HEADER: "1–255 karakter ASCII yang terbaca, misalnya sebuah UUID."}
+        ) from None
+    try:
+        submitted = submissions.submit_once(_body(), "api", key)
+    except submissions.KeyReused:
+        raise ApiError(
+            422, "Idempotency-Key ini sudah dipakai untuk permintaan lain.", {submissions.HEADER: "Kirim kunci baru untuk laporan baru."}
+        ) from None
     db.session.commit()
     case = submitted.case
-    location = url_for(".get_complaint", tracking_id=case.tracking_id)
-    return jsonify(tracking_id=case.tracking_id, access_token=submitted.access_token, status=case.status), 201, {"Location": location}
+    headers = {"Location": url_for(".get_complaint", tracking_id=case.tracking_id)}
+    if submitted.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return jsonify(tracking_id=case.tracking_id, access_token=submitted.access_token, status=case.status), 201, headers
 
 
 @bp.get("/complaints/<tracking_id>")
@@ -319,7 +334,7 @@ def get_task(user: User, task_id: str):
             "ceiling_at": _iso(row.ceiling_at),
             "claimed_by": row.claimed_by,
             "schema": service().served_form(parsed, row.form),
-            "case": views.staff_case(db.session, case),
+            "case": views.staff_case(db.session, views.seen_case(db.session, case, actor_of(user))),
         }
     )
 
@@ -367,11 +382,12 @@ def _notification(item: notify.NotificationItem) -> dict[str, Any]:
 @bp.get("/cases/<tracking_id>/history")
 @staff(*HISTORY_ROLES)
 def case_history(user: User, tracking_id: str):
-    case = views.case_by_tracking_id(db.session, tracking_id)
+    seen = views.case_for(db.session, tracking_id, actor_of(user))
+    case = seen.case
     return jsonify(
         tracking_id=case.tracking_id,
         status=case.status,
-        events=views.audit_history(db.session, case, views.hides_reporter(case, user.role)),
+        events=views.audit_history(db.session, seen),
         verified=first_broken(db.session, case) is None,
     )
 
@@ -380,11 +396,12 @@ def case_history(user: User, tracking_id: str):
 @staff(*HISTORY_ROLES)
 def case_replay(user: User, tracking_id: str):
     """The case as it stood after step ``step`` (default: the last), rebuilt by the deterministic replay."""
-    case = views.case_by_tracking_id(db.session, tracking_id)
+    seen = views.case_for(db.session, tracking_id, actor_of(user))
+    case = seen.case
     steps = replay.step_count(db.session, case)
     step = _int_arg("step", steps, 1, max(steps, 1))
     now = current_app.config["LAPOR_CLOCK"].now()
-    state = replay.state_after(db.session, case, step, now=now, calendar=service().calendar, redact=views.hides_reporter(case, user.role))
+    state = replay.state_after(db.session, case, step, now=now, calendar=service().calendar, redact=seen.hides_reporter)
     return jsonify(tracking_id=case.tracking_id, **state.to_dict())
 
 

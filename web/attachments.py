@@ -1,20 +1,43 @@
-"""Citizens' attachments: PDF, JPEG or PNG, at most 3 of 5 MB each, recognised by content."""
+"""Citizens' attachments: PDF, JPEG or PNG, at most 3 of 5 MB each, recognised by content.
+
+Every file is rewritten before it is stored (``strip``), so that nothing in it names or places the citizen beyond
+what they chose to show: images are re-encoded without EXIF (GPS, camera owner, ``Artist``, ``Copyright``), XMP,
+comments or PNG text chunks, upright as they were shown; PDFs are rewritten page by page without document info, XMP,
+annotation authors or the EXIF of the photos inside them. A file that cannot be rewritten is refused. Staff see and
+download each file as ``lampiran-<n>.<ext>`` (its place in the case, its detected type), never under the citizen's
+own file name.
+"""
 
 from __future__ import annotations
 
+import io
 import secrets
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from PIL import Image, ImageOps, JpegImagePlugin
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import DictionaryObject, StreamObject
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
-from werkzeug.utils import secure_filename
 
 from engine.store import Attachment, Case
 
 MAX_FILES = 3
 MAX_BYTES = 5 * 1024 * 1024
+MAX_PIXELS = 40_000_000  # a 40-megapixel photo decodes to 160 MB at most; larger is no photo a 5 MB upload needs
 SIGNATURES = {b"%PDF-": "application/pdf", b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+PILLOW_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG"}
+# JPEG segments kept inside a PDF's photos: APP0 (JFIF), APP2 (ICC colour profile), APP14 (Adobe colour transform).
+# Every other APPn (APP1 EXIF and XMP, APP13 IPTC, makers' notes) and COM (comments) is dropped.
+KEPT_JPEG_SEGMENTS = frozenset({0xE0, 0xE2, 0xEE})
+
+Checked = tuple[FileStorage, bytes, str]  # the upload, its content without metadata, its detected type
 
 
 def folder() -> Path:
@@ -27,9 +50,10 @@ def sniff(head: bytes) -> str | None:
     return next((kind for magic, kind in SIGNATURES.items() if head.startswith(magic)), None)
 
 
-def check(files: list[FileStorage]) -> tuple[list[tuple[FileStorage, bytes, str]], str | None, int]:
-    """Read and check uploads. Returns ([(file, content, type)], error message or None, the HTTP status
-    for the error: 413 for a file over MAX_BYTES, 400 otherwise)."""
+def check(files: list[FileStorage]) -> tuple[list[Checked], str | None, int]:
+    """Read, check and strip uploads. Returns ([(file, content without metadata, type)], error message or None, the
+    HTTP status for the error: 413 for a file over MAX_BYTES, 400 otherwise (too many files, a type other than PDF,
+    JPEG or PNG, a file that cannot be read as its type)."""
     files = [f for f in files if f and f.filename]
     if len(files) > MAX_FILES:
         return [], _("Paling banyak %(count)s lampiran.", count=MAX_FILES), 400
@@ -41,13 +65,106 @@ def check(files: list[FileStorage]) -> tuple[list[tuple[FileStorage, bytes, str]
         kind = sniff(content[:8])
         if kind is None:
             return [], _("%(file)s: hanya PDF, JPEG, atau PNG yang diterima.", file=file.filename), 400
+        try:
+            content = strip(content, kind)
+        except ValueError:
+            return [], _("%(file)s: berkas rusak atau tidak dapat dibaca.", file=file.filename), 400
         checked.append((file, content, kind))
     return checked, None, 200
 
 
-def store(session, case: Case, checked: list[tuple[FileStorage, bytes, str]], now) -> None:
-    for file, content, kind in checked:
+def store(session: Session, case: Case, checked: list[Checked], now: datetime) -> None:
+    """Write each checked file under a random name and record it; the citizen's own file name is not kept."""
+    before = session.scalar(select(func.count()).select_from(Attachment).where(Attachment.case_id == case.id)) or 0
+    for position, (_file, content, kind) in enumerate(checked, before + 1):
         stored = secrets.token_hex(16)
         (folder() / stored).write_bytes(content)
-        name = secure_filename(file.filename or "") or "lampiran"
-        session.add(Attachment(case_id=case.id, stored_name=stored, filename=name[:200], content_type=kind, size=len(content), created_at=now))
+        session.add(
+            Attachment(case_id=case.id, stored_name=stored, filename=name(position, kind), content_type=kind, size=len(content), created_at=now)
+        )
+
+
+def name(position: int, kind: str) -> str:
+    """What staff see and download: ``lampiran-<position>.<extension of the detected type>``."""
+    return f"lampiran-{position}.{EXTENSIONS.get(kind, 'bin')}"
+
+
+def of_case(session: Session, case_id: int) -> list[tuple[Attachment, str]]:
+    """The case's attachments in upload order, each with its name (``name``: its place in the case, 1-based)."""
+    items = session.scalars(select(Attachment).where(Attachment.case_id == case_id).order_by(Attachment.id))
+    return [(item, name(position, item.content_type)) for position, item in enumerate(items, 1)]
+
+
+# ---- metadata removal ---------------------------------------------------------------------------------------
+
+
+def strip(content: bytes, kind: str) -> bytes:
+    """``content`` (of type ``kind``) rewritten without identifying metadata. Raises ValueError when it cannot be read."""
+    try:
+        return _pdf(content) if kind == "application/pdf" else _image(content, kind)
+    except Exception as error:  # noqa: BLE001 - Pillow and pypdf raise many kinds (OSError, SyntaxError, struct.error, ...) on a broken file
+        raise ValueError(f"cannot rewrite the {kind} file: {error}") from error
+
+
+def _image(content: bytes, kind: str) -> bytes:
+    """Re-encoded with Pillow, upright (the EXIF orientation applied), keeping only the ICC colour profile and, in a
+    PNG, its transparency: no EXIF, GPS, XMP, comment or text chunk. A JPEG keeps its quantisation tables (its quality)."""
+    with Image.open(io.BytesIO(content), formats=[PILLOW_FORMATS[kind]]) as image:
+        if image.width * image.height > MAX_PIXELS:
+            raise ValueError(f"{image.width}x{image.height} pixels is over the limit")
+        options: dict[str, Any] = {"icc_profile": image.info.get("icc_profile")}
+        if kind == "image/jpeg":
+            options |= {"qtables": image.quantization, "subsampling": JpegImagePlugin.get_sampling(image)}
+        elif image.info.get("transparency") is not None:
+            options["transparency"] = image.info["transparency"]
+        upright = ImageOps.exif_transpose(image)
+    upright.info = {}  # Pillow writes some of what it read (the JPEG comment, the ICC profile) unless told otherwise
+    output = io.BytesIO()
+    upright.save(output, PILLOW_FORMATS[kind], **{key: value for key, value in options.items() if value is not None})
+    return output.getvalue()
+
+
+def _pdf(content: bytes) -> bytes:
+    """Rewritten with pypdf page by page: no document info, no XMP anywhere, no annotation author, no EXIF in the
+    photos it holds. What is not a page (outline, attached files, scripts) is left behind."""
+    reader = PdfReader(io.BytesIO(content))
+    if reader.is_encrypted and not reader.decrypt(""):
+        raise ValueError("encrypted with a password")
+    writer = PdfWriter()
+    for page in reader.pages:
+        writer.add_page(page)
+    writer.metadata = None
+    for item in writer._objects:  # every object the pages use, copied into the new file
+        if isinstance(item, DictionaryObject):
+            _scrub(item)
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
+
+
+def _scrub(item: DictionaryObject) -> None:
+    for key in ("/Metadata", "/PieceInfo"):  # XMP of a page or an image; an editor's private data
+        item.pop(key, None)
+    if "/Rect" in item and item.get("/Subtype") not in (None, "/Widget"):
+        item.pop("/T", None)  # a comment's author (Acrobat writes the computer's user name); a form field's /T is its name
+    if isinstance(item, StreamObject) and item.get("/Filter") in ("/DCTDecode", ["/DCTDecode"]):
+        item._data = _jpeg_segments_stripped(item._data)
+
+
+def _jpeg_segments_stripped(data: bytes) -> bytes:
+    """The JPEG without its metadata segments (KEPT_JPEG_SEGMENTS): the image data itself is copied untouched."""
+    if not data.startswith(b"\xff\xd8"):
+        return data
+    kept, at = [data[:2]], 2
+    while at + 4 <= len(data) and data[at] == 0xFF:
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte before a marker
+            at += 1
+            continue
+        if marker == 0xDA:  # start of scan: the compressed image follows
+            break
+        end = at + 2 + int.from_bytes(data[at + 2 : at + 4], "big")
+        if not 0xE0 <= marker <= 0xEF and marker != 0xFE or marker in KEPT_JPEG_SEGMENTS:
+            kept.append(data[at:end])
+        at = end
+    return b"".join(kept) + data[at:]

@@ -1,7 +1,7 @@
 """Staff sign-in: sessions for pages (Flask-Login), bearer tokens for the JSON API.
 
-Logging out bumps the user's session epoch, which every session cookie carries, so a copied
-cookie dies with the logout.
+Signing out ends every session of the account (it bumps the session epoch, which every session
+cookie carries, so a copied cookie dies with it) and revokes its API tokens.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from flask_login import UserMixin, current_user, login_required, login_user, log
 from sqlalchemy import select
 
 from engine import Actor
-from engine.accounts import check_login
+from engine.accounts import check_login, end_sessions
 from engine.ids import hash_token
 from engine.store import ApiToken, User
 
@@ -61,29 +61,32 @@ def _load(session_id: str) -> StaffUser | None:
 
 
 def authenticate(username: str, password: str, channel: str = "page") -> User | None:
-    """The active, unlocked account these credentials open, or None. Counts failures and locks the
-    account after MAX_FAILED_LOGINS in a row (engine/accounts.py); commits that bookkeeping itself,
-    since the caller's refusal rolls back. A refusal is logged (logger ``lapor.security``)."""
-    result = check_login(db.session, username, password, current_app.config["LAPOR_CLOCK"].now())
+    """The active account these credentials open, or None. Counts a refusal against this username from
+    this client address and locks the pair after MAX_FAILED_LOGINS (engine/accounts.py); commits that
+    bookkeeping itself, since the caller's refusal rolls back. A refusal is logged (logger ``lapor.security``)."""
+    result = check_login(db.session, username, password, request.remote_addr, current_app.config["LAPOR_CLOCK"].now())
     db.session.commit()
     if result.user is None:
         reason = result.reason or "refused"
-        if reason == "wrong_password" and result.locked_until is not None:
-            reason = "wrong_password, account now locked"
+        if reason != "locked" and result.locked_until is not None:
+            reason += ", now locked for this address"
         log_failed_login(username, reason, channel)
         g.login_locked_until = result.locked_until if result.reason == "locked" else None
     return result.user
 
 
 def locked_message() -> str | None:
-    """The message for a sign-in refused because the account is locked, or None."""
+    """The message for a sign-in refused because this username is locked for this address, or None. It is
+    the same for an unknown username: failures at it count and lock alike."""
     until = g.get("login_locked_until")
     if until is None:
         return None
     minutes = max(1, -(-int((until - current_app.config["LAPOR_CLOCK"].now()).total_seconds()) // 60))
     return ngettext(
-        "Akun ini dikunci sementara karena terlalu banyak percobaan masuk yang gagal. Coba lagi dalam %(num)s menit.",
-        "Akun ini dikunci sementara karena terlalu banyak percobaan masuk yang gagal. Coba lagi dalam %(num)s menit.",
+        "Nama pengguna ini dikunci sementara untuk alamat Anda karena terlalu banyak percobaan masuk yang gagal. "
+        "Coba lagi dalam %(num)s menit, atau minta Admin Pusat membuka kuncinya.",
+        "Nama pengguna ini dikunci sementara untuk alamat Anda karena terlalu banyak percobaan masuk yang gagal. "
+        "Coba lagi dalam %(num)s menit, atau minta Admin Pusat membuka kuncinya.",
         minutes,
     )
 
@@ -129,7 +132,7 @@ def login():
 @bp.route("/keluar", methods=["POST"])
 @login_required
 def logout():
-    current_user.user.session_epoch += 1
+    end_sessions(db.session, current_user.user, current_app.config["LAPOR_CLOCK"].now())  # every session and API token
     db.session.commit()
     logout_user()
     flash(_("Anda telah keluar."), "info")

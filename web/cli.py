@@ -135,6 +135,9 @@ def serve(host: str, port: int, no_worker: bool, reload_process: bool) -> None:
 
         if not inspect(db.engine).has_table("process_definition") or db.session.scalar(select(Definition.id).limit(1)) is None:
             raise click.ClickException("Basis data belum disiapkan: jalankan 'lapor init --demo' (atau 'lapor init') dulu.")
+    if not app.config["MAIL_SERVER"]:  # development only, like the watcher below: gunicorn builds the app itself
+        app.config["LAPOR_DEV_MAILBOX"] = True
+        click.echo(f"MAIL_SERVER belum diatur: email tetap di outbox, bacalah di http://{host}:{port}/dev/kotak-surat (dari komputer ini).")
     watcher = None
     if reload_process:  # development only: gunicorn builds the app itself and never runs this
         watcher = versions.ProcessWatcher(project_file("processes", "sp4n_lapor.bpmn"), project_file("forms", ""))

@@ -1,7 +1,8 @@
 """The auditor's history of one case (/riwayat/<tracking_id>): every event, the diagram as it stood after
 each step, the hash chain's verdict, the deterministic replay, and the history's export (JSON, CSV).
 
-Roles ``auditor`` and ``pusat``. Read-only: the replay runs in a throwaway database (engine/replay.py).
+Roles ``auditor`` and ``pusat``. Read-only: the replay runs in a throwaway database (engine/replay.py). The case is
+loaded as the reader may see it (engine/views.py's rule): the reporter's identity is hidden where that rule says so.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
-from engine import NotFound, replay, views
+from engine import Forbidden, NotFound, replay, views
 from engine.audit import verify_chain
 from engine.definitions import Parsed
 from engine.diagram import Overlay, render_svg
-from engine.store import Case, Definition
+from engine.store import Definition
 
 from . import db, service
 from .admin import ROLE_NAMES
@@ -42,6 +43,8 @@ EVENT_NAMES = {
     "task_unclaimed": _l("Tugas dilepas"),
     "task_reassigned": _l("Tugas dialihkan"),
     "case_withdrawn": _l("Laporan dicabut"),
+    "step_failed": _l("Langkah otomatis gagal"),
+    "steps_retried": _l("Langkah otomatis dicoba lagi"),
 }
 CSV_COLUMNS = ("step", "seq", "at", "type", "actor", "role", "unit", "task", "data", "prev_hash", "hash")
 
@@ -51,25 +54,24 @@ def diagram_markup(parsed: Parsed, overlay: Overlay, id_prefix: str = "bpmn") ->
     return Markup(render_svg(parsed.bpmn, overlay, legend=True, translate=engine_text, id_prefix=id_prefix))
 
 
-def _case(tracking_id: str) -> Case:
+def _case(tracking_id: str) -> views.SeenCase:
+    """The case as the reader may see it (engine/views.case_for). 404 for an unknown case; 403 for a role that opens none."""
     try:
-        return views.case_by_tracking_id(db.session, tracking_id)
+        return views.case_for(db.session, tracking_id, current_user.actor)
+    except Forbidden:
+        abort(403)
     except NotFound:
         abort(404)
-
-
-def _hides_reporter(case: Case) -> bool:
-    return views.hides_reporter(case, current_user.user.role)
 
 
 @bp.route("/riwayat/<tracking_id>", methods=["GET", "POST"])
 @roles_required(*READERS)
 def page(tracking_id: str):
     """GET: the history at step ``langkah`` (the last by default). POST: the same page, after a full replay."""
-    case = _case(tracking_id)
-    hide = _hides_reporter(case)
+    seen = _case(tracking_id)
+    case, hide = seen.case, seen.hides_reporter
     now = current_app.config["LAPOR_CLOCK"].now()
-    events = views.auditor_history(db.session, case, hide)
+    events = views.auditor_history(db.session, seen)
     steps = events[-1]["step"] if events else 0
     wanted = request.args.get("langkah", type=int)
     step = min(max(wanted if wanted is not None else steps, 1), steps) if steps else 0
@@ -103,27 +105,26 @@ def _pretty(value: Any) -> str:
 @bp.route("/riwayat/<tracking_id>/ekspor.json")
 @roles_required(*READERS)
 def export_json(tracking_id: str):
-    case = _case(tracking_id)
-    return _download(_pretty(_export(case)), "application/json", f"riwayat-{case.tracking_id}.json")
+    seen = _case(tracking_id)
+    return _download(_pretty(_export(seen)), "application/json", f"riwayat-{seen.case.tracking_id}.json")
 
 
 @bp.route("/riwayat/<tracking_id>/ekspor.csv")
 @roles_required(*READERS)
 def export_csv(tracking_id: str):
-    case = _case(tracking_id)
-    export = _export(case)
+    seen = _case(tracking_id)
+    export = _export(seen)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for event in export["events"]:
         row = {**event, "data": json.dumps(event["data"], ensure_ascii=False, sort_keys=True)}
         writer.writerow([_cell(row.get(column)) for column in CSV_COLUMNS])
-    return _download("\ufeff" + out.getvalue(), "text/csv", f"riwayat-{case.tracking_id}.csv")  # the BOM: spreadsheets read UTF-8
+    return _download("\ufeff" + out.getvalue(), "text/csv", f"riwayat-{seen.case.tracking_id}.csv")  # the BOM: spreadsheets read UTF-8
 
 
-def _export(case: Case) -> dict[str, Any]:
-    user = current_user.user
-    return views.history_export(db.session, case, user.username, user.role, current_app.config["LAPOR_CLOCK"].now())
+def _export(seen: views.SeenCase) -> dict[str, Any]:
+    return views.history_export(db.session, seen, current_user.user.username, current_app.config["LAPOR_CLOCK"].now())
 
 
 def _cell(value: Any) -> Any:

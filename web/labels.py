@@ -93,6 +93,7 @@ ENGINE_TEXTS = (
     N_("Tugas ini sedang dikerjakan oleh %(user)s."),
     N_("Tugas ini sudah tidak terbuka; muat ulang halaman."),
     N_("Laporan ini baru saja diubah oleh orang lain; muat ulang dan coba lagi."),
+    N_("Laporan ini tidak sedang menunggu percobaan ulang langkah otomatis."),
     # engine/cases.py: Admin Pusat reassigning a task
     N_("Hanya tugas Satuan Kerja atau Instansi Vertikal yang dapat dialihkan."),
     N_("Tugas ini sudah berada di unit tersebut."),
@@ -115,6 +116,7 @@ ENGINE_TEXTS = (
     N_("Tugas masukan ini tidak terbuka pada putar ulang."),
     N_("Jenis peristiwa ini tidak dapat diputar ulang."),
     N_("Riwayat tidak diawali peristiwa case_started."),
+    N_("Laporan yang dipindahkan ke versi proses lain belum dapat diputar ulang."),
     # engine/forms.py: field messages
     N_("Wajib diisi."),
     N_("Minimal %(count)s karakter."),
@@ -220,6 +222,7 @@ ENGINE_TEXTS = (
     N_("Alur '%(flow)s' keluar dari gerbang eksklusif tanpa kondisi dan bukan alur bawaan (default)."),
     N_("Gerbang ini memeriksa %(value)s, yang nilainya tidak terbatas pada daftar tertentu; tambahkan alur bawaan (default)."),
     N_("JSON tidak valid: %(detail)s"),
+    N_("JSON bersarang terlalu dalam: lebih dari %(limit)s tingkat."),
     N_("Lajur '%(lane)s' bukan salah satu peran layanan (%(lanes)s)."),
     N_("Ekspresi ini memakai '%(name)s', yang tidak diisi oleh formulir, skrip, atau keputusan DMN mana pun."),
     N_("Bukan berkas BPMN 2.0: elemen akarnya <%(root)s>, bukan <bpmn:definitions>."),
@@ -251,6 +254,18 @@ ENGINE_TEXTS = (
     N_("Tidak sesuai skema %(schema)s: <%(element)s> tidak boleh berisi teks langsung."),
     N_("Tidak sesuai skema %(schema)s: <%(element)s> tidak boleh berada di sini."),
     N_("Tidak sesuai skema %(schema)s: nilai '%(value)s' untuk '%(attribute)s' pada <%(element)s> tidak sah (%(type)s)."),
+    # engine/sandbox.py: what the sandbox refuses in a model's expressions (validation findings; incidents at run time)
+    N_("Nama '%(name)s' tidak diizinkan: nama yang diawali garis bawah (_) tertutup bagi model."),
+    N_("Atribut '%(name)s' tidak diizinkan: model hanya memakai data tugas, bukan bagian dalam objek Python."),
+    N_("Kunci '%(name)s' tidak diizinkan: kunci yang diawali garis bawah (_) tertutup bagi model."),
+    N_("Impor '%(name)s' tidak diizinkan: model hanya memakai fungsi bantu dan data tugas."),
+    N_("Fungsi '%(name)s' tidak diizinkan. Model hanya boleh memanggil fungsi bantu (lihat README) dan %(allowed)s."),
+    N_(
+        "'%(name)s' tidak diizinkan di model proses: skrip model ditulis tanpa while, def, lambda, class, try, with, global, "
+        "serta tanpa * atau ** untuk membuka isi daftar."
+    ),
+    N_("Format '%(name)s' tidak diizinkan: lebar dan presisi format ditulis langsung sebagai angka, paling besar %(width)s."),
+    N_("Tidak diizinkan di model proses: %(name)s"),
     # engine/versions.py: why a case cannot move to another version, and what moving changes
     N_("Pemeriksaan setelah pemindahan gagal: %(detail)s"),
     N_("Laporan sudah selesai atau dicabut."),

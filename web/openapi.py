@@ -302,11 +302,27 @@ def _paths() -> dict[str, Any]:
                 "tags": ["citizen"],
                 "summary": "Submit a complaint (step 1)",
                 "security": PUBLIC,
+                "parameters": [
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                        "description": (
+                            "A key of your own (printable ASCII, e.g. a UUID) making the submission idempotent: sent again with the same "
+                            "body it answers the same 201 and creates nothing; with another body, 422. At most 5 submissions a minute "
+                            "and 30 a day per client address (429)."
+                        ),
+                    }
+                ],
                 "requestBody": _body(form_schema_name("pengaduan")),
                 "responses": {
                     "201": {
                         **_ok("ComplaintCreated", "Recorded; keep the access token."),
-                        "headers": {"Location": {"schema": {"type": "string"}, "description": "The complaint's URL."}},
+                        "headers": {
+                            "Location": {"schema": {"type": "string"}, "description": "The complaint's URL."},
+                            "Idempotent-Replayed": {"schema": {"type": "string"}, "description": "`true` when this answers an earlier request."},
+                        },
                     },
                     **_errors("BadRequest"),
                 },

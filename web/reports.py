@@ -3,9 +3,10 @@
 
 Who sees what: the SLA figures and the heatmap are aggregates (Admin Pusat, auditors and process
 analysts). The export and the register carry case contents (Admin Pusat and auditors). A case sheet
-follows the staff case page's visibility (``staff._visible_case``: a unit sees only its own cases).
-An anonymous reporter's identity never appears in any of them: engine/reports.py keeps only the
-redacted complaint. Confidential complaints' content is shown to these staff readers, as on the case page.
+follows the staff case page's visibility (``staff._seen_case``: a unit sees only its own cases).
+Each is made for its reader through engine/views.py's one rule and loader, so a reporter's name, email
+and phone appear exactly where that reader's case page shows them: never an anonymous reporter's, and
+a confidential one's not to auditors. Confidential complaints' content is shown to these staff readers.
 
 The printable pages and their PDFs come from one template each: WeasyPrint renders the same HTML
 with web/static/print.css (A4, the office's name on every page, page numbers, signature block).
@@ -13,7 +14,7 @@ with web/static/print.css (A4, the office's name on every page, page numbers, si
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +32,10 @@ from engine.diagram import Overlay, render_svg
 from engine.reports import CaseFilter, Period
 from engine.store import Definition, Unit
 
-from . import db, service
+from . import db, params, service
 from .auth import roles_required
 from .labels import engine_text
-from .staff import STAFF_ROLES, _visible_case
+from .staff import STAFF_ROLES, _seen_case
 
 bp = Blueprint("reports", __name__)
 FIGURE_ROLES = ("pusat", "auditor", "analis")  # aggregates only
@@ -124,17 +125,28 @@ def _now() -> datetime:
 
 
 def _period(args: Any) -> Period:
-    """``bulan=YYYY-MM``, or ``dari`` / ``sampai`` (YYYY-MM-DD, both included); the current month otherwise. 400 if unreadable."""
+    """``bulan=YYYY-MM``, or ``dari`` / ``sampai`` (YYYY-MM-DD, both included); the current month otherwise.
+
+    Aborts with 400 and a message for a date that is unreadable or outside the years params.FIRST_YEAR..LAST_YEAR.
+    """
     try:
         if args.get("dari") or args.get("sampai"):
             today = _now().astimezone(zone()).date()
-            end = date.fromisoformat(args["sampai"]) if args.get("sampai") else today
-            start = date.fromisoformat(args["dari"]) if args.get("dari") else end.replace(day=1)
+            end = params.day(args["sampai"]) if args.get("sampai") else today
+            start = params.day(args["dari"]) if args.get("dari") else end.replace(day=1)
             return Period(start, end)
         if args.get("bulan"):
-            return Period.parse_month(args["bulan"])
+            return params.month(args["bulan"])
     except ValueError:
-        abort(400, _("Periode tidak valid: gunakan bulan TTTT-BB, atau dari/sampai TTTT-BB-HH dengan tanggal akhir tidak sebelum tanggal awal."))
+        abort(
+            400,
+            _(
+                "Periode tidak valid: gunakan bulan TTTT-BB, atau dari/sampai TTTT-BB-HH dengan tahun %(first)s sampai %(last)s "
+                "dan tanggal akhir tidak sebelum tanggal awal.",
+                first=params.FIRST_YEAR,
+                last=params.LAST_YEAR,
+            ),
+        )
     return Period.containing(_now())
 
 
@@ -222,7 +234,11 @@ def heatmap():
     filters = _filters()
     definition = None
     if request.args.get("versi"):
-        definition = db.session.scalar(select(Definition).where(Definition.number == request.args.get("versi", type=int)))
+        try:
+            number = params.whole_number(request.args["versi"])
+        except ValueError:
+            abort(404)  # no such version, as ids past the database's range are (web/security.py)
+        definition = db.session.scalar(select(Definition).where(Definition.number == number))
         if definition is None:
             abort(404)
     heat = reports.node_stats(db.session, definition, filters.period, unit_id=filters.unit_id, category=filters.category, now=_now())
@@ -235,7 +251,7 @@ def heatmap():
 def export_csv():
     filters = _filters()
     assert filters.period is not None
-    text = reports.to_csv(reports.export_rows(db.session, filters, _now()))
+    text = reports.to_csv(reports.export_rows(db.session, filters, current_user.actor, _now()))
     name = f"lapor-{filters.period.start.isoformat()}_{filters.period.end.isoformat()}.csv"
     return Response(text.encode("utf-8"), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"', **PRIVATE})
 
@@ -244,7 +260,7 @@ def _register(as_pdf: bool) -> Response:
     period = _period(request.args) if request.args.get("bulan") else Period.containing(_now())
     if not period.is_month:
         abort(400)
-    entries = reports.register(db.session, period, _now())
+    entries = reports.register(db.session, period, current_user.actor, _now())
     return _document(
         "reports/register.html",
         f"buku-agenda-{period.start:%Y-%m}.pdf",
@@ -270,8 +286,9 @@ def register_pdf():
 
 
 def _sheet(tracking_id: str, as_pdf: bool) -> Response:
-    case = _visible_case(tracking_id)
-    facts = reports.sheet_facts(db.session, case, _now())
+    seen = _seen_case(tracking_id)
+    case = seen.case
+    facts = reports.sheet_facts(db.session, seen, _now())
     units = reports.unit_names(db.session)
     steps = [
         {"pass": p, "fields": [(FIELD_LABELS.get(k, k), _field_value(k, v, units)) for k, v in p.data.items() if v not in (None, "")]}

@@ -6,7 +6,9 @@ Settings (app config, or the environment of the same name):
   process); ``redis://host:6379`` when several gunicorn workers or hosts must share them.
 - ``LAPOR_LOGIN_RATE_LIMIT``: sign-in attempts (``POST /masuk``, ``POST /api/v1/auth/token``) at one
   username from one client address, ``10 per minute`` by default; ``LAPOR_LOGIN_RATE_LIMIT_PER_ADDRESS``:
-  all sign-in attempts from one address, ``50 per minute``. ``RATELIMIT_ENABLED=False`` turns them off.
+  all sign-in attempts from one address, ``50 per minute``. ``LAPOR_SUBMIT_RATE_LIMIT``: complaints
+  (``POST /lapor``, ``POST /api/v1/complaints``, counted together) from one client address, ``5 per minute;
+  30 per day`` by default. ``RATELIMIT_ENABLED=False`` turns them all off.
 - ``LAPOR_PROXY_COUNT``: how many reverse proxies stand in front of the app (default 0). With 1, the
   client's address and scheme come from the proxy's ``X-Forwarded-For`` / ``X-Forwarded-Proto`` /
   ``X-Forwarded-Host`` (Werkzeug's ProxyFix), so the rate limit counts per real client and
@@ -18,6 +20,7 @@ Settings (app config, or the environment of the same name):
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -78,7 +81,7 @@ def _setting(app: Flask, name: str, default: str) -> str:
 
 
 def init_app(app: Flask) -> Limiter:
-    """Install headers, cookie flags, proxy handling, the refused-access log and the sign-in rate limit."""
+    """Install headers, cookie flags, proxy handling, the refused-access log and the sign-in and submission rate limits."""
     if str(app.config.get("LAPOR_BASE_URL", "")).startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax")
@@ -101,6 +104,16 @@ def init_app(app: Flask) -> Limiter:
         view = limiter.limit(per_account, key_func=_address_and_username, methods=["POST"], on_breach=breached)(view)
         view = limiter.limit(per_address, methods=["POST"], on_breach=breached)(view)
         app.view_functions[endpoint] = view
+    # complaints from one address, the page and the API counted together (one scope): each submission mails a receipt
+    # and fills Admin Kominfo's inbox, so a script gets 5 a minute at most, and a slow drip 30 a day; a citizen sends
+    # one, a family or an office sharing an address a few. Every POST counts, refused ones too: counting only the
+    # accepted ones (deduct_when) checks first and counts after the answer, so requests sent at once would all pass.
+    from .public import submission_limited  # here: web/public.py imports this module
+
+    per_submitter = _setting(app, "LAPOR_SUBMIT_RATE_LIMIT", "5 per minute; 30 per day")
+    for endpoint, breached in (("public.submit", submission_limited), ("api.submit_complaint", None)):
+        limit = limiter.shared_limit(per_submitter, scope="complaint-submission", methods=["POST"], on_breach=breached)
+        app.view_functions[endpoint] = limit(app.view_functions[endpoint])
 
     app.before_request(_refuse_unusable_input)
     app.after_request(_headers)
@@ -109,9 +122,23 @@ def init_app(app: Flask) -> Limiter:
 
 
 def _address_and_username() -> str:
-    body = request.get_json(silent=True) if request.is_json else None
+    """The rate-limit key of a sign-in attempt. A body that is not JSON (or nested too deep) counts under
+    no username; the view then answers it 400."""
+    try:
+        body = parse_json(request.get_data(cache=True)) if request.is_json else None
+    except ValueError:
+        body = None
     username = body.get("username") if isinstance(body, dict) else request.form.get("username")
-    return f"{get_remote_address()}|{str(username or '').strip().lower()[:80]}"
+    return f"{get_remote_address()}|{(username if isinstance(username, str) else '').strip().lower()[:80]}"
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """``raw`` parsed as JSON. Raises ValueError for anything that is not JSON, including JSON nested
+    deeper than the parser goes (json.loads raises RecursionError for that, which would be a 500)."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise ValueError("JSON nested too deep") from None
 
 
 def _refuse_unusable_input() -> None:

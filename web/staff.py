@@ -12,7 +12,7 @@ from engine.accounts import UNIT_ROLES
 from engine.progress import overlay_of
 from engine.store import Attachment, Case, Escalation, OpenTask, Unit
 
-from . import attachments, db, formrender, service
+from . import attachments, db, formrender, params, service
 from .auth import roles_required
 from .history import diagram_markup
 from .security import page_field_errors
@@ -44,23 +44,21 @@ def inbox_page():
     return render_template("staff/inbox.html", page=page, now=current_app.config["LAPOR_CLOCK"].now())
 
 
-def _visible_case(tracking_id: str) -> Case:
-    """The case if the current user may see it; 404 otherwise (units see only cases sent to them); 403 for the
-    analyst, who sees no case, whether or not the tracking id exists (so it cannot be probed)."""
-    actor = current_user.actor
-    if actor.role == "analis":
-        abort(403)
+def _seen_case(tracking_id: str) -> views.SeenCase:
+    """The case as the current user may see it (engine/views.py: the one rule and loader). 404 for an unknown case or
+    one the user may not open (a unit sees only the cases with it); 403 for a role that opens no case (the analyst),
+    whether or not the tracking id exists (so it cannot be probed)."""
     try:
-        case = views.case_by_tracking_id(db.session, tracking_id)
+        return views.case_for(db.session, tracking_id, current_user.actor)
+    except Forbidden:
+        abort(403)
     except NotFound:
         abort(404)
-    if actor.role in ("satker", "vertikal"):
-        seen = case.unit_id == actor.unit_id or db.session.scalar(
-            select(OpenTask.id).where(OpenTask.case_id == case.id, OpenTask.unit_id == actor.unit_id).limit(1)
-        )
-        if not seen:
-            abort(404)
-    return case
+
+
+def _visible_case(tracking_id: str) -> Case:
+    """The row of ``_seen_case``, for routes that show nothing of the complaint itself (attachments, actions)."""
+    return _seen_case(tracking_id).case
 
 
 @bp.route("/tugas/<task_id>", methods=["GET", "POST"])
@@ -93,11 +91,15 @@ def task(task_id: str):
             abort(403)
         except NotFound:
             abort(404)
-        except Exception as err:  # a script or service task after this one failed: nothing of the command was saved
+        except Exception as err:  # the completion itself failed (a system step after it waits for a retry instead): nothing was saved
             incident_id = _record_incident(err, "complete_task", case_id, task_id)
         else:
+            waiting = case.retry_at is not None  # a system step after the task failed: the completion is saved, the step retried
             db.session.commit()
-            flash(_("Tugas selesai. Terima kasih."), "info")
+            if waiting:
+                flash(_("Tugas selesai dan tersimpan. Langkah otomatis sesudahnya belum berhasil; sistem akan mencobanya lagi."), "info")
+            else:
+                flash(_("Tugas selesai. Terima kasih."), "info")
             return redirect(url_for("staff.inbox_page"))
     elif row.form == "disposisi":
         workflow = svc.workflow_of(case)[1]
@@ -107,7 +109,7 @@ def task(task_id: str):
         "staff/task.html",
         row=row,
         case=case,
-        view=views.staff_case(db.session, case),
+        view=views.staff_case(db.session, views.seen_case(db.session, case, current_user.actor)),
         fields=formrender.fields(schema, values, errors),
         schema=schema,
         attachments=_attachments(case),
@@ -153,8 +155,8 @@ def _record_incident(error: Exception, command: str, case_id: int, task_id: str)
     return incident_id
 
 
-def _attachments(case: Case) -> list[Attachment]:
-    return db.session.scalars(select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)).all()
+def _attachments(case: Case) -> list[tuple[Attachment, str]]:
+    return attachments.of_case(db.session, case.id)
 
 
 @bp.route("/tugas/<task_id>/klaim", methods=["POST"])
@@ -188,14 +190,15 @@ def _claim_action(task_id, verb, done_message):
 @bp.route("/kasus/<tracking_id>")
 @roles_required(*STAFF_ROLES)
 def case_page(tracking_id: str):
-    case = _visible_case(tracking_id)
+    seen = _seen_case(tracking_id)
+    case = seen.case
     tasks = db.session.scalars(select(OpenTask).where(OpenTask.case_id == case.id)).all()
     now = current_app.config["LAPOR_CLOCK"].now()
     parsed, workflow = service().workflow_of(case)
     return render_template(
         "staff/case.html",
         case=case,
-        view=views.staff_case(db.session, case),
+        view=views.staff_case(db.session, seen),
         tasks=tasks,
         attachments=_attachments(case),
         now=now,
@@ -226,10 +229,11 @@ def reassign(tracking_id: str, task_id: str):
 @roles_required(*STAFF_ROLES)
 def attachment(tracking_id: str, attachment_id: int):
     case = _visible_case(tracking_id)
-    item = db.session.get(Attachment, attachment_id)
-    if item is None or item.case_id != case.id:
+    found = next(((item, name) for item, name in _attachments(case) if item.id == attachment_id), None)
+    if found is None:
         abort(404)
-    return send_file(attachments.folder() / item.stored_name, mimetype=item.content_type, download_name=item.filename, as_attachment=True)
+    item, name = found  # named by its type and place in the case, never by the citizen's file name
+    return send_file(attachments.folder() / item.stored_name, mimetype=item.content_type, download_name=name, as_attachment=True)
 
 
 @bp.route("/kasus")
@@ -244,7 +248,7 @@ def cases():
         late=bool(args.get("late")),
         overdue=bool(args.get("overdue")),
     )
-    page = max(1, args.get("page", 1, type=int))
+    page = params.page(args)
     rows, has_next = inbox.search_cases(db.session, search, page)
     units = db.session.scalars(select(Unit).order_by(Unit.name)).all()
     escalations = db.session.scalars(select(Escalation).where(Escalation.resolved_at.is_(None)).order_by(Escalation.at.desc()).limit(20)).all()
@@ -270,6 +274,29 @@ def resolve_incident(incident_id: int):
     else:
         db.session.rollback()
         flash(_("Insiden ini tidak ada atau sudah ditandai selesai."), "error")
+    return redirect(url_for("staff.cases", _anchor="insiden"))
+
+
+@bp.route("/insiden/<int:incident_id>/coba-lagi", methods=["POST"])
+@roles_required("pusat")
+def retry_incident(incident_id: int):
+    """Admin Pusat runs now the system steps the incident's case waits on (the model was fixed and the case moved to
+    the new version, or a transient error has passed): the case advances and the incident is resolved, or it stays."""
+    case_id = incidents.case_of(db.session, incident_id)
+    if case_id is None:
+        abort(404)
+    try:
+        case = service().retry(case_id, current_user.actor)
+    except Conflict as err:
+        db.session.rollback()
+        flash(err.message, "error")
+    else:
+        advanced = case.retry_at is None
+        db.session.commit()
+        if advanced:
+            flash(_("Langkah otomatis berhasil dijalankan; laporan berlanjut dan insidennya selesai."), "info")
+        else:
+            flash(_("Langkah otomatis masih gagal; rinciannya ada pada insiden. Sistem akan mencobanya lagi nanti."), "error")
     return redirect(url_for("staff.cases", _anchor="insiden"))
 
 

@@ -365,6 +365,13 @@ class Actor:
         self.check_identity()
         return response
 
+    def open_mailed_link(self, link: str) -> Response:
+        """Open a link from a mail as a click in the mail client does: a fresh page load, even when the browser shows the
+        same page already (the private link differs from the tracking page only by its "#token=...", which would
+        otherwise be a same-page jump that loads nothing)."""
+        self.page.goto("about:blank")
+        return self.goto(link)
+
     def shot(self, step: str, doc: str | None = None) -> None:
         self.check_identity()
         self.stage.shots.take(self.page, f"{self.name}-{step}", doc)

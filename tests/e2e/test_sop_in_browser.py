@@ -14,12 +14,14 @@ request or unexpected HTTP error in any actor's browser, and on any traceback in
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
+from PIL import Image
 
 from tests.e2e.support import TRACKING_ID, Actor, Stage, expect, tiny_png
 
@@ -58,7 +60,7 @@ def submit_complaint(citizen: Actor, values: dict[str, object], attachment: tupl
 def link_in_receipt(stage: Stage, email: str, tracking_id: str) -> str:
     """The private tracking link of the receipt mail the SMTP server caught (same in its text and HTML parts)."""
     receipt = stage.mail.wait_for(email, f"Laporan Anda telah diterima: {tracking_id}")
-    found = re.search(re.escape(stage.server.url) + rf"/lacak/{tracking_id}\?token=[A-Za-z0-9_-]{{22,}}", receipt.text)
+    found = re.search(re.escape(stage.server.url) + rf"/lacak/{tracking_id}#token=[A-Za-z0-9_-]{{22,}}", receipt.text)
     assert found, f"no private link in the receipt mail:\n{receipt.text}"
     assert f'href="{found.group(0)}"' in receipt.html
     return found.group(0)
@@ -117,7 +119,7 @@ def replay_history(auditor: Actor, tracking_id: str) -> None:
 
 def test_satuan_kerja_route(stage) -> None:
     s = stage(clock=MONDAY_9AM)
-    reporter = {"name": "Budi Santoso", "email": "budi.santoso@warga.test", "phone": "081234567890"}
+    reporter = {"name": "Budi Santoso", "email": "budi.santoso@warga.example.id", "phone": "081234567890"}
 
     # 1. Masyarakat: the complaint form with a photo; the receipt page and the receipt mail's private link
     citizen = s.actor("pelapor")
@@ -137,7 +139,7 @@ def test_satuan_kerja_route(stage) -> None:
     )
     link = link_in_receipt(s, reporter["email"], tracking_id)
     assert link == receipt_link
-    citizen.goto(link)
+    citizen.open_mailed_link(link)
     expect(citizen.page.locator("#status")).to_have_text("diterima")
     citizen.shot("lacak-diterima")
 
@@ -153,7 +155,8 @@ def test_satuan_kerja_route(stage) -> None:
     kominfo.open_task(tracking_id, DISPOSISI)
     expect(kominfo.page.locator('select[name="unit"]')).to_have_value("dinas-pendidikan")
     expect(kominfo.page.locator("main")).to_contain_text(reporter["name"])  # not anonymous: staff see who reported
-    assert kominfo.download("atap-bocor.png") == PHOTO
+    downloaded = Image.open(io.BytesIO(kominfo.download("lampiran-1.png")))  # named by its type; re-encoded without metadata
+    assert downloaded.tobytes() == Image.open(io.BytesIO(PHOTO)).tobytes()  # the same pixels
     kominfo.shot("tugas-disposisi", doc="tugas-disposisi")
     kominfo.complete_task({"note": "Mohon segera diperiksa dan diperbaiki."}, "disposisi")
 
@@ -206,7 +209,7 @@ def test_satuan_kerja_route(stage) -> None:
     # 7. Masyarakat: the answer on the tracking page (and by mail); satisfied; closed
     answered = s.mail.wait_for(reporter["email"], f"Jawaban atas laporan Anda {tracking_id}")
     assert answer in answered.text
-    citizen.goto(link)
+    citizen.open_mailed_link(link)
     expect(citizen.page.locator("#answer")).to_have_text(answer)
     expect(citizen.page.locator("#status")).to_have_text("dijawab")
     citizen.shot("lacak-jawaban", doc="lacak-jawaban")
@@ -226,7 +229,7 @@ def test_satuan_kerja_route(stage) -> None:
 
 def test_instansi_vertikal_route_anonymous_and_confidential(stage) -> None:
     s = stage()  # the real `lapor serve`, on the system clock
-    identity = ("Ratna Kusumawardani", "ratna.kusumawardani@warga.test", "081298765432")
+    identity = ("Ratna Kusumawardani", "ratna.kusumawardani@warga.example.id", "081298765432")
     title = "Sertifikat tanah wakaf masjid tertahan"
 
     citizen = s.actor("pelapor")
@@ -254,7 +257,7 @@ def test_instansi_vertikal_route_anonymous_and_confidential(stage) -> None:
             "category": "infrastruktur",
             "anonymous": False,
             "confidential": False,
-            "reporter": {"name": "Agus Salim", "email": "agus@warga.test"},
+            "reporter": {"name": "Agus Salim", "email": "agus@warga.example.id"},
         },
     )
     assert control.status == 201, control.text()
@@ -295,7 +298,7 @@ def test_instansi_vertikal_route_anonymous_and_confidential(stage) -> None:
     kominfo.shot("laporan")
 
     # the citizen reads the answer through the private link
-    citizen.goto(link)
+    citizen.open_mailed_link(link)
     expect(citizen.page.locator("#answer")).to_have_text(answer)
     expect(citizen.page.locator("#status")).to_have_text("dijawab")
     citizen.shot("lacak-jawaban")
@@ -352,7 +355,7 @@ def test_deadline_reminder_and_escalation(stage) -> None:
             "category": "kesehatan",
             "anonymous": False,
             "confidential": False,
-            "reporter": {"name": "Dewi Lestari", "email": "dewi@warga.test"},
+            "reporter": {"name": "Dewi Lestari", "email": "dewi@warga.example.id"},
         },
     )
     assert response.status == 201, response.text()

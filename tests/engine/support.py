@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import Actor, CaseService, Submitted, accounts
+from engine.definitions import BPMN_NS, Bundle, project_bundle
 from engine.store import AuditEvent, Case, Notification, OpenTask, OutboxMail
 from tests.scenarios import ACCEPT_SATKER, ANSWER_SATKER, FORWARD_SATKER, PUBLISH, SATISFIED, Do
 
@@ -122,3 +123,12 @@ def bpmn_without(text: str, *ids: str) -> str:
         ):
             el.getparent().remove(el)
     return etree.tostring(root, encoding="unicode")
+
+
+def with_script(element: str, script: str, bundle: Bundle | None = None) -> Bundle:
+    """The project's bundle (or ``bundle``) with the script of script task ``element`` replaced: a failing or fixed model step."""
+    bundle = bundle or project_bundle()
+    root = etree.fromstring(bundle.files[bundle.bpmn_name].encode())
+    [node] = root.xpath(f'//bpmn:scriptTask[@id="{element}"]/bpmn:script', namespaces=BPMN_NS)
+    node.text = script
+    return Bundle(bundle.bpmn_name, {**bundle.files, bundle.bpmn_name: etree.tostring(root, encoding="unicode")})

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from engine import Conflict, Forbidden, InvalidData, NotFound
-from engine.accounts import verify_password
+from engine.accounts import MAX_FAILED_LOGINS, check_login, verify_password
 from engine.admin import Administration
 from engine.store import AdminEvent, AuditEvent, Notification, User
 from tests.engine.support import (
@@ -96,6 +96,40 @@ def test_admin_cannot_lock_themselves_out(admin, session):
     assert "active" in bad.value.errors
     with pytest.raises(NotFound):
         admin.update_user(99999, "Siapa", "s@x.test", "pusat", None, active=True)
+
+
+def _lock(session, clock, username: str, address: str) -> None:
+    for _ in range(MAX_FAILED_LOGINS):
+        check_login(session, username, "salah", address, clock.now())
+    assert check_login(session, username, "demo-lapor", address, clock.now()).reason == "locked"
+
+
+def test_unlock_lifts_every_lock_on_the_account_and_records_it(admin, session, clock):
+    user = session.scalar(select(User).where(User.username == "kesehatan"))
+    assert admin.sign_in_locks(user.id) == [] and admin.unlock_user(user.id) == []
+    _lock(session, clock, "kesehatan", "10.0.0.1")
+    _lock(session, clock, " Kesehatan ", "2001:db8:0::1")  # the same username as the sign-in compares it, in IPv6's short form
+    _lock(session, clock, "kominfo", "10.0.0.1")
+    assert [lock.address for lock in admin.sign_in_locks(user.id)] == ["10.0.0.1", "2001:db8::1"]
+    assert sorted(admin.unlock_user(user.id)) == ["10.0.0.1", "2001:db8::1"]
+    assert check_login(session, "kesehatan", "demo-lapor", "10.0.0.1", clock.now()).user == user
+    assert check_login(session, "kominfo", "demo-lapor", "10.0.0.1", clock.now()).reason == "locked"  # another account's lock stays
+    session.flush()
+    [event] = [e for e in admin.recent_events() if e.action == "user_unlocked"]
+    assert (event.actor, event.target, sorted(event.data["addresses"])) == ("pusat", "kesehatan", ["10.0.0.1", "2001:db8::1"])
+    assert admin.unlock_user(user.id) == [] and len([e for e in admin.recent_events() if e.action == "user_unlocked"]) == 1
+    with pytest.raises(NotFound):
+        admin.unlock_user(99999)
+
+
+def test_a_new_password_lifts_the_sign_in_locks_and_no_other_change_does(admin, session, clock):
+    user = session.scalar(select(User).where(User.username == "kesehatan"))
+    _lock(session, clock, "kesehatan", "10.0.0.1")
+    admin.update_user(user.id, user.full_name, "baru@dinkes.test", "satker", "dinas-kesehatan", active=True)
+    assert len(admin.sign_in_locks(user.id)) == 1
+    admin.update_user(user.id, user.full_name, user.email, "satker", "dinas-kesehatan", active=True, new_password="sandi-baru-12345")
+    assert admin.sign_in_locks(user.id) == []
+    assert check_login(session, "kesehatan", "sandi-baru-12345", "10.0.0.1", clock.now()).user == user
 
 
 # ---- reassigning a unit task ------------------------------------------------------------------

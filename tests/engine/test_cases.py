@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from engine import CITIZEN, CaseService, Conflict, DefinitionInvalid, Forbidden, InvalidData, NotFound
+from engine import CITIZEN, Actor, CaseService, Conflict, DefinitionInvalid, Forbidden, InvalidData, NotFound, Submitted, incidents, scripting
 from engine import ids as ids_module
 from engine.definitions import Bundle, project_bundle
-from engine.store import AuditEvent, Case, Definition, Notification, OpenTask, OutboxMail, User
+from engine.store import AuditEvent, Case, Definition, Incident, Notification, OpenTask, OutboxMail, User
+from engine.versions import Migrations
 from tests.engine.support import (
     BPN,
     KESEHATAN,
     KOMINFO,
     PENDIDIKAN,
+    PUSAT,
     TO_BALASAN,
     TO_SELESAI,
     audit_types,
@@ -29,7 +32,9 @@ from tests.engine.support import (
     snapshot,
     submit,
     wib,
+    with_script,
 )
+from tests.reliability.support import assert_consistent
 from tests.scenarios import ACCEPT_SATKER, ANSWER_SATKER, COMPLAINT, FORWARD_SATKER, SATISFIED, Do
 
 TRACKING_ID = re.compile(r"^LPR-[0-9A-HJKMNP-TV-Z]{8}$")
@@ -422,7 +427,7 @@ def test_submit_queues_the_receipt_with_the_private_link(service, session):
     mails = list(session.scalars(select(OutboxMail).where(OutboxMail.case_id == submitted.case.id, OutboxMail.to_addr == "siti@example.id")))
     [receipt] = [m for m in mails if "Laporan Anda telah diterima" in m.subject]
     assert submitted.case.tracking_id in receipt.subject
-    assert f"/lacak/{submitted.case.tracking_id}?token={submitted.access_token}" in receipt.body
+    assert f"/lacak/{submitted.case.tracking_id}#token={submitted.access_token}" in receipt.body  # never in a query: logged
     assert receipt.sent_at is None
 
 
@@ -499,3 +504,168 @@ def test_broken_deployment_is_refused_and_stores_nothing(service, session):
         service.deploy(broken)
     assert raised.value.findings
     assert session.scalar(select(func.count()).select_from(Definition)) == 1
+
+
+# ---- a system step that fails: the case waits at its last good state for a retry ----------------------------------
+
+RAISES = "rekam_pengaduan()\ngagal = 1 / 0"  # asks for the record, then raises: nothing of it may be written
+KIRIM_UNIT = 'unit_tujuan = disposisi["unit"]\nunit_jenis = jenis_unit(unit_tujuan)\nubah_status("didisposisikan")\n'
+ANALIS = Actor("analis", "analis")
+
+
+def _deploy(service: CaseService, bundle: Bundle) -> Definition:
+    definition, created = service.deploy(bundle, by="analis")
+    assert created
+    service.session.commit()
+    return definition
+
+
+def _incident(session: Session, case_id: int) -> Incident:
+    [incident] = session.scalars(select(Incident).where(Incident.case_id == case_id)).all()
+    return incident
+
+
+def _notifications(session: Session, case_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Notification).where(Notification.case_id == case_id)) or 0
+
+
+def _received_only(service: CaseService, submitted: Submitted) -> Case:
+    """The case as a failed submission leaves it: received, the citizen's receipt queued, nothing of the system steps."""
+    session = service.session
+    case = session.get(Case, submitted.case.id)
+    assert case is not None
+    assert TRACKING_ID.match(case.tracking_id) and case.status == "diterima"
+    assert service.citizen_case(case.tracking_id, submitted.access_token).id == case.id
+    # no complaint_recorded, no notice to kominfo: the history says the steps failed (the replay does not run them)
+    assert audit_types(session, case.id) == ["case_started", "notification_queued", "step_failed"]
+    [receipt] = session.scalars(select(OutboxMail).where(OutboxMail.case_id == case.id)).all()
+    assert (receipt.to_addr, receipt.topic) == (COMPLAINT["reporter"]["email"], "laporan_diterima")
+    assert open_rows(session, case.id) == [] and _notifications(session, case.id) == 0 and case.next_timer_at is None
+    assert_consistent(session, case.id)
+    return case
+
+
+def test_a_script_that_raises_at_submission_keeps_the_complaint_as_received(service, session, clock):
+    _deploy(service, with_script("Task_Rekam", RAISES))
+    submitted = submit(service, COMPLAINT)
+    case = _received_only(service, submitted)
+    incident = _incident(session, case.id)
+    assert (incident.command, incident.element, incident.element_name) == ("submit", "Task_Rekam", "Rekam pengaduan")
+    assert (incident.actor, incident.count) == ("pelapor", 1)
+    assert "ZeroDivisionError" in incident.message and "Traceback" in incident.detail and incident.resolved_at is None
+    assert case.retry_at == clock.now() + timedelta(minutes=1)
+
+
+class _Receipt:
+    """What a helper of another service might hand back: an object the workflow state cannot hold."""
+
+
+@pytest.mark.parametrize("script", ["bukti = 2j", 'bukti = b"bukti"', "bukti = jenis_unit(narahubung)"], ids=["complex", "bytes", "object"])
+def test_a_value_the_serializer_cannot_store_is_a_failed_step(service, session, monkeypatch, script):
+    monkeypatch.setitem(scripting.HELPERS, "jenis_unit", lambda unit_id: _Receipt())  # only the "object" script calls it
+    _deploy(service, with_script("Task_NotifKominfo", f'ubah_status("diterima")\nberi_tahu(narahubung, "perlu_disposisi")\n{script}'))
+    submitted = submit(service, COMPLAINT)
+    case = _received_only(service, submitted)
+    incident = _incident(session, case.id)
+    assert (incident.command, incident.element, incident.error) == ("submit", "Task_NotifKominfo", "builtins.TypeError")
+    assert "is not JSON serializable" in incident.message and case.retry_at is not None
+
+
+def test_an_effect_that_cannot_be_applied_undoes_every_step_of_the_run(service, session):
+    """Kominfo's notice asks for a topic no mail template has: the status change the same script asked for first, and the
+    record asked for by the step before it, are not applied either."""
+    _deploy(service, with_script("Task_NotifKominfo", 'ubah_status("didisposisikan")\nberi_tahu(narahubung, "tidak_ada")'))
+    submitted = submit(service, COMPLAINT)
+    case = _received_only(service, submitted)
+    incident = _incident(session, case.id)
+    assert (incident.element, incident.error) == ("Task_NotifKominfo", "builtins.KeyError") and "tidak_ada" in incident.message
+
+
+def test_a_step_failing_after_a_staff_completion_keeps_the_completion_and_waits(service, session, clock):
+    """Camunda-like: the user's completion is saved; the script after it waits with an incident, nothing of it written."""
+    failing = _deploy(service, with_script("Task_KirimUnit", KIRIM_UNIT + "gagal = 1 / 0"))
+    submitted = submit(service, COMPLAINT)
+    task_id = open_row(session, submitted.case.id, "Task_Disposisi").id
+    before = audit_types(session, submitted.case.id)
+    outbox = session.scalar(select(func.count()).select_from(OutboxMail)) or 0
+    clock.advance(minutes=10)
+
+    case = service.complete_task(task_id, {"unit": "dinas-pendidikan", "note": "Mohon dicek."}, KOMINFO)
+    session.commit()
+
+    assert (case.status, case.unit_id) == ("diterima", None)  # ubah_status of the failed step is not applied
+    assert audit_types(session, case.id) == [*before, "task_completed", "step_failed"]
+    assert open_rows(session, case.id) == [] and session.scalar(select(func.count()).select_from(OutboxMail)) == outbox
+    incident = _incident(session, case.id)
+    assert (incident.command, incident.element, incident.task, incident.actor) == ("complete_task", "Task_KirimUnit", task_id, "kominfo")
+    assert case.retry_at == clock.now() + timedelta(minutes=1)
+    assert_consistent(session, case.id)
+    with pytest.raises(Conflict, match="sudah diselesaikan"):  # saved: the same form again is a double submission
+        service.complete_task(task_id, {"unit": "dinas-kesehatan"}, KOMINFO)
+    session.rollback()
+
+    fixed = _deploy(service, with_script("Task_KirimUnit", KIRIM_UNIT + 'beri_tahu(unit_tujuan, "laporan_masuk")  # diperbaiki'))
+    [moved] = Migrations(service).migrate(failing.number, [case.id], fixed.number, ANALIS)
+    assert moved.ok, moved.reason
+    session.commit()
+    case = service.retry(case.id, PUSAT)
+    session.commit()
+    assert (case.status, case.unit_id, case.retry_at) == ("didisposisikan", "dinas-pendidikan", None)
+    assert [row.spec_name for row in open_rows(session, case.id)] == ["Task_Terima_Satker"]
+    assert (incident.resolved_by, incident.resolved_at) == ("pusat", clock.now())
+    assert_consistent(session, case.id)
+
+
+def test_a_fixed_version_and_a_migration_let_the_retry_advance_a_failed_submission(service, session, clock):
+    failing = _deploy(service, with_script("Task_Rekam", RAISES))
+    submitted = submit(service, COMPLAINT)
+    case_id = submitted.case.id
+    clock.advance(minutes=5)
+    assert service.retry(case_id, PUSAT).retry_at == clock.now() + timedelta(minutes=2)  # still broken: counted, waits longer
+    session.commit()
+    assert _incident(session, case_id).count == 2  # a retry that fails again changes nothing, in the history neither
+    assert audit_types(session, case_id) == ["case_started", "notification_queued", "step_failed"]
+
+    fixed = _deploy(service, with_script("Task_Rekam", "rekam_pengaduan()  # diperbaiki"))
+    [moved] = Migrations(service).migrate(failing.number, [case_id], fixed.number, ANALIS)
+    assert moved.ok, moved.reason
+    session.commit()
+    clock.advance(minutes=1)
+    case = service.retry(case_id, PUSAT)
+    session.commit()
+
+    assert (case.status, case.retry_at, case.definition_id) == ("diterima", None, fixed.id)
+    types = audit_types(session, case_id)
+    assert types[:2] == ["case_started", "notification_queued"] and "complaint_recorded" in types
+    assert types[types.index("steps_retried") + 1] == "complaint_recorded"  # the retry's steps, after the move
+    assert [row.spec_name for row in open_rows(session, case_id)] == ["Task_Disposisi"] and _notifications(session, case_id) > 0
+    assert case.next_timer_at == wib(2026, 12, 1, 23, 59, 59)  # Disposisi's SOP target runs from the retry
+    assert _incident(session, case_id).resolved_by == "pusat"
+    assert_consistent(session, case_id)
+
+
+def test_only_admin_pusat_retries_and_only_a_waiting_case(service, session):
+    submitted = submit(service, COMPLAINT)
+    with pytest.raises(Conflict, match="tidak sedang menunggu"):
+        service.retry(submitted.case.id, PUSAT)
+    with pytest.raises(Forbidden):
+        service.retry(submitted.case.id, KOMINFO)
+
+
+def test_retries_wait_longer_after_each_failure_up_to_an_hour():
+    assert [incidents.retry_delay(n) for n in range(1, 10)] == [timedelta(minutes=m) for m in (1, 2, 4, 8, 16, 32, 60, 60, 60)]
+
+
+def test_a_step_that_sends_the_case_to_a_unit_that_does_not_exist_waits_too(service, session):
+    """The database would refuse that unit id (a foreign key) and fail the whole command; the engine refuses it first, as
+    a failed step: the completion stays saved and the case waits, as for a script that raises."""
+    _deploy(service, with_script("Task_KirimUnit", 'unit_tujuan = "unit-tak-ada"\nunit_jenis = jenis_unit(disposisi["unit"])'))
+    submitted = submit(service, COMPLAINT)
+    task_id = open_row(session, submitted.case.id, "Task_Disposisi").id
+    case = service.complete_task(task_id, {"unit": "dinas-pendidikan"}, KOMINFO)
+    session.commit()
+    assert (case.status, case.unit_id) == ("diterima", None) and case.retry_at is not None
+    assert audit_types(session, case.id)[-2:] == ["task_completed", "step_failed"] and open_rows(session, case.id) == []
+    incident = _incident(session, case.id)
+    assert (incident.command, incident.element) == ("complete_task", "Task_KirimUnit") and "unit-tak-ada" in incident.message
+    assert_consistent(session, case.id)

@@ -75,6 +75,29 @@ def test_bad_complaint_field_is_keyed_by_its_dotted_path(data, field, message):
     assert len(errors) == 1, errors
 
 
+@pytest.mark.parametrize(
+    "email",
+    ["0@0.com*", "a@b.c<script>", "siti@example.id>", "a b@example.id", "siti@@example.id", "siti@example..id", "siti@localhost", "budi@warga.test"],
+)
+def test_an_address_mail_cannot_go_to_is_refused_by_the_one_email_rule(email):
+    """``format: email`` checked by email-validator (jsonschema's own check wants only an "@"); reserved names too."""
+    assert field_errors(FORMS["pengaduan"], pengaduan(reporter={"email": email}), TODAY) == {"reporter.email": "Alamat email tidak valid."}
+
+
+@pytest.mark.parametrize("email", ["a@b.id", "Wulan.Rahasia@contoh.id", "nama+lapor@mail.sub.go.id", "o'brien@example.id"])
+def test_ordinary_addresses_pass_the_email_rule(email):
+    assert field_errors(FORMS["pengaduan"], pengaduan(reporter={"email": email}), TODAY) == {}
+
+
+def test_the_complaint_form_has_one_email_rule_and_it_holds_for_every_form():
+    """No pattern beside the format (two rules would disagree), and the format is checked in any form that declares it."""
+    email = FORMS["pengaduan"]["properties"]["reporter"]["properties"]["email"]
+    assert email["format"] == "email" and "pattern" not in email
+    other = {"type": "object", "properties": {"cc": {"type": "string", "format": "email"}}}
+    assert field_errors(other, {"cc": "0@0.com*"}, TODAY) == {"cc": "Alamat email tidak valid."}
+    assert field_errors(other, {"cc": 5}, TODAY) == {"cc": "Harus berupa teks."}  # the type says it; the format leaves non-strings alone
+
+
 def test_category_message_lists_the_choices():
     errors = field_errors(FORMS["pengaduan"], pengaduan(category="olahraga"), TODAY)
     assert all(c in errors["category"] for c in ("pendidikan", "kesehatan", "lainnya"))

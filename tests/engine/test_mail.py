@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from engine import CaseService
 from engine.mailer import LEASE, LEASE_MARGIN, MAX_ATTEMPTS, claim, claim_statement, failed_mails, requeue, retry_delay, send_pending
-from engine.notify import compose
+from engine.notify import REPORTER_TEMPLATES, compose
 from engine.store import Case, Notification, OutboxMail, User
 from tests.engine.support import (
     KOMINFO,
@@ -109,10 +109,10 @@ def test_receipt_is_delivered_with_recipient_subject_message_id_and_both_parts(s
     assert message["Auto-Submitted"] == "auto-generated"
     assert "multipart/alternative" in [part.get_content_type() for part in message.walk()]
     text, html = parts(message)
-    link = f"/lacak/{tracking_id}?token={submitted.access_token}"
-    assert text.startswith("Yth. Bapak/Ibu Pelapor,") and link in text and "Gedung SMA rusak" in text
+    link = f"/lacak/{tracking_id}#token={submitted.access_token}"
+    assert text.startswith("Yth. Bapak/Ibu Pelapor,") and link in text and "Gedung SMA rusak" not in text
     assert f"Nomor pelacakan: {tracking_id}\nKode akses: {submitted.access_token}\n" in text
-    assert html.startswith("<!DOCTYPE html>") and link + '" style=' in html and "Gedung SMA rusak" in html
+    assert html.startswith("<!DOCTYPE html>") and link + '" style=' in html and "Gedung SMA rusak" not in html
     assert (receipt.status, receipt.attempts, receipt.sent_at, receipt.claimed_by) == ("sent", 1, clock.now(), None)
     [(kominfo_rcpt, notice)] = [(r, m) for r, m in smtp.received if m is not message]
     assert kominfo_rcpt == ["kominfo@demo.lapor.test"] and notice["Subject"] == f"Laporan {tracking_id} menunggu disposisi"
@@ -164,6 +164,33 @@ def test_html_part_escapes_what_the_reporter_wrote():
     assert "<script>" not in mail.html and "&lt;script&gt;alert(1)&lt;/script&gt;" in mail.html and "&amp; lain-lain" in mail.html
     assert '<a href="http://x.test/a?b=1&amp;c=2"' in mail.html and "<title>Laporan &lt;b&gt;" in mail.html
     assert '"<script>alert(1)</script>"' in mail.text  # the text part is text
+
+
+# Anyone may have a receipt mailed to any address (the form takes whatever email it is given): what the reporter
+# wrote must never be in a mail to the reporter, or the office's sender would carry an attacker's words.
+WRITTEN = {"title": "Klik http://jahat.example untuk hadiah", "body": "Hubungi 0800-PENIPU sekarang juga untuk hadiah Anda yang menunggu."}
+
+
+def test_no_mail_to_the_reporter_carries_what_the_reporter_wrote(service, clock, db_engine, smtp):
+    submitted = submit(service, {**COMPLAINT, **WRITTEN, "location": "Jalan Penipu 1"}, TO_SELESAI)
+    send(db_engine, smtp, clock)
+
+    to_reporter = [m for r, m in smtp.received if r == [REPORTER]]
+    assert len(to_reporter) == 3  # the receipt, the answer, the case closed
+    for message in to_reporter:
+        raw = "\n".join([message["Subject"], *parts(message)])
+        assert submitted.case.tracking_id in raw
+        assert not [text for text in (*WRITTEN.values(), "jahat.example", "PENIPU", "Penipu") if text in raw], message["Subject"]
+
+
+@pytest.mark.parametrize("topic", [*REPORTER_TEMPLATES, "diterima_unit", "topik_baru"])
+def test_every_reporter_topic_names_the_case_by_its_tracking_id_only(service, topic):
+    """Each reporter template, and any topic a model sends the reporter without one (a staff topic, a new name)."""
+    case = submit(service, {**COMPLAINT, **WRITTEN}).case
+    mail = service.notifier.render(topic, case, f"http://lapor.test/lacak/{case.tracking_id}", "Yth. Bapak/Ibu Pelapor,", reporter=True)
+    raw = "\n".join([mail.subject, mail.text, mail.html])
+    assert case.tracking_id in mail.subject and case.tracking_id in mail.text
+    assert WRITTEN["title"] not in raw and "jahat" not in raw and "PENIPU" not in raw and "{" not in mail.text
 
 
 def test_reporter_reminder_and_returned_case_read_as_sentences(service, session, clock):

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
 
-from engine import Actor, CaseService, NotFound, Submitted
-from engine.audit import guards_lifted, step_numbers
+from engine import Actor, CaseService, NotFound, Submitted, scripting
+from engine.audit import STEP_FAILED, STEPS_RETRIED, guards_lifted, step_numbers, verify_chain
 from engine.definitions import Bundle, project_bundle
-from engine.replay import DIFF_EVENT, DIFF_EXTRA, DIFF_STATE, replay_case, state_after, step_count
-from engine.store import AuditEvent, Case, Notification, OpenTask, OutboxMail, Unit, User
+from engine.replay import DIFF_EVENT, DIFF_EXTRA, DIFF_MIGRATED, DIFF_STATE, ReplayResult, replay_case, state_after, step_count
+from engine.store import AuditEvent, Case, Incident, Notification, OpenTask, OutboxMail, Unit, User
+from engine.versions import Migrations
 from tests.engine.support import (
+    KOMINFO,
     PUSAT,
     TO_BALASAN,
     TO_SELESAI,
@@ -22,8 +25,11 @@ from tests.engine.support import (
     fast_password_hashing,  # noqa: F401 - autouse fixture
     fire_due,
     open_row,
+    open_rows,
     snapshot,
     submit,
+    wib,
+    with_script,
 )
 from tests.scenarios import COMPLAINT, FORWARD_SATKER, SCENARIOS, Do, Wait
 
@@ -279,3 +285,176 @@ def test_one_worker_pass_firing_two_timers_is_one_step():
         ("status_changed", t1 + timedelta(days=1)),
     ]
     assert step_numbers(events) == [1, 1, 2, 2, 2, 3, 4, 4]
+
+
+# ---- system steps that failed, and their retries ------------------------------------------------------
+#
+# A transient failure: a helper the model's scripts call raises (its service is down), then works again. The replay runs
+# with the real helper, so only the record can tell it that the steps did not run then (``step_failed``) and when they
+# ran (``steps_retried``).
+
+DOWN = "layanan sedang tidak menjawab"
+
+
+def _down(monkeypatch, helper: str, only: Callable[..., bool] = lambda *args: True) -> None:
+    """Make the model's helper ``helper`` raise (for the calls ``only`` picks) until ``monkeypatch.undo()``."""
+    real = scripting.HELPERS[helper]
+
+    def failing(*args: Any) -> Any:
+        if only(*args):
+            raise ConnectionError(DOWN)
+        return real(*args)
+
+    monkeypatch.setitem(scripting.HELPERS, helper, failing)
+
+
+def _replays(session, case: Case) -> ReplayResult:
+    """The case replays as a match ("cocok") and its hash chain verifies (``lapor replay`` and ``lapor verify``)."""
+    case = fresh(session, case)
+    result = replay_case(session, case)
+    assert result.matches, result.difference
+    assert result.events == len(stored_events(session, case.id))
+    assert verify_chain(session, case) is None
+    return result
+
+
+def _types_by_step(session, case_id: int) -> list[list[str]]:
+    events = stored_events(session, case_id)
+    steps: dict[int, list[str]] = {}
+    for event, number in zip(events, step_numbers([(e.type, e.at) for e in events]), strict=True):
+        steps.setdefault(number, []).append(event.type)
+    return list(steps.values())
+
+
+def test_a_submission_whose_step_failed_replays_while_it_waits_and_after_the_workers_retry(service, session, clock, monkeypatch):
+    _down(monkeypatch, "rekam_pengaduan")
+    submitted = submit(service, COMPLAINT)
+    case = fresh(session, submitted)
+    assert case.retry_at == clock.now() + timedelta(minutes=1)
+    assert _types_by_step(session, case.id) == [["case_started", "notification_queued", STEP_FAILED]]
+    [failed] = [json.loads(e.data) for e in stored_events(session, case.id) if e.type == STEP_FAILED]
+    assert failed == {"element": "Task_Rekam", "name": "Rekam pengaduan"}
+
+    _replays(session, case)  # waiting: the replay keeps the complaint and does not run the steps either
+    waiting = state_after(session, fresh(session, case))
+    assert (waiting.status, waiting.active_tasks, waiting.timers_waiting) == ("diterima", [], [])
+
+    clock.advance(minutes=1)
+    fire_due(service)  # the worker's retry while the service is still down: nothing of it on record
+    assert fresh(session, case).retry_at == clock.now() + timedelta(minutes=2)
+    assert len(_types_by_step(session, case.id)) == 1
+    _replays(session, case)
+
+    monkeypatch.undo()  # the service is back
+    clock.advance(minutes=2)
+    fire_due(service)
+    case = fresh(session, case)
+    assert case.retry_at is None and [r.spec_name for r in open_rows(session, case.id)] == ["Task_Disposisi"]
+    retried = [e for e in stored_events(session, case.id) if e.type == STEPS_RETRIED]
+    assert [(e.actor, e.at) for e in retried] == [("sistem", clock.now())]
+    incident = session.scalar(select(Incident).where(Incident.case_id == case.id))
+    assert json.loads(retried[0].data) == {"incident": incident.id, "element": "Task_Rekam", "name": "Rekam pengaduan"}
+    steps = _types_by_step(session, case.id)
+    assert steps[1][:2] == [STEPS_RETRIED, "complaint_recorded"] and len(steps) == 2
+    result = _replays(session, case)
+    assert result.steps == 2
+    assert state_after(session, fresh(session, case), 1).active_tasks == []  # step 1 waits, as it did
+    second = state_after(session, fresh(session, case), 2)
+    assert second.at == clock.now() and [t["task"] for t in second.active_tasks] == ["Task_Disposisi"]
+    assert second.input == {"seq": retried[0].seq, "type": STEPS_RETRIED, "actor": "sistem"}
+
+    for step in TO_SELESAI:  # and the case goes on to its end, replaying throughout
+        clock.advance(hours=1)
+        do(service, submitted, step)
+    assert fresh(session, case).status == "selesai"
+    _replays(session, case)
+
+
+def test_a_completion_whose_next_step_failed_replays_after_admin_pusats_retry(service, session, clock, monkeypatch):
+    submitted = submit(service, COMPLAINT)
+    _down(monkeypatch, "beri_tahu", only=lambda kepada, jenis: kepada not in scripting.ROLE_RECIPIENTS)  # the unit's notice
+    clock.advance(minutes=10)
+    do(service, submitted, FORWARD_SATKER)
+    case = fresh(session, submitted)
+    assert (case.status, case.unit_id, case.retry_at is not None) == ("diterima", None, True)
+    assert _types_by_step(session, case.id)[1] == ["task_completed", STEP_FAILED]
+    _replays(session, case)
+
+    clock.advance(minutes=5)
+    service.retry(case.id, PUSAT)  # "Coba lagi" while still down: counted on the incident, nothing on record
+    session.commit()
+    assert len(_types_by_step(session, case.id)) == 2
+    _replays(session, case)
+
+    monkeypatch.undo()
+    clock.advance(minutes=3)
+    service.retry(case.id, PUSAT)
+    session.commit()
+    case = fresh(session, case)
+    assert (case.status, case.unit_id, case.retry_at) == ("didisposisikan", "dinas-pendidikan", None)
+    steps = _types_by_step(session, case.id)
+    assert len(steps) == 3 and steps[2][0] == STEPS_RETRIED
+    assert [e.actor for e in stored_events(session, case.id) if e.type == STEPS_RETRIED] == ["pusat"]
+    _replays(session, case)
+    assert state_after(session, fresh(session, case), 2).status == "diterima"
+    assert state_after(session, fresh(session, case), 3).unit == "dinas-pendidikan"
+
+    for step in TO_SELESAI[1:]:
+        clock.advance(hours=1)
+        do(service, submitted, step)
+    _replays(session, case)
+
+
+def test_a_failed_timer_path_leaves_no_record_and_its_retry_replays_with_the_timers_it_fired(service, session, clock, monkeypatch):
+    submitted = submit(service, COMPLAINT)
+    before = _types_by_step(session, submitted.case.id)
+    _down(monkeypatch, "eskalasi")
+    clock.set(wib(2026, 12, 2, 0, 1))  # past Disposisi's SOP target (23:59:59 WIB of the next working day)
+    fire_due(service)
+    case = fresh(session, submitted)
+    assert case.retry_at is not None and _types_by_step(session, case.id) == before  # a failed timer pass changes nothing
+    assert open_row(session, case.id, "Task_Disposisi").overdue  # but the save judged the task overdue
+    _replays(session, case)
+    clock.advance(seconds=20)
+    service.claim(open_row(session, case.id, "Task_Disposisi").id, KOMINFO)  # a recorded step after the unrecorded save
+    session.commit()
+    _replays(session, case)
+
+    monkeypatch.undo()
+    clock.advance(minutes=1)
+    fire_due(service)
+    steps = _types_by_step(session, case.id)
+    assert steps[2][:2] == [STEPS_RETRIED, "timer_fired"] and "deadline_missed" in steps[2] and len(steps) == 3
+    assert open_row(session, case.id, "Task_Disposisi").overdue
+    _replays(session, case)
+    do(service, submitted, FORWARD_SATKER)
+    _replays(session, case)
+
+
+def test_a_waiting_case_moved_to_a_fixed_version_is_said_not_replayable(service, session, clock):
+    """Replay across a migration is not supported yet: the steps before the move replay on the version the case started
+    on, and the step holding the move is reported as not replayable, not as a forged record."""
+    send_to_unit = 'unit_tujuan = disposisi["unit"]\nunit_jenis = jenis_unit(unit_tujuan)\nubah_status("didisposisikan")\n'
+    failing, _ = service.deploy(with_script("Task_KirimUnit", send_to_unit + "gagal = 1 / 0"), by="analis")
+    session.commit()
+    submitted = submit(service, COMPLAINT)
+    clock.advance(minutes=10)
+    do(service, submitted, FORWARD_SATKER)  # its next step fails: the case waits
+    _replays(session, submitted.case)
+    fixed, _ = service.deploy(with_script("Task_KirimUnit", send_to_unit + 'beri_tahu(unit_tujuan, "laporan_masuk")'), by="analis")
+    session.commit()
+    clock.advance(minutes=10)
+    [moved] = Migrations(service).migrate(failing.number, [submitted.case.id], fixed.number, Actor("analis", "analis"))
+    assert moved.ok, moved.reason
+    session.commit()
+    clock.advance(minutes=1)
+    service.retry(submitted.case.id, PUSAT)
+    session.commit()
+    case = fresh(session, submitted)
+    assert (case.status, case.retry_at) == ("didisposisikan", None) and verify_chain(session, case) is None
+
+    difference = replay_case(session, case).difference
+    migrated = next(e for e in stored_events(session, case.id) if e.type == "case_migrated")
+    assert (difference.step, difference.seq, difference.reason, difference.type) == (2, migrated.seq, DIFF_MIGRATED, "case_migrated")
+    first = state_after(session, case, 1)
+    assert first.difference is None and [t["task"] for t in first.active_tasks] == ["Task_Disposisi"]

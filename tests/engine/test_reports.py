@@ -13,11 +13,12 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from engine import Actor, reports, views
 from engine import cases as cases_module
-from engine import reports
 from engine.reports import MET, MISSED, OPEN, CaseFilter, Period
 from engine.store import Case
 from tests.engine.support import (
+    PUSAT,
     TO_SELESAI,
     do,
     fast_password_hashing,  # noqa: F401 - autouse fixture
@@ -181,7 +182,7 @@ def test_period_filters_on_the_local_submission_day(service, session):
 
 
 def test_csv_export_never_names_an_anonymous_reporter(service, session, three_cases):
-    text = reports.to_csv(reports.export_rows(session, CaseFilter(WEEK), now=service.clock.now()))
+    text = reports.to_csv(reports.export_rows(session, CaseFilter(WEEK), PUSAT, now=service.clock.now()))
     assert text.startswith("\ufeff")
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
     assert [r["tracking_id"] for r in rows] == [s.case.tracking_id for s in three_cases]
@@ -199,15 +200,15 @@ def test_csv_export_never_names_an_anonymous_reporter(service, session, three_ca
 
 def test_csv_export_neutralises_spreadsheet_formulas(service, session):
     submit(service, {**COMPLAINT, "title": '=HYPERLINK("http://x.test","klik")'})
-    rows = list(csv.DictReader(io.StringIO(reports.to_csv(reports.export_rows(session, CaseFilter())).lstrip("\ufeff"))))
+    rows = list(csv.DictReader(io.StringIO(reports.to_csv(reports.export_rows(session, CaseFilter(), PUSAT)).lstrip("\ufeff"))))
     assert rows[0]["title"].startswith("'=")
 
 
 def test_csv_export_follows_the_date_range(service, session, three_cases):
     at(service, wib(2026, 12, 7, 9, 0))
     submit(service, COMPLAINT)
-    assert len(reports.export_rows(session, CaseFilter(WEEK), now=service.clock.now())) == 3
-    assert len(reports.export_rows(session, CaseFilter(Period(date(2026, 12, 1), date(2026, 12, 31))), now=service.clock.now())) == 1
+    assert len(reports.export_rows(session, CaseFilter(WEEK), PUSAT, now=service.clock.now())) == 3
+    assert len(reports.export_rows(session, CaseFilter(Period(date(2026, 12, 1), date(2026, 12, 31))), PUSAT, now=service.clock.now())) == 1
 
 
 def test_register_lists_the_months_cases_in_order_of_submission(service, session):
@@ -217,16 +218,28 @@ def test_register_lists_the_months_cases_in_order_of_submission(service, session
     second = submit(service, {**COMPLAINT, "anonymous": True})
     at(service, wib(2026, 12, 1, 9, 0))
     submit(service, COMPLAINT)
-    entries = reports.register(session, Period.month(2026, 11), now=service.clock.now())
+    entries = reports.register(session, Period.month(2026, 11), PUSAT, now=service.clock.now())
     assert [(e.number, e.case.tracking_id) for e in entries] == [(1, first.case.tracking_id), (2, second.case.tracking_id)]
     assert entries[0].reporter == "Siti Aminah" and entries[1].reporter is None
     assert entries[1].facts.complaint["reporter"] is None
 
 
+def test_export_register_and_sheet_show_a_confidential_reporter_to_admin_pusat_not_to_the_auditor(service, session):
+    confidential = submit(service, {**COMPLAINT, "confidential": True})
+    reporter = COMPLAINT["reporter"]
+    hidden = ("(dirahasiakan)",) * 3
+    for viewer, shown in ((PUSAT, (reporter["name"], reporter["email"], reporter["phone"])), (Actor("auditor", "auditor"), hidden)):
+        [row] = reports.export_rows(session, CaseFilter(), viewer)
+        assert (row["reporter_name"], row["reporter_email"], row["reporter_phone"]) == shown and row["confidential"] == "yes"
+        [entry] = reports.register(session, Period.month(2026, 11), viewer)
+        sheet = reports.sheet_facts(session, views.seen_case(session, confidential.case, viewer))
+        assert {entry.reporter is None, sheet.reporter_hidden, sheet.complaint["reporter"] is None} == {shown == hidden}
+
+
 def test_sheet_facts_list_each_step_with_its_deadlines(service, session):
     submitted = submit(service, COMPLAINT, [FORWARD_SATKER, ACCEPT_SATKER, ANSWER_SATKER, PUBLISH, SATISFIED])
     case = session.scalar(select(Case).where(Case.id == submitted.case.id))
-    facts = reports.sheet_facts(session, case, now=service.clock.now())
+    facts = reports.sheet_facts(session, views.seen_case(session, case, PUSAT), now=service.clock.now())
     assert [p.stage for p in facts.passes] == ["disposisi", "terima", "tanggapan", "teruskan", "balasan"]
     assert facts.passes[0].data == FORWARD_SATKER.data and facts.passes[0].actor == "kominfo"
     assert facts.passes[0].due == {"target": wib(2026, 12, 1, 23, 59, 59), "plafon": wib(2026, 12, 3, 23, 59, 59)}

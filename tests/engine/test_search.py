@@ -33,6 +33,17 @@ def test_title_words_and_filters_narrow_the_list(service, session):
     assert search_cases(session, CaseSearch(text="puskesmas", category="kesehatan"))[0] == []
 
 
+def test_percent_and_underscore_are_searched_as_typed_not_as_wildcards(service, session):
+    discount = submit(service, {**COMPLAINT, "title": "Diskon 50% pajak kendaraan"}).case
+    underscored = submit(service, {**COMPLAINT, "title": "Berkas nama_file hilang"}).case
+    submit(service, {**COMPLAINT, "title": "Jalan berlubang di desa"})
+    assert [c.id for c in search_cases(session, CaseSearch(text="%"))[0]] == [discount.id]
+    assert [c.id for c in search_cases(session, CaseSearch(text="50%"))[0]] == [discount.id]
+    assert [c.id for c in search_cases(session, CaseSearch(text="_"))[0]] == [underscored.id]
+    assert search_cases(session, CaseSearch(text="Jalan_berlubang"))[0] == [] and search_cases(session, CaseSearch(text="D%n"))[0] == []
+    assert search_cases(session, CaseSearch(text="\\"))[0] == []  # the escape character itself is searched as typed too
+
+
 def test_pages_of_the_list(service, session):
     made = [submit(service, COMPLAINT).case.id for _ in range(3)]
     first, more = search_cases(session, CaseSearch(), page=1, per_page=2)

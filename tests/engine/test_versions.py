@@ -192,7 +192,7 @@ def test_heat_counts_fired_timers_and_belongs_to_the_version_the_case_ran_on(ser
     v1 = service.current_definition()
     assert heat(session, v1)["Timer_Disposisi_Target"].count == 1
     v2, _ = service.deploy(RENAMED, by="analis")
-    Migrations(service).migrate([case.case.id], v2.number, ANALIS)
+    Migrations(service).migrate(1, [case.case.id], v2.number, ANALIS)
     session.commit()
     clock.advance(hours=1)
     do(service, case, FORWARD_SATKER)
@@ -214,18 +214,37 @@ def test_dry_run_lists_what_would_move_and_what_cannot_and_writes_nothing(servic
     v2, _ = service.deploy(NO_PLAFON, by="analis", note="tanpa plafon disposisi")
     session.commit()
     before = [snapshot(session, s.case.id) for s in (waiting, escalated, closed)]
-    ok, refused, done = Migrations(service).check([waiting.case.id, escalated.case.id, closed.case.id], v2.number)
+    ok, refused = Migrations(service).check(1, [closed.case.id, escalated.case.id, waiting.case.id], v2.number)  # oldest first
     assert ok.ok and ok.open_tasks == ["Teruskan laporan ke unit kerja"] and (ok.from_number, ok.to_number) == (1, 2)
     assert ok.notes == ["Timer 'Batas nasional 3 hari kerja' tidak ada di versi tujuan dan dihapus."]
     assert not refused.ok and refused.reason == "Laporan sudah melewati 'Batas nasional 3 hari kerja', yang tidak ada di versi 2."
-    assert not done.ok and done.reason == "Laporan sudah selesai atau dicabut."
     assert [snapshot(session, s.case.id) for s in (waiting, escalated, closed)] == before
+
+
+def test_only_open_cases_of_the_from_version_are_checked_or_moved(service, session, clock):
+    """A closed case, or one on another version, is neither listed nor moved, whatever ids the caller passes."""
+    closed = submit(service, COMPLAINT, [FORWARD_SATKER, ACCEPT_SATKER, ANSWER_SATKER, PUBLISH, SATISFIED])
+    waiting = submit(service, COMPLAINT)
+    v2, _ = service.deploy(RENAMED, by="analis")
+    session.commit()
+    newer = submit(service, COMPLAINT)  # starts on version 2
+    every = [closed.case.id, waiting.case.id, newer.case.id, 10**6]
+    before = [snapshot(session, s.case.id) for s in (closed, waiting, newer)]
+    migrations = Migrations(service)
+    assert [c.tracking_id for c in migrations.check(1, every, v2.number)] == [waiting.case.tracking_id]
+    assert migrations.check(2, [closed.case.id, waiting.case.id], 1) == [] and migrations.check(1, [], v2.number) == []
+    assert migrations.migrate(1, [closed.case.id, newer.case.id], v2.number, ANALIS) == []
+    assert migrations.migrate(2, [closed.case.id, waiting.case.id], 1, ANALIS) == []
+    session.commit()
+    assert [snapshot(session, s.case.id) for s in (closed, waiting, newer)] == before
+    [moved] = migrations.migrate(1, every, v2.number, ANALIS)
+    assert moved.ok and moved.tracking_id == waiting.case.tracking_id
 
 
 def test_open_task_missing_in_the_target_refuses_the_move(service, session):
     case = submit(service, COMPLAINT, [FORWARD_SATKER])  # waits at Task_Terima_Satker
     v2, _ = service.deploy(_renamed_terima(), by="analis")
-    [check] = Migrations(service).check([case.case.id], v2.number)
+    [check] = Migrations(service).check(1, [case.case.id], v2.number)
     assert check.reason == "Tugas yang sedang terbuka 'Terima laporan' tidak ada di versi 2."
 
 
@@ -243,7 +262,7 @@ def test_migrate_keeps_task_ids_data_and_deadlines_and_is_an_audit_event(service
     v2, _ = service.deploy(RENAMED, by="analis")
     session.commit()
     clock.advance(hours=3)
-    [result] = Migrations(service).migrate([case.case.id], v2.number, ANALIS)
+    [result] = Migrations(service).migrate(1, [case.case.id], v2.number, ANALIS)
     session.commit()
     assert result.ok and result.notes == []
     stored = session.get(Case, case.case.id)
@@ -269,7 +288,7 @@ def test_migrate_and_revert_put_a_removed_deadline_back_as_it_was(service, sessi
     v2, _ = service.deploy(NO_PLAFON, by="analis")
     session.commit()
     migrations = Migrations(service)
-    [moved] = migrations.migrate([case.case.id], v2.number, ANALIS)
+    [moved] = migrations.migrate(1, [case.case.id], v2.number, ANALIS)
     session.commit()
     assert moved.ok and open_row(session, case.case.id, "Task_Disposisi").ceiling_at is None
     [record] = migrations.records(number=2)
@@ -296,7 +315,7 @@ def test_moving_to_a_version_that_adds_a_deadline_arms_it_from_the_migration(ser
     case = submit(service, COMPLAINT)  # runs on version 2: no national ceiling on the disposition
     assert open_row(session, case.case.id, "Task_Disposisi").ceiling_at is None
     clock.advance(days=1)  # Tuesday 09:00 WIB
-    [moved] = Migrations(service).migrate([case.case.id], v1.number, ANALIS)
+    [moved] = Migrations(service).migrate(v2.number, [case.case.id], v1.number, ANALIS)
     session.commit()
     assert moved.notes == ["Timer baru 'Batas nasional 3 hari kerja' mulai dihitung saat pemindahan."]
     ceiling = open_row(session, case.case.id, "Task_Disposisi").ceiling_at
@@ -312,7 +331,7 @@ def test_nothing_to_revert_is_a_conflict(service, session):
 def test_revert_after_the_case_moved_on_keeps_its_progress(service, session):
     case = submit(service, COMPLAINT)
     v2, _ = service.deploy(RENAMED, by="analis")
-    Migrations(service).migrate([case.case.id], v2.number, ANALIS)
+    Migrations(service).migrate(1, [case.case.id], v2.number, ANALIS)
     session.commit()
     do(service, case, FORWARD_SATKER)  # a step on version 2 after the move
     assert Migrations(service).records(case_id=case.case.id)[0].revertible
@@ -330,7 +349,7 @@ def test_a_migrated_case_stays_claimed_and_completable_by_its_holder(service, se
     service.claim(row.id, KOMINFO)
     session.commit()
     v2, _ = service.deploy(RENAMED, by="analis")
-    Migrations(service).migrate([case.case.id], v2.number, ANALIS)
+    Migrations(service).migrate(1, [case.case.id], v2.number, ANALIS)
     session.commit()
     assert session.get(OpenTask, row.id).claimed_by == "kominfo"
     do(service, case, FORWARD_SATKER)
@@ -339,7 +358,7 @@ def test_a_migrated_case_stays_claimed_and_completable_by_its_holder(service, se
 def test_a_migrated_case_history_still_verifies(service, session):
     case = submit(service, COMPLAINT)
     v2, _ = service.deploy(RENAMED, by="analis")
-    Migrations(service).migrate([case.case.id], v2.number, ANALIS)
+    Migrations(service).migrate(1, [case.case.id], v2.number, ANALIS)
     session.commit()
     assert first_broken(session, session.get(Case, case.case.id)) is None
 

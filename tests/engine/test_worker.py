@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import Message
 
@@ -10,15 +11,19 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import incidents, scripting
-from engine.store import AuditEvent, Case, Escalation, OutboxMail
+from engine import scripting
+from engine.store import AuditEvent, Case, Escalation, Incident, OutboxMail
 from engine.worker import PassResult, run_once
 from tests.engine.support import (
+    audit_types,
     fast_password_hashing,  # noqa: F401 - autouse fixture
     free_port,
+    open_rows,
     submit,
     wib,
+    with_script,
 )
+from tests.reliability.support import assert_consistent
 from tests.scenarios import COMPLAINT
 from web.mail import FlaskMailTransport
 
@@ -80,7 +85,18 @@ def test_pass_fires_due_timers_of_due_cases_only(service, clock, db_engine, sess
     assert run_once(sessions, clock, BASE_URL, None).timers_fired == 0  # nothing fires twice
 
 
-def test_a_timer_that_keeps_failing_is_one_incident_for_admin_pusat(service, clock, db_engine, sessions, monkeypatch):
+def _incident(db_engine, case_id: int) -> Incident:
+    with Session(db_engine, expire_on_commit=False) as session:
+        [incident] = session.scalars(select(Incident).where(Incident.case_id == case_id))
+        return incident
+
+
+def _retry_at(db_engine, case_id: int) -> datetime | None:
+    with Session(db_engine) as session:
+        return session.get(Case, case_id).retry_at
+
+
+def test_a_timer_step_that_keeps_failing_waits_with_one_incident_and_fires_once_it_works(service, clock, db_engine, sessions, monkeypatch):
     case = submit(service, COMPLAINT).case
     clock.set(wib(2026, 12, 2, 0, 0, 30))
 
@@ -89,16 +105,58 @@ def test_a_timer_that_keeps_failing_is_one_incident_for_admin_pusat(service, clo
 
     monkeypatch.setitem(scripting.HELPERS, "eskalasi", eskalasi)
 
-    for _ in range(2):  # the case is tried again each pass, and counted on the same incident
-        assert run_once(sessions, clock, BASE_URL, None).timers_fired == 0
+    assert run_once(sessions, clock, BASE_URL, None).timers_fired == 0
+    incident = _incident(db_engine, case.id)
+    assert (incident.command, incident.element, incident.count) == ("fire_timers", "Task_Eskalasi_Disposisi_Target", 1)
+    assert "layanan eskalasi mati" in incident.message and _retry_at(db_engine, case.id) == clock.now() + timedelta(minutes=1)
+    assert timer_events(db_engine, case.id) == 0  # nothing of the failed run: the timer is still due
     with Session(db_engine) as session:
-        [(incident, _tracking_id)] = incidents.open_incidents(session)
-        assert (incident.command, incident.case_id) == ("fire_timers", case.id) and "layanan eskalasi mati" in incident.message
-        assert incident.count == 2
-        assert timer_events(db_engine, case.id) == 0  # rolled back: the timer is still due
+        assert session.scalars(select(Escalation).where(Escalation.case_id == case.id)).all() == []
+    assert run_once(sessions, clock, BASE_URL, None).timers_fired == 0  # due, but waiting for its retry: not tried
+    assert _incident(db_engine, case.id).count == 1
+    clock.advance(minutes=1)
+    assert run_once(sessions, clock, BASE_URL, None).timers_fired == 0  # the retry fails too: counted on the same incident
+    assert _incident(db_engine, case.id).count == 2 and _retry_at(db_engine, case.id) == clock.now() + timedelta(minutes=2)
 
     monkeypatch.undo()
+    clock.advance(minutes=2)
     assert run_once(sessions, clock, BASE_URL, None).timers_fired == 1
+    assert timer_events(db_engine, case.id) == 1 and _retry_at(db_engine, case.id) is None
+    assert (_incident(db_engine, case.id).resolved_by, _incident(db_engine, case.id).resolved_at) == ("sistem", clock.now())
+
+
+# the model's record step fails until 09:02:30 (a service that is down for a while); the complaint comes at 09:00
+TRANSIENT = 'rekam_pengaduan()\nif batas_menit(0) < "2026-11-30T09:02:30+07:00":\n    gagal = 1 / 0'
+
+
+def test_a_failed_step_is_retried_by_the_worker_only_after_its_backoff(service, clock, db_engine, sessions):
+    _definition, created = service.deploy(with_script("Task_Rekam", TRANSIENT))
+    assert created
+    case = submit(service, COMPLAINT).case
+    assert (case.status, _retry_at(db_engine, case.id)) == ("diterima", wib(2026, 11, 30, 9, 1))
+    with Session(db_engine) as session:
+        before = audit_types(session, case.id)
+
+    clock.set(wib(2026, 11, 30, 9, 0, 59))  # before the backoff: nothing
+    assert run_once(sessions, clock, BASE_URL, None) == PassResult(0, 0)
+    assert _incident(db_engine, case.id).count == 1
+    clock.set(wib(2026, 11, 30, 9, 1))  # the first retry: still failing, the wait doubles
+    run_once(sessions, clock, BASE_URL, None)
+    assert _incident(db_engine, case.id).count == 2 and _retry_at(db_engine, case.id) == wib(2026, 11, 30, 9, 3)
+    clock.set(wib(2026, 11, 30, 9, 2, 59))
+    run_once(sessions, clock, BASE_URL, None)
+    assert _incident(db_engine, case.id).count == 2
+    with Session(db_engine) as session:
+        assert audit_types(session, case.id) == before
+
+    clock.set(wib(2026, 11, 30, 9, 3))  # the service is back: the case goes on and its incident is resolved
+    run_once(sessions, clock, BASE_URL, None)
+    with Session(db_engine) as session:
+        assert "complaint_recorded" in audit_types(session, case.id) and session.get(Case, case.id).retry_at is None
+        assert [row.spec_name for row in open_rows(session, case.id)] == ["Task_Disposisi"]
+        assert_consistent(session, case.id)
+    incident = _incident(db_engine, case.id)
+    assert (incident.count, incident.resolved_by, incident.resolved_at) == (2, "sistem", clock.now())
 
 
 def test_pass_with_nothing_due_does_nothing(service, clock, sessions, db_engine):

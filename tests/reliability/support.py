@@ -24,9 +24,9 @@ def release_together_at_save(monkeypatch, parties: int) -> threading.Barrier:
     barrier = threading.Barrier(parties, timeout=BARRIER_TIMEOUT)
     original = CaseService._save
 
-    def save(self, case, parsed, workflow):  # type: ignore[no-untyped-def]
+    def save(self, case, parsed, workflow, state=None):  # type: ignore[no-untyped-def]
         barrier.wait()
-        return original(self, case, parsed, workflow)
+        return original(self, case, parsed, workflow, state)
 
     monkeypatch.setattr(CaseService, "_save", save)
     return barrier

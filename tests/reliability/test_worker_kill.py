@@ -56,8 +56,8 @@ def dying_worker(url: str, instant: str, mode: str, signals: multiprocessing.Que
     if mode == "holding":
         original = CaseService._save
 
-        def save(self, case, parsed, workflow):  # type: ignore[no-untyped-def]
-            original(self, case, parsed, workflow)  # flushed: the rows are written and locked, not committed
+        def save(self, case, parsed, workflow, state=None):  # type: ignore[no-untyped-def]
+            original(self, case, parsed, workflow, state)  # flushed: the rows are written and locked, not committed
             if committed == KILL_AFTER:
                 signals.put(("holding", case.id))
                 multiprocessing.Event().wait()  # until killed

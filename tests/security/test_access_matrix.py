@@ -246,7 +246,7 @@ def test_an_access_token_opens_only_its_own_complaint(app, api):
     mine, theirs = api.submit(), api.submit(title="Puskesmas tutup siang hari", category="kesehatan")
     token, other = mine["access_token"], theirs["tracking_id"]
     client = app.test_client()
-    assert client.get(f"/lacak/{mine['tracking_id']}", query_string={"token": token}).status_code == 200
+    assert client.get(f"/lacak/{mine['tracking_id']}", query_string={"token": token}, follow_redirects=True).status_code == 200
     assert client.get(f"/lacak/{other}", query_string={"token": token}).status_code == 404
     assert client.get(f"/api/v1/complaints/{mine['tracking_id']}", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     for method, path, body in (

@@ -1,8 +1,20 @@
-"""Issue 7, part 10: an anonymous and confidential complaint. The reporter's name, email and phone appear in
-no page, API response, export, history view, staff mail, notification or log line that staff or the public
-can see: a whole case is driven through every step (with both loops, a reassignment, missed deadlines,
-mail that cannot be delivered, a reply and a withdrawal), and after each step every GET route in the URL
-map (routes other engineers add included) is rendered for every role and for the public, and searched.
+"""The anonymity walks: a reporter's name, email and phone appear in no output the redaction rule
+(engine/views.py, ``sight``) hides them from.
+
+1. The lifecycle walk (issue 7, part 10): an anonymous and confidential complaint. Its reporter appears in
+   no page, API response, export, history view, staff mail, notification or log line that staff or the
+   public can see: a whole case is driven through every step (with both loops, a reassignment, missed
+   deadlines, mail that cannot be delivered, a reply and a withdrawal), and after each step every GET route
+   in the URL map (routes other engineers add included) is rendered for every role and for the public, and
+   searched.
+2. The matrix (issue 15, finding 3): four cases, one per flag combination (neither, confidential,
+   anonymous, both), each with a reporter of its own, built once for the module. Every staff role (Admin
+   Pusat, Admin Kominfo, the case's unit, another unit, auditor, analyst) × every output (below, OUTPUTS)
+   is one test; it searches that role's output for the reporter of each case the rule hides from that role.
+   Figures: 6 roles × 17 outputs = 102 role × output combinations, over 4 flag combinations = 408
+   role × flags × output combinations, 306 of which the rule hides and are searched (the rest show the
+   reporter by the rule, and a test checks the search finds them there); leaks found: 0.
+   ``test_the_matrix_figures_are_the_ones_recorded`` keeps these figures true.
 
 Only the reporter's own outputs may carry them: the mail sent to the reporter's address and the
 tracking page opened with the access token. The development mailbox (a developer's view of the whole
@@ -16,21 +28,25 @@ import io
 import logging
 import re
 import shutil
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import Actor, FakeClock, views
 from engine.store import Attachment, AuditEvent, Case, Notification, OpenTask, OutboxMail, Unit, User
 from engine.worker import run_once
+from tests.conftest import BACKEND, MONDAY_9AM, PG_SERVER_URL, PgDatabase
+from tests.scenarios import COMPLAINT
 from tests.security.conftest import STAFF, build_url, url_rules
 from tests.web.pages import PNG, complaint_form, csrf, login
-from web import db
+from web import create_app, db
 
 NAME, EMAIL, PHONE = "Wulandari Kusumaningtyas", "Wulan.Rahasia@contoh.id", "0812 9988 7766"
 NEEDLES = ("wulandari", "kusumaningtyas", "wulan.rahasia", "wulan%2erahasia", "0812 9988 7766", "081299887766", "81299887766", "9988 7766")
@@ -46,10 +62,8 @@ def leaks(text: str) -> list[str]:
 
 
 def pdf_text(data: bytes) -> str:
-    """The text of a PDF (poppler's pdftotext). Without it, the raw bytes: the PDFs render pages whose HTML is searched too."""
-    if shutil.which("pdftotext") is None:
-        return data.decode("latin-1")
-    return subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True, check=True).stdout.decode(errors="replace")
+    """The text of a PDF, as a reader copying it out would get it (pypdf)."""
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
 class RefusingTransport:
@@ -360,3 +374,325 @@ def test_mail_the_server_refuses_is_logged_without_the_reporter_address(walk):
     walk.check_logs(lambda record: record.name == MAILER_LOG)
     assert walk.searched > 5
     assert not walk.found, "\n".join(walk.found)
+
+
+# ---- the matrix: every staff role × {neither, confidential, anonymous, both} × every output ----------------------
+
+
+@dataclass(frozen=True)
+class Reporter:
+    name: str
+    email: str
+    phone: str
+
+    @property
+    def needles(self) -> tuple[str, ...]:
+        """The identity as it could be written anywhere: the name and its parts, the email (and its local part, which
+        URL-encoding leaves alone), the phone as typed, without spaces, without the leading 0, its last two groups."""
+        digits = self.phone.replace(" ", "")
+        return (
+            self.name.lower(),
+            *self.name.lower().split(),
+            self.email.lower(),
+            self.email.split("@")[0],
+            self.phone,
+            digits,
+            digits[1:],
+            self.phone[5:],
+        )
+
+
+@dataclass
+class MatrixCase:
+    flags: str
+    reporter: Reporter
+    tracking_id: str = ""
+    access_token: str = ""
+
+    @property
+    def anonymous(self) -> bool:
+        return self.flags in ("anonymous", "both")
+
+    @property
+    def confidential(self) -> bool:
+        return self.flags in ("confidential", "both")
+
+
+MATRIX_REPORTERS = {
+    "neither": Reporter("Gondo Wirasaputra", "gondo.wirasaputra@contoh.id", "0812 3401 5501"),
+    "confidential": Reporter("Sekar Larasmurti", "sekar.larasmurti@contoh.id", "0812 3402 5502"),
+    "anonymous": Reporter("Bagus Tirtonegoro", "bagus.tirtonegoro@contoh.id", "0812 3403 5503"),
+    "both": Reporter("Ratih Kumalasari", "ratih.kumalasari@contoh.id", "0812 3404 5504"),
+}
+# each matrix role, as the account that plays it; every case goes to Dinas Kesehatan, and Dinas Pendidikan never has one
+MATRIX_ROLES = {
+    "Admin Pusat": Actor("pusat", "pusat"),
+    "Admin Kominfo": Actor("kominfo", "kominfo"),
+    "the case's unit": Actor("kesehatan", "satker", "dinas-kesehatan"),
+    "another unit": Actor("pendidikan", "satker", "dinas-pendidikan"),
+    "auditor": Actor("auditor", "auditor"),
+    "analis": Actor("analis", "analis"),
+}
+CASE_UNIT = "dinas-kesehatan"
+MONTH, RANGE = "2026-11", {"dari": "2026-11-01", "sampai": "2026-11-30"}  # the cases are submitted on Monday 30 November 2026
+
+
+@dataclass
+class Matrix:
+    """The four cases of the matrix in one app, and every output of them fetched once per account."""
+
+    app: Any
+    clock: Any
+    cases: list[MatrixCase]
+    clients: dict[str, Any] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+    captured: dict[tuple[str, str], list[tuple[str, str]]] = field(default_factory=dict)  # (username, output) -> (where, text)
+    fetched: dict[tuple[str, str], list[tuple[str, str]]] = field(default_factory=dict)
+
+    def client(self, who: str | None):
+        if who is None:
+            return self.app.test_client()
+        if who not in self.clients:
+            self.clients[who] = login(self.app, who)
+        return self.clients[who]
+
+    def token(self, who: str) -> str:
+        if who not in self.tokens:
+            self.tokens[who] = self.app.test_client().post("/api/v1/auth/token", json={"username": who, "password": "demo-lapor"}).json["token"]
+        return self.tokens[who]
+
+    def get(self, who: str | None, url: str, method: str = "GET", **query: Any) -> tuple[str, str]:
+        """(where, the response as a reader gets it: PDF text, or the body, with the headers)."""
+        client = self.client(who)
+        headers = {"Authorization": f"Bearer {self.token(who)}"} if who and url.startswith("/api/") else {}
+        data = {"csrf_token": csrf(client, "/")} if method == "POST" else None
+        response = client.open(url, method=method, query_string=query, headers=headers, data=data)
+        body = pdf_text(response.data) if response.mimetype == "application/pdf" else response.get_data(as_text=True)
+        return f"{method} {url} {query or ''} [{response.status_code}]", f"{body}\n{response.headers}"
+
+    def step(self, who: str, case: MatrixCase, data: dict[str, Any]) -> None:
+        [task] = self.open_tasks(case)
+        response = self.app.test_client().post(
+            f"/api/v1/tasks/{task}/complete", json={"data": data}, headers={"Authorization": f"Bearer {self.token(who)}"}
+        )
+        assert response.status_code == 200, response.json
+
+    def open_tasks(self, case: MatrixCase) -> list[str]:
+        with self.app.app_context():
+            case_id = select(Case.id).where(Case.tracking_id == case.tracking_id).scalar_subquery()
+            return list(db.session.scalars(select(OpenTask.id).where(OpenTask.case_id == case_id, OpenTask.role != "masyarakat")))
+
+    def capture(self) -> None:
+        """Each account's task API answer and task page for every staff task open now (404 for the tasks not theirs)."""
+        for actor in MATRIX_ROLES.values():
+            for case in self.cases:
+                for task in self.open_tasks(case):
+                    self.captured.setdefault((actor.username, "task API"), []).append(self.get(actor.username, f"/api/v1/tasks/{task}"))
+                    self.captured.setdefault((actor.username, "task page"), []).append(self.get(actor.username, f"/tugas/{task}"))
+
+    def later(self, **delta: float) -> None:
+        """Move the clock and run a worker pass (reminders, escalations); sign in again, as the old sessions and tokens lapse."""
+        self.clock.advance(**delta)
+        with self.app.app_context():
+            engine = db.engine
+        run_once(lambda: Session(engine), self.clock, self.app.config["LAPOR_BASE_URL"], None)
+        self.clients.clear()
+        self.tokens.clear()
+
+    def build(self) -> None:
+        """Each case: submitted, forwarded to Dinas Kesehatan, accepted, answered, left past its review deadline
+        (reminder and escalation mail), its answer published. Task outputs are captured at every step."""
+        for case in self.cases:
+            reporter = case.reporter
+            complaint = {
+                **COMPLAINT,
+                "title": f"Layanan puskesmas lambat ({case.flags})",
+                "category": "kesehatan",
+                "anonymous": case.anonymous,
+                "confidential": case.confidential,
+                "reporter": {"name": reporter.name, "email": reporter.email, "phone": reporter.phone},
+            }
+            answer = self.app.test_client().post("/api/v1/complaints", json=complaint)
+            assert answer.status_code == 201, answer.json
+            case.tracking_id, case.access_token = answer.json["tracking_id"], answer.json["access_token"]
+        self.capture()
+        for who, data in (
+            ("kominfo", {"unit": CASE_UNIT, "note": "Mohon ditindaklanjuti."}),
+            ("kesehatan", {"decision": "terima", "note": "Kami tangani."}),
+            ("kesehatan", {"response": "Jadwal dokter ditambah dan antrean kini dilayani sejak pukul tujuh."}),
+        ):
+            for case in self.cases:
+                self.step(who, case, data)
+            self.capture()
+        self.later(days=2)
+        self.capture()
+        for case in self.cases:
+            self.step("kominfo", case, {"decision": "teruskan", "answer": "Jadwal dokter puskesmas telah ditambah."})
+        self.capture()
+
+    def output(self, who: str, name: str) -> list[tuple[str, str]]:
+        if (who, name) not in self.fetched:
+            self.fetched[(who, name)] = self.captured.get((who, name), []) if name in CAPTURED else OUTPUTS[name](self, who)
+        return self.fetched[(who, name)]
+
+    def stored(self, who: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """The staff mail queued for ``who`` and their inbox notifications, as stored."""
+        with self.app.app_context():
+            user = db.session.scalar(select(User).where(User.username == who))
+            mail = db.session.scalars(select(OutboxMail).where(OutboxMail.user_id == user.id)).all()
+            notes = db.session.scalars(select(Notification).where(Notification.user_id == user.id)).all()
+            return (
+                [(f"mail {m.id} {m.topic}", " ".join([m.to_addr, m.subject, m.body, m.html or ""])) for m in mail],
+                [(f"notification {n.id}", n.message) for n in notes],
+            )
+
+
+def _each_case(*paths: str, **query: Any):
+    """An output read once per case at each of ``paths`` (``{t}``: the tracking id)."""
+    return lambda m, who: [m.get(who, path.format(t=case.tracking_id), **query) for case in m.cases for path in paths]
+
+
+def _history_page(m: Matrix, who: str) -> list[tuple[str, str]]:
+    """/riwayat at the last step, at steps 1 and 2 (the complaint as submitted and recorded), and after a full replay (POST)."""
+    found = []
+    for case in m.cases:
+        url = f"/riwayat/{case.tracking_id}"
+        found += [m.get(who, url), m.get(who, url, langkah=1), m.get(who, url, langkah=2), m.get(who, url, method="POST")]
+    return found
+
+
+def _public_pages(m: Matrix, who: str) -> list[tuple[str, str]]:
+    """Every GET page of the public blueprint (those added later too), with each case's tracking id where a page takes one."""
+    urls = {
+        build_url(rule, {"tracking_id": case.tracking_id, "lang": "en"})
+        for method, rule in url_rules(m.app, api=False)
+        if method == "GET" and rule.endpoint.startswith("public.") and rule.endpoint not in LEFT_OUT
+        for case in m.cases
+    }
+    return [m.get(who, url) for url in sorted(urls)] + [m.get(who, "/pengaduan", category="kesehatan")]
+
+
+OUTPUTS = {
+    "case page": _each_case("/kasus/{t}"),
+    "case sheet": _each_case("/kasus/{t}/lembar"),
+    "case sheet PDF": _each_case("/kasus/{t}/lembar.pdf"),
+    "CSV export": lambda m, who: [m.get(who, "/rekap/ekspor.csv", **RANGE)],
+    "monthly register": lambda m, who: [m.get(who, "/rekap/buku-agenda", bulan=MONTH)],
+    "monthly register PDF": lambda m, who: [m.get(who, "/rekap/buku-agenda.pdf", bulan=MONTH)],
+    "history page (/riwayat)": _history_page,
+    "history JSON export": _each_case("/riwayat/{t}/ekspor.json"),
+    "history CSV export": _each_case("/riwayat/{t}/ekspor.csv"),
+    "task API": None,  # captured while the tasks were open (Matrix.capture)
+    "task page": None,
+    "case history API": _each_case("/api/v1/cases/{t}/history"),
+    "replay API": lambda m, who: _each_case("/api/v1/cases/{t}/replay")(m, who) + _each_case("/api/v1/cases/{t}/replay", step=1)(m, who),
+    "staff mail": lambda m, who: m.stored(who)[0],
+    "inbox notifications": lambda m, who: m.stored(who)[1] + [m.get(who, "/notifikasi"), m.get(who, "/api/v1/notifications")],
+    "case search (/kasus)": lambda m, who: [m.get(who, "/kasus"), m.get(who, "/kasus", q="puskesmas")] + _each_case("/kasus")(m, who),
+    "public pages": _public_pages,
+}
+CAPTURED = {name for name, read in OUTPUTS.items() if read is None}
+
+
+def shown(actor: Actor, case: MatrixCase) -> bool:
+    """The rule's verdict for this role and case: may the reporter's identity appear?"""
+    return views.sight(actor.role, case.anonymous, case.confidential, own_unit=actor.unit_id == CASE_UNIT).identity
+
+
+def matrix_db_url(request: pytest.FixtureRequest, folder: Path) -> Iterator[str]:
+    """A database of the module's own, seeded like every test's (tests/conftest.py), so no other test resets it under the matrix."""
+    if BACKEND == "postgresql":
+        database = PgDatabase(PG_SERVER_URL)
+        yield database.url
+        database.close()
+    else:
+        path = folder / "lapor.db"
+        shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
+        yield f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="module")
+def matrix(request, tmp_path_factory) -> Iterator[Matrix]:
+    folder = tmp_path_factory.mktemp("matrix")
+    urls = matrix_db_url(request, folder)
+    clock = FakeClock(MONDAY_9AM)
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": next(urls),
+            "SECRET_KEY": "test",
+            "TESTING": True,
+            "LAPOR_CLOCK": clock,
+            "LAPOR_ATTACHMENTS_DIR": str(folder / "files"),
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    built = Matrix(app, clock, [MatrixCase(flags, reporter) for flags, reporter in MATRIX_REPORTERS.items()])
+    built.build()
+    yield built
+    with app.app_context():
+        db.engine.dispose()
+    next(urls, None)
+
+
+@pytest.mark.parametrize("output", OUTPUTS)
+@pytest.mark.parametrize("role", MATRIX_ROLES)
+def test_no_output_shows_a_reporter_the_rule_hides_from_the_role(matrix, role, output):
+    actor = MATRIX_ROLES[role]
+    hidden = [case for case in matrix.cases if not shown(actor, case)]
+    leaks = [
+        f"{case.flags} case's {needle!r} in {where}"
+        for where, text in matrix.output(actor.username, output)
+        for case in hidden
+        for needle in case.reporter.needles
+        if needle in text.lower()
+    ]
+    assert not leaks, f"{role} ({actor.username}), {output}: {len(leaks)} leaks\n" + "\n".join(leaks[:20])
+
+
+# where the rule shows the reporter, the same search finds them (in PDFs too): the walk above is not vacuous
+FOUND_WHERE_SHOWN = [
+    ("Admin Pusat", "case page"),
+    ("Admin Pusat", "case sheet"),
+    ("Admin Pusat", "case sheet PDF"),
+    ("Admin Pusat", "CSV export"),
+    ("Admin Pusat", "monthly register"),
+    ("Admin Pusat", "monthly register PDF"),
+    ("Admin Pusat", "history page (/riwayat)"),
+    ("Admin Pusat", "history JSON export"),
+    ("Admin Pusat", "history CSV export"),
+    ("Admin Pusat", "case history API"),
+    ("Admin Pusat", "replay API"),
+    ("Admin Kominfo", "task API"),
+    ("Admin Kominfo", "task page"),
+    ("the case's unit", "case page"),
+    ("the case's unit", "task API"),
+    ("Admin Kominfo", "case page"),
+]
+
+
+@pytest.mark.parametrize(("role", "output"), FOUND_WHERE_SHOWN)
+def test_the_search_finds_the_reporter_where_the_rule_shows_them(matrix, role, output):
+    actor = MATRIX_ROLES[role]
+    text = "\n".join(text for _where, text in matrix.output(actor.username, output)).lower()
+    for case in matrix.cases:
+        found = case.reporter.name.split()[-1].lower() in text
+        assert found is shown(actor, case), f"{role}, {output}: the {case.flags} case's reporter {'missing' if shown(actor, case) else 'shown'}"
+
+
+def test_the_public_pages_signed_out_show_no_reporter(matrix):
+    leaks = [
+        f"{case.flags} case's {needle!r} in {where}"
+        for where, text in _public_pages(matrix, None)
+        for case in matrix.cases
+        for needle in case.reporter.needles
+        if needle in text.lower()
+    ]
+    assert not leaks, "\n".join(leaks)
+
+
+def test_the_matrix_figures_are_the_ones_recorded():
+    """The module docstring's figures, from the matrix itself and the rule."""
+    cases = [MatrixCase(flags, reporter) for flags, reporter in MATRIX_REPORTERS.items()]
+    hidden = sum(not shown(actor, case) for actor in MATRIX_ROLES.values() for case in cases) * len(OUTPUTS)
+    assert (len(MATRIX_ROLES), len(OUTPUTS), len(MATRIX_ROLES) * len(OUTPUTS) * len(cases), hidden) == (6, 17, 408, 306)
+    assert "6 roles × 17 outputs = 102 role × output combinations" in __doc__ and "408" in __doc__ and "306 of which" in __doc__

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from engine.forms import field_errors
+from tests.reliability.support import run_in_threads
 from tests.scenarios import COMPLAINT
 from tests.security.conftest import Api, bearer, row_counts, state_of
 from tests.web.pages import complaint_form, csrf, login
@@ -202,6 +203,15 @@ def test_citizen_reply_and_withdrawal_refuse_hostile_bodies(quiet_app, data):
         assert state_of(quiet_app) == before
 
 
+def check_only_a_failure_counted(app, before: dict[str, int], status: int) -> None:
+    """A refused sign-in writes nothing but its count in sign_in_failure (engine/accounts.py): at most one
+    new row for a 401 (none when that username from this address is counting already), none for a 400."""
+    after = row_counts(app)
+    added = after.pop("sign_in_failure") - before["sign_in_failure"]
+    assert after == {name: count for name, count in before.items() if name != "sign_in_failure"}
+    assert added in ((0, 1) if status == 401 else (0,)), (status, added)
+
+
 @SETTINGS
 @given(body=json_values)
 def test_token_endpoint_refuses_hostile_bodies(quiet_app, body):
@@ -210,7 +220,7 @@ def test_token_endpoint_refuses_hostile_bodies(quiet_app, body):
     assert response.status_code in (400, 401), (response.status_code, response.data[:300])
     if response.status_code == 400:
         check_json_error(response, body)
-    assert row_counts(quiet_app) == before
+    check_only_a_failure_counted(quiet_app, before, response.status_code)
 
 
 @SETTINGS
@@ -219,7 +229,19 @@ def test_token_endpoint_refuses_hostile_credentials(quiet_app, username, passwor
     before = row_counts(quiet_app)
     response = quiet_app.test_client().post("/api/v1/auth/token", json={"username": username, "password": password})
     assert response.status_code in (400, 401), (response.status_code, response.data[:300])
-    assert row_counts(quiet_app) == before
+    check_only_a_failure_counted(quiet_app, before, response.status_code)
+
+
+@pytest.mark.parametrize("raw", RAW_BODIES)
+def test_token_endpoint_answers_any_body_with_400_while_rate_limited(app, raw):
+    """The rate limit reads the username before the route does: a body nested 100,000 deep must not break it (it
+    did, a RecursionError: 500), nor any other raw body. The quiet_app of the tests above has no rate limit."""
+    before = row_counts(app)
+    response = app.test_client().post("/api/v1/auth/token", data=raw.encode("utf-8", "surrogatepass"), content_type="application/json")
+    assert response.status_code == 400, (raw[:40], response.status_code, response.data[:300])
+    check_json_error(response, None)
+    assert "X-RateLimit-Remaining" in response.headers  # counted, so a flood of them is limited too
+    assert row_counts(app) == before
 
 
 # ---- the HTML forms ------------------------------------------------------------------------------------------------
@@ -288,7 +310,7 @@ def test_reply_form_refuses_hostile_input_without_changing_the_case(quiet_app, d
     api = Api(quiet_app.test_client())
     tracking_id, token = answered_case(api)
     citizen = quiet_app.test_client()
-    link = f"/lacak/{tracking_id}?token={token}"
+    link = f"/lacak/{tracking_id}#token={token}"
     form = form_values(data, {"satisfied": "true", "text": "Terima kasih.", "token": token})
     before = state_of(quiet_app)
     response = citizen.post(f"/lacak/{tracking_id}/balas", data={**form, "csrf_token": csrf(citizen, link)})
@@ -308,7 +330,7 @@ def test_login_form_refuses_hostile_input(quiet_app, data):
     response = client.post("/masuk", data={**form, "csrf_token": csrf(client, "/masuk")})
     assert response.status_code in (400, 401, 413), (response.status_code, response.get_data(as_text=True)[:500])
     check_page(response)
-    assert row_counts(quiet_app) == before
+    check_only_a_failure_counted(quiet_app, before, response.status_code)
 
 
 NASTY = [
@@ -344,7 +366,7 @@ def test_each_form_field_with_each_nasty_value(quiet_app):
         ):
             waiting.update(id=(answered := answered_case(api))[0], token=answered[1])
         base_reply["token"] = waiting["token"]
-        return f"/lacak/{waiting['id']}/balas", f"/lacak/{waiting['id']}?token={waiting['token']}"
+        return f"/lacak/{waiting['id']}/balas", f"/lacak/{waiting['id']}#token={waiting['token']}"
 
     base_reply = {"satisfied": "true", "text": "Terima kasih.", "token": ""}
     forms = [
@@ -453,4 +475,102 @@ def test_control_characters_in_other_forms_are_refused_whole(quiet_app):
     form = {"username": "budi\x00", "full_name": "Budi", "email": "budi@x.id", "role": "kominfo", "password": "rahasia-panjang-1"}
     response = pusat.post("/admin/pengguna", data={**form, "csrf_token": csrf(pusat, "/admin/pengguna")})
     assert response.status_code == 400
+    assert row_counts(quiet_app) == before
+
+
+# ---- query-string numbers, dates and months: bounded, a 400 with a message (issue 15, finding 5) ----------------
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("/rekap?dari=0001-01-01&sampai=9999-12-31", "Periode tidak valid"),
+        ("/rekap?dari=2026-01-01&sampai=2101-01-01", "Periode tidak valid"),
+        ("/rekap?bulan=1999-12", "Periode tidak valid"),
+        ("/rekap/ekspor.csv?dari=0001-01-01&sampai=9999-12-31", "Periode tidak valid"),
+        ("/rekap/sla/diagram?dari=0001-01-01&sampai=9999-12-31", "Periode tidak valid"),
+        ("/rekap/buku-agenda?bulan=0001-01", "Periode tidak valid"),
+        ("/rekap/buku-agenda.pdf?bulan=0001-01", "Periode tidak valid"),
+        ("/kasus?q=%25&page=99999999999999999999", "Nomor halaman tidak valid"),
+        ("/kasus?page=0", "Nomor halaman tidak valid"),
+        ("/kasus?page=%C2%B2", "Nomor halaman tidak valid"),  # "²" is a digit to str.isdigit, not to int()
+    ],
+)
+def test_dates_months_and_pages_out_of_range_answer_400_with_a_message(quiet_app, url, message):
+    response = login(quiet_app, "pusat").get(url)
+    assert response.status_code == 400, (url, response.status_code)
+    assert message in response.get_data(as_text=True)
+
+
+def test_bounded_query_values_at_their_limits_still_work(quiet_app):
+    pusat = login(quiet_app, "pusat")
+    assert pusat.get("/rekap?dari=2000-01-01&sampai=2100-12-31").status_code == 200
+    assert pusat.get("/rekap/ekspor.csv?dari=2000-01-01&sampai=2100-12-31").status_code == 200
+    assert pusat.get("/rekap/buku-agenda?bulan=2100-12").status_code == 200
+    assert pusat.get("/kasus?page=100000").status_code == 200
+    assert pusat.get("/rekap/sla/diagram?versi=99999999999999999999").status_code == 404  # no such version
+
+
+def test_case_search_takes_percent_and_underscore_literally_on_the_page(quiet_app):
+    tracking_id = Api(quiet_app.test_client()).submit()["tracking_id"]
+    pusat = login(quiet_app, "pusat")
+    assert tracking_id in pusat.get("/kasus").get_data(as_text=True)
+    for typed in ("%25", "_", "%25%25", "Gedung_SMA"):  # each a wildcard matching "Gedung SMA rusak" unless escaped
+        response = pusat.get(f"/kasus?q={typed}")
+        assert response.status_code == 200 and tracking_id not in response.get_data(as_text=True), typed
+
+
+# ---- complaint submission: rate-limited per client address, one email rule (issue 15, finding 5) ----------------
+
+
+def test_complaints_from_one_address_are_limited_on_the_page_and_the_api_together(make_app):
+    """The production limit (5 a minute, 30 a day per address): a script's burst makes 5 cases and mails 5 receipts."""
+    app = make_app(LAPOR_SUBMIT_RATE_LIMIT=None)
+    client, api = app.test_client(), Api(app.test_client())
+    for _ in range(3):
+        api.submit()
+    for _ in range(2):
+        assert client.post("/lapor", data={**complaint_form(), "csrf_token": csrf(client, "/lapor")}).status_code == 200
+    before = row_counts(app)
+
+    page = client.post("/lapor", data={**complaint_form(title="Laporan keenam"), "csrf_token": csrf(client, "/lapor"), "submission_key": "kunci-6"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 429 and "Terlalu banyak laporan dikirim dari alamat internet Anda." in html
+    assert 'value="Laporan keenam"' in html and 'name="submission_key" value="kunci-6"' in html  # the form as typed, to send later
+    response = client.post("/api/v1/complaints", json=COMPLAINT)
+    assert response.status_code == 429 and response.json["error"] and response.json["errors"] == {} and "Retry-After" in response.headers
+    assert row_counts(app) == before and before["case"] == 5 and before["outbox_mail"] == 10  # 5 receipts, 5 notices to kominfo
+
+    elsewhere = app.test_client().post("/api/v1/complaints", json=COMPLAINT, environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert elsewhere.status_code == 201  # counted per client address
+
+
+def test_complaints_sent_at_once_cannot_slip_past_the_limit(make_app):
+    """Each request is counted before it runs: twelve at the same moment still make five cases."""
+    app = make_app(LAPOR_SUBMIT_RATE_LIMIT=None)
+
+    def send() -> int:
+        return app.test_client().post("/api/v1/complaints", json=COMPLAINT).status_code
+
+    outcomes = run_in_threads(*[send] * 12)
+    assert sorted(value for _kind, value in outcomes) == [201] * 5 + [429] * 7, outcomes
+    assert row_counts(app)["case"] == 5
+
+
+def test_the_submission_limit_is_a_setting(make_app):
+    strict = make_app(LAPOR_SUBMIT_RATE_LIMIT="1 per day").test_client()
+    assert strict.post("/api/v1/complaints", json=COMPLAINT).status_code == 201
+    assert strict.post("/api/v1/complaints", json=COMPLAINT).status_code == 429
+    off = make_app(LAPOR_SUBMIT_RATE_LIMIT=None, RATELIMIT_ENABLED=False).test_client()
+    assert all(off.post("/api/v1/complaints", json=COMPLAINT).status_code == 201 for _ in range(7))
+
+
+@pytest.mark.parametrize("email", ["0@0.com*", "a@b.c<script>", "siti@example.id\r\nBcc: korban@example.id", "siti@warga.test"])
+def test_an_address_mail_cannot_go_to_is_refused_on_the_page_and_the_api_and_nothing_is_mailed(quiet_app, email):
+    before = row_counts(quiet_app)
+    response = quiet_app.test_client().post("/api/v1/complaints", json={**COMPLAINT, "reporter": {"email": email}})
+    assert response.status_code == 400 and response.json["errors"] == {"reporter.email": "Alamat email tidak valid."}
+    client = quiet_app.test_client()
+    page = client.post("/lapor", data={**complaint_form(**{"reporter.email": email}), "csrf_token": csrf(client, "/lapor")})
+    assert page.status_code == 400 and "Alamat email tidak valid." in page.get_data(as_text=True)
     assert row_counts(quiet_app) == before

@@ -4,16 +4,23 @@ sign-out, the sign-in rate limit and account lockout, security headers, and no i
 from __future__ import annotations
 
 import logging
+import os
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from click.testing import CliRunner
+from sqlalchemy import func, select
 
-from engine.store import User
-from tests.security.conftest import build_url, row_counts, url_rules
+from engine import accounts
+from engine.accounts import username_key
+from engine.ids import hash_token
+from engine.store import ApiToken, OutboxMail, SignInFailure, User
+from tests.reliability.processes import complaint
+from tests.security.conftest import Api, bearer, build_url, row_counts, url_rules
 from tests.web.pages import csrf, login, submit
-from web import db
+from web import cli, create_app, db
 from web.security import CONTENT_SECURITY_POLICY
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates"
@@ -103,6 +110,30 @@ def test_cookies_are_secure_when_the_service_is_served_over_https(make_app):
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
+@pytest.mark.parametrize("base_url", ["http://127.0.0.1:5000", "https://lapor.jatimprov.go.id"])
+def test_the_tracking_cookie_holds_one_case_httponly_samesite_lax_and_secure_over_https(make_app, base_url):
+    """The lookup form's POST trades the access code for a cookie sent only under that case's path."""
+    app = make_app(LAPOR_BASE_URL=base_url)
+    submitted = Api(app.test_client()).submit()
+    tracking_id, token = submitted["tracking_id"], submitted["access_token"]
+    client = app.test_client()
+    page = client.get("/lacak", base_url=base_url)
+    csrf_token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    response = client.post(
+        "/lacak",
+        data={"tracking_id": tracking_id, "token": token, "csrf_token": csrf_token},
+        base_url=base_url,
+        headers={"Referer": f"{base_url}/lacak"},
+    )
+    assert response.status_code == 303 and response.headers["Location"] == f"/lacak/{tracking_id}"
+    [cookie] = set_cookie_headers(response, "lacak")
+    attributes = {part.strip().split("=")[0]: part.strip() for part in cookie.split(";")}
+    assert attributes["lacak"] == f"lacak={token}"
+    assert attributes["Path"] == f"Path=/lacak/{tracking_id}" and "HttpOnly" in attributes and attributes["SameSite"] == "SameSite=Lax"
+    assert ("Secure" in attributes) == base_url.startswith("https://")
+    assert "Expires" not in attributes and "Max-Age" not in attributes  # gone when the browser closes
+
+
 def test_behind_a_tls_proxy_the_app_sees_https_only_when_told_how_many_proxies_there_are(make_app):
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
     plain = make_app()
@@ -139,6 +170,19 @@ def test_a_copied_session_cookie_is_dead_after_logout(app):
     thief.set_cookie(app.config["SESSION_COOKIE_NAME"], cookie)
     response = thief.get("/tugas")
     assert response.status_code == 302 and "/masuk" in response.headers["Location"]
+
+
+def test_signing_out_ends_the_accounts_api_tokens_too(app, api):
+    token = api.token("kominfo")
+    other = api.token("pendidikan")
+    assert api.client.get("/api/v1/tasks", headers=bearer(token)).status_code == 200
+    client = login(app, "kominfo")
+    assert client.post("/keluar", data={"csrf_token": csrf(client, "/tugas")}).status_code == 302
+    refused = api.client.get("/api/v1/tasks", headers=bearer(token))
+    assert refused.status_code == 401 and "dicabut" in refused.json["error"]
+    assert api.client.get("/api/v1/tasks", headers=bearer(other)).status_code == 200  # another account's token lives on
+    with app.app_context():
+        assert db.session.scalar(select(ApiToken.revoked_at).where(ApiToken.token_hash == hash_token(token))) == app.config["LAPOR_CLOCK"].now()
 
 
 @pytest.mark.parametrize("target", ["//evil.example/", "/\\evil.example/", "/\\/evil.example", "https://evil.example/", "/\r\nX: y", "/\tevil"])
@@ -206,13 +250,16 @@ def test_rate_limits_are_configurable_and_can_be_turned_off(make_app):
     assert [_page_attempt(off, "x", "y").status_code for _ in range(12)] == [401] * 12
 
 
-def test_five_failures_lock_the_account_for_fifteen_minutes(app, clock):
+def _lock_row(app, username: str, address: str = "127.0.0.1") -> SignInFailure | None:
+    with app.app_context():
+        return db.session.get(SignInFailure, (username_key(username), address))
+
+
+def test_five_failures_lock_the_username_for_that_address_for_fifteen_minutes(app, clock):
     client = app.test_client()
     for _ in range(5):
         assert _page_attempt(client, "kominfo", "salah").status_code == 401
-    with app.app_context():
-        user = db.session.scalar(select(User).where(User.username == "kominfo"))
-        assert user.locked_until == clock.now() + __import__("datetime").timedelta(minutes=15)
+    assert _lock_row(app, "kominfo").locked_until == clock.now() + timedelta(minutes=15)
     locked = _page_attempt(app.test_client(), "kominfo", "demo-lapor")
     assert locked.status_code == 401 and "dikunci sementara" in locked.get_data(as_text=True)
     api_locked = app.test_client().post("/api/v1/auth/token", json={"username": "kominfo", "password": "demo-lapor"})
@@ -221,9 +268,66 @@ def test_five_failures_lock_the_account_for_fifteen_minutes(app, clock):
     assert _page_attempt(app.test_client(), "kominfo", "demo-lapor").status_code == 401
     clock.advance(seconds=1)
     assert _page_attempt(app.test_client(), "kominfo", "demo-lapor").status_code == 302
-    with app.app_context():
-        user = db.session.scalar(select(User).where(User.username == "kominfo"))
-        assert user.failed_logins == 0 and user.locked_until is None
+    assert _lock_row(app, "kominfo") is None  # the success cleared the count
+
+
+def test_failures_from_elsewhere_never_lock_the_real_user_out(make_app):
+    app = make_app(RATELIMIT_ENABLED=False)  # the attacker's 20 attempts: the lock is under test, not the rate limit
+    attacker = {"environ_base": {"REMOTE_ADDR": "203.0.113.66"}}
+    for _ in range(20):
+        assert _page_attempt(app.test_client(), "kominfo", "tebakan", **attacker).status_code == 401
+        app.test_client().post("/api/v1/auth/token", json={"username": "kominfo", "password": "tebakan"}, **attacker)
+    assert _page_attempt(app.test_client(), "kominfo", "demo-lapor", **attacker).status_code == 401  # locked there
+    assert _page_attempt(app.test_client(), "kominfo", "demo-lapor").status_code == 302  # the real user, from the office
+    assert app.test_client().post("/api/v1/auth/token", json={"username": "kominfo", "password": "demo-lapor"}).status_code == 200
+    assert _lock_row(app, "kominfo", "203.0.113.66").locked_until is not None  # still locked for the attacker
+    ipv6 = {"environ_base": {"REMOTE_ADDR": "2001:db8::1"}}
+    assert _page_attempt(app.test_client(), "kominfo", "demo-lapor", **ipv6).status_code == 302
+
+
+def test_failures_are_forgotten_after_a_quiet_quarter_hour(make_app, clock):
+    app = make_app(RATELIMIT_ENABLED=False)
+    client = app.test_client()
+    assert _page_attempt(client, "salah-ketik", "x").status_code == 401
+    for _ in range(4):
+        assert _page_attempt(client, "kominfo", "salah").status_code == 401
+    clock.advance(minutes=15)
+    for _ in range(4):
+        assert _page_attempt(client, "kominfo", "salah").status_code == 401  # 8 failures, never 5 within a quarter hour
+    assert _lock_row(app, "kominfo").failures == 4 and _lock_row(app, "kominfo").locked_until is None
+    assert _lock_row(app, "salah-ketik") is None  # the table keeps only what can still lock someone
+    assert _page_attempt(client, "kominfo", "demo-lapor").status_code == 302
+
+
+def _normalized(response) -> tuple[int, str]:
+    """Status and body without what differs from one client to another (the CSRF token)."""
+    return response.status_code, re.sub(r'name="csrf_token" value="[^"]+"', "", response.get_data(as_text=True))
+
+
+@pytest.mark.parametrize("channel", ["page", "api"])
+def test_an_unknown_username_and_a_real_one_answer_alike_locked_or_not(make_app, clock, monkeypatch, channel):
+    """Nothing in the answer (status, page, JSON, headers) nor the work done (one password hash verified
+    per attempt, none while locked) tells whether the username exists."""
+    app = make_app(RATELIMIT_ENABLED=False)
+    verified = []
+    monkeypatch.setattr(accounts, "verify_password", lambda stored, password: verified.append(stored) or False)
+
+    def attempt(username: str):
+        client = app.test_client()
+        if channel == "page":
+            return _page_attempt(client, username, "salah")
+        return client.post("/api/v1/auth/token", json={"username": username, "password": "salah"})
+
+    for round_ in range(7):
+        before = len(verified)
+        real, unknown = attempt("kominfo"), attempt("tidak-ada-akun-ini")
+        assert _normalized(real) == _normalized(unknown), round_
+        assert real.headers.get("WWW-Authenticate") == unknown.headers.get("WWW-Authenticate")
+        assert len(verified) - before == (2 if round_ < 5 else 0), round_  # one verification each; a locked pair is refused first
+        text = real.get_data(as_text=True)
+        assert real.status_code == 401 and (("dikunci sementara" in text) == (round_ >= 5)), round_
+    clock.advance(minutes=15)
+    assert _normalized(attempt("kominfo")) == _normalized(attempt("tidak-ada-akun-ini"))
 
 
 def test_api_failures_count_towards_the_lock_and_a_success_clears_the_count(make_app):
@@ -316,7 +420,7 @@ def test_every_response_carries_the_security_headers(app, api):
     assert seen > 40
     client = app.test_client()
     extra = [
-        client.get(f"/lacak/{tracking_id}", query_string={"token": token}),
+        client.get(f"/lacak/{tracking_id}", query_string={"token": token}),  # exchanged for a cookie: 303
         client.get("/static/style.css"),
         client.get("/no-such-page"),
         client.get("/api/v1/no-such-thing"),
@@ -326,7 +430,7 @@ def test_every_response_carries_the_security_headers(app, api):
         client.post("/api/v1/complaints", json={"title": None}),
         client.get("/api/v1/openapi.json"),
     ]
-    assert [r.status_code for r in extra] == [200, 200, 404, 404, 405, 400, 413, 400, 200]
+    assert [r.status_code for r in extra] == [303, 200, 404, 404, 405, 400, 413, 400, 200]
     for response in extra:
         check_headers(response, response.request.path)
 
@@ -334,7 +438,8 @@ def test_every_response_carries_the_security_headers(app, api):
 def test_private_pages_are_not_cached(app, api):
     submitted = api.submit()
     client = app.test_client()
-    assert client.get(f"/lacak/{submitted['tracking_id']}", query_string={"token": submitted["access_token"]}).headers["Cache-Control"] == "no-store"
+    tracking_page = client.get(f"/lacak/{submitted['tracking_id']}", query_string={"token": submitted["access_token"]}, follow_redirects=True)
+    assert tracking_page.status_code == 200 and tracking_page.headers["Cache-Control"] == "no-store"
     assert login(app, "kominfo").get("/tugas").headers["Cache-Control"] == "no-store"
     assert "no-store" not in client.get("/static/style.css").headers.get("Cache-Control", "")
 
@@ -373,6 +478,7 @@ def test_the_template_scan_would_see_an_inline_script(tmp_path):
 
 
 def test_mailbox_page_policy_allows_its_sandboxed_srcdoc_frames(app):
+    app.config["LAPOR_DEV_MAILBOX"] = True  # as `lapor serve` starts it without MAIL_SERVER
     submit(app)
     response = app.test_client().get("/dev/kotak-surat")
     html = response.get_data(as_text=True)
@@ -386,6 +492,7 @@ def test_mailbox_page_policy_allows_its_sandboxed_srcdoc_frames(app):
 
 def test_mailbox_is_not_served_through_a_reverse_proxy(app):
     """A proxy on the same machine makes every visitor look like 127.0.0.1: the forwarding headers give it away."""
+    app.config["LAPOR_DEV_MAILBOX"] = True
     submit(app)
     client = app.test_client()
     assert client.get("/dev/kotak-surat").status_code == 200
@@ -393,9 +500,52 @@ def test_mailbox_is_not_served_through_a_reverse_proxy(app):
         assert client.get("/dev/kotak-surat", headers={header: "203.0.113.7"}).status_code == 404, header
 
 
+def production_environment(monkeypatch, db_url: str, **extra: str) -> None:
+    """The environment gunicorn's create_app() reads, as the README's production set-up gives it: no MAIL_SERVER."""
+    for name in [n for n in os.environ if n.startswith(("LAPOR_", "MAIL_"))]:
+        monkeypatch.delenv(name)
+    for name, value in {"LAPOR_DATABASE_URL": db_url, "LAPOR_SECRET_KEY": "production", **extra}.items():
+        monkeypatch.setenv(name, value)
+
+
+def test_the_production_app_has_no_mailbox(db_url, monkeypatch):
+    """create_app() as gunicorn builds it, without MAIL_SERVER, asked from the machine itself with no forwarding
+    header (a reverse proxy on the same host that forwards none): 404, while the queued receipt holds a private link."""
+    production_environment(monkeypatch, db_url, LAPOR_BASE_URL="https://lapor.jatimprov.go.id")
+    app = create_app()
+    try:
+        client = app.test_client()
+        assert client.post("/api/v1/complaints", json=complaint()).status_code == 201
+        with app.app_context():
+            assert db.session.scalar(select(func.count()).select_from(OutboxMail)) > 0
+        response = client.get("/dev/kotak-surat", environ_base={"REMOTE_ADDR": "127.0.0.1"})
+        assert response.status_code == 404 and "#token=" not in response.get_data(as_text=True)
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.mark.parametrize("mail_server", [None, "smtp.example.test"])
+def test_lapor_serve_opens_the_mailbox_only_without_a_mail_server(db_url, monkeypatch, mail_server):
+    """`lapor serve` (the development server, what run.sh starts) is what turns the mailbox on, and only with no MAIL_SERVER."""
+    production_environment(monkeypatch, db_url, **({"MAIL_SERVER": mail_server} if mail_server else {}))
+    served = []
+    monkeypatch.setattr("werkzeug.serving.run_simple", lambda host, port, app, **options: served.append(app))
+    result = CliRunner().invoke(cli.main, ["serve", "--no-worker", "--no-reload-process"])
+    assert result.exit_code == 0, result.output
+    [app] = served
+    try:
+        assert app.test_client().get("/dev/kotak-surat").status_code == (404 if mail_server else 200)
+        assert ("/dev/kotak-surat" in result.output) == (mail_server is None)
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
 def test_mailbox_html_renders_in_a_browser_under_the_policy(app):
     """Chromium loads the mailbox from a real server with the real headers: the mail's HTML shows with its
     inline styles, and the browser reports no policy violation."""
+    app.config["LAPOR_DEV_MAILBOX"] = True
     playwright = pytest.importorskip("playwright.sync_api")
     chromium = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
     if chromium is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine.store import AuditEvent, OpenTask, Unit, User
+from engine.store import AdminEvent, AuditEvent, OpenTask, Unit, User
 from tests.web.pages import csrf, login, open_task, submit
 from web import db
 
@@ -79,6 +79,59 @@ def test_a_password_reset_ends_the_accounts_api_tokens(app, api):
     assert post(pusat, f"/admin/pengguna/{user_id}", edit).status_code == 302
     assert api.client.get("/api/v1/tasks", headers={"Authorization": f"Bearer {token}"}).status_code == 401
     assert "user_updated" in pusat.get("/admin/pengguna").get_data(as_text=True)
+
+
+def _sign_in(app, username: str, password: str, address: str = "127.0.0.1"):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client.post("/masuk", data={"username": username, "password": password, "csrf_token": csrf(client, "/masuk")})
+
+
+def test_admin_pusat_unlocks_a_locked_account_and_only_pusat_may(app, clock):
+    with app.app_context():
+        user_id = db.session.scalar(select(User.id).where(User.username == "kesehatan"))
+    pusat = login(app, "pusat")
+    page = f"/admin/pengguna/{user_id}"
+    assert "Buka kunci" not in pusat.get(page).get_data(as_text=True)  # nothing to unlock: no button
+    for address in ("10.1.1.1", "10.2.2.2"):
+        for _ in range(5):
+            assert _sign_in(app, "kesehatan", "salah", address).status_code == 401
+    assert _sign_in(app, "kesehatan", "demo-lapor", "10.1.1.1").status_code == 401
+    html = pusat.get(page).get_data(as_text=True)
+    assert "Buka kunci" in html and "10.1.1.1" in html and "10.2.2.2" in html
+
+    unlock = f"{page}/buka-kunci"
+    for username in ("kominfo", "auditor", "pendidikan", "kesehatan"):
+        staff = login(app, username)
+        assert staff.post(unlock, data={"csrf_token": csrf(staff, "/tugas")}).status_code == 403, username
+    assert app.test_client().post(unlock).status_code in (302, 400)  # no session: to the sign-in page (or no CSRF token)
+    assert _sign_in(app, "kesehatan", "demo-lapor", "10.2.2.2").status_code == 401  # still locked
+
+    response = pusat.post(unlock, data={"csrf_token": csrf(pusat, page)})
+    assert response.status_code == 302 and response.headers["Location"] == page
+    html = pusat.get(page).get_data(as_text=True)
+    assert "Kunci masuk akun kesehatan dibuka." in html and "Buka kunci" not in html
+    assert _sign_in(app, "kesehatan", "demo-lapor", "10.1.1.1").status_code == 302
+    assert _sign_in(app, "kesehatan", "demo-lapor", "10.2.2.2").status_code == 302
+    with app.app_context():
+        event = db.session.scalar(select(AdminEvent).where(AdminEvent.action == "user_unlocked"))
+        assert (event.actor, event.target, sorted(event.data["addresses"])) == ("pusat", "kesehatan", ["10.1.1.1", "10.2.2.2"])
+    assert "user_unlocked" in pusat.get("/admin/pengguna").get_data(as_text=True)
+    assert pusat.post("/admin/pengguna/999999/buka-kunci", data={"csrf_token": csrf(pusat, page)}).status_code == 404
+
+
+def test_a_password_reset_lifts_the_sign_in_lock(app):
+    for _ in range(5):
+        assert _sign_in(app, "kesehatan", "salah").status_code == 401
+    assert _sign_in(app, "kesehatan", "demo-lapor").status_code == 401
+    with app.app_context():
+        user_id = db.session.scalar(select(User.id).where(User.username == "kesehatan"))
+    pusat = login(app, "pusat")
+    edit = {"full_name": "Petugas", "email": "k@x.test", "role": "satker", "unit_id": "dinas-kesehatan", "active": "true"}
+    assert post(pusat, f"/admin/pengguna/{user_id}", {**edit, "password": ""}).status_code == 302
+    assert _sign_in(app, "kesehatan", "demo-lapor").status_code == 401  # another change leaves the lock
+    assert post(pusat, f"/admin/pengguna/{user_id}", {**edit, "password": "sandi-baru-123"}).status_code == 302
+    assert _sign_in(app, "kesehatan", "sandi-baru-123").status_code == 302
 
 
 def test_admin_pusat_reassigns_a_unit_task_from_the_case_page(app):

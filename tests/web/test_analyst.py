@@ -131,6 +131,23 @@ def test_hostile_or_malformed_uploads_are_refused_and_nothing_is_deployed(app, c
     assert definition_count(app) == 1
 
 
+@pytest.mark.parametrize(
+    ("field", "content", "expected"),
+    [
+        ("forms", b"[" * 100_000 + b"]" * 100_000, "JSON bersarang terlalu dalam: lebih dari 64 tingkat."),  # past the parser's recursion
+        ("forms", b'{"a":' * 500 + b"1" + b"}" * 500, "JSON bersarang terlalu dalam: lebih dari 64 tingkat."),  # parses, then recurses in the checks
+        ("dmn", b"<a>" * 100_000 + b"</a>" * 100_000, "Excessive depth in document: 256"),  # lxml stops at 256 levels by itself
+        ("bpmn", b"<a>" * 100_000 + b"</a>" * 100_000, "Excessive depth in document: 256"),
+    ],
+)
+def test_deeply_nested_uploads_are_refused_with_a_message(app, field, content, expected):
+    analis = login(app, "analis")
+    name = {"forms": "terima.schema.json", "dmn": "kategori.dmn", "bpmn": "sp4n_lapor.bpmn"}[field]
+    response = upload(analis, content, name=name) if field == "bpmn" else upload(analis, SOURCE.encode(), **{field: (name, content)})
+    assert response.status_code == 400 and expected in response.get_data(as_text=True)
+    assert definition_count(app) == 1
+
+
 # ---- who may do what ----------------------------------------------------------------------------------
 
 
@@ -246,6 +263,53 @@ def test_migrating_all_eligible_cases_reports_those_that_cannot_move(app):
     html = analis.post("/proses/migrasi", data={"csrf_token": token, "from": "1", "to": "2", "scope": "all", "action": "uji"}).get_data(as_text=True)
     assert "Tugas yang sedang terbuka &#39;Terima laporan&#39; tidak ada di versi 2." in html
     assert "Pindahkan 1 laporan ke versi 2" in html
+
+
+def test_only_open_cases_of_the_from_version_are_listed_or_moved_whatever_ids_are_posted(app, api):
+    """Analysts see no case: a picked id of a closed case, or of a case on another version, must reveal nothing."""
+    waiting = api.submit()["tracking_id"]
+    withdrawn = api.submit()
+    bearer_token = {"Authorization": f"Bearer {withdrawn['access_token']}"}
+    assert api.client.post(f"/api/v1/complaints/{withdrawn['tracking_id']}/withdraw", json={}, headers=bearer_token).status_code == 200
+    analis = login(app, "analis")
+    assert upload(analis, RENAMED, note="v2").status_code == 302
+    newer = api.submit()["tracking_id"]  # starts on version 2
+    with app.app_context():
+        ids = {t: db.session.scalar(select(Case.id).where(Case.tracking_id == t)) for t in (waiting, withdrawn["tracking_id"], newer)}
+        events = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    token = csrf(analis, "/proses/versi/1")
+    every = [str(i) for i in ids.values()]
+
+    trial = analis.post("/proses/migrasi", data={"csrf_token": token, "from": "1", "to": "2", "case": every, "action": "uji"})
+    html = trial.get_data(as_text=True)
+    assert trial.status_code == 200 and waiting in html and "Pindahkan 1 laporan ke versi 2" in html
+    assert withdrawn["tracking_id"] not in html and newer not in html and "dicabut" not in html
+
+    for source, target, picked in (("2", "1", [str(ids[waiting]), str(ids[withdrawn["tracking_id"]])]), ("1", "2", every[1:])):
+        for action in ("uji", "jalankan"):  # nothing of version ``source`` is open among them: nothing listed, nothing moved
+            response = analis.post("/proses/migrasi", data={"csrf_token": token, "from": source, "to": target, "case": picked, "action": action})
+            assert response.status_code == 302 and response.headers["Location"].endswith(f"/proses/versi/{source}")
+            assert "Pilih laporan yang akan dipindahkan." in analis.get(f"/proses/versi/{source}").get_data(as_text=True)
+    with app.app_context():
+        assert [db.session.scalar(select(Case.definition_id).where(Case.id == i)) for i in ids.values()] == [1, 1, 2]
+        assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == events
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"from": "1", "to": "2", "case": "99999999999999999999"},
+        {"from": "99999999999999999999", "to": "2", "case": "1"},
+        {"from": "1", "to": "-1", "case": "1"},
+        {"from": "1", "to": "2", "case": "x"},
+        {"from": "", "to": "2", "case": "1"},
+    ],
+)
+def test_a_migration_form_with_numbers_that_are_no_ids_is_a_bad_request(app, form):
+    analis = login(app, "analis")
+    assert upload(analis, RENAMED, note="v2").status_code == 302
+    response = analis.post("/proses/migrasi", data={"csrf_token": csrf(analis, "/proses/versi/1"), "action": "uji", **form})
+    assert response.status_code == 400
 
 
 # ---- the English pages -------------------------------------------------------------------------------

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import re
+import threading
 from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 import engine.views
 from engine import CaseService
 from engine.audit import guards_lifted
-from engine.store import AuditEvent, Case, OpenTask
+from engine.store import AuditEvent, Case, OpenTask, OutboxMail, SubmissionKey
+from tests.reliability.support import BARRIER_TIMEOUT, run_in_threads
 from tests.scenarios import COMPLAINT
-from web import db
+from web import db, submissions
 
 PUBLIC_ROUTES = {("POST", "/complaints"), ("GET", "/openapi.json"), ("POST", "/auth/token")}
 DOC_URI = "urn:lapor:openapi"
@@ -183,6 +186,99 @@ def test_submit_answers_the_location_of_the_complaint(client):
     response = client.post("/api/v1/complaints", json=COMPLAINT)
     assert response.headers["Location"] == f"/api/v1/complaints/{response.json['tracking_id']}"
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def counts(app) -> dict[str, int]:
+    """Cases, stored submission keys and receipt mails: what a submission sent again must not add to."""
+    with app.app_context():
+        return {
+            "cases": db.session.scalar(select(func.count()).select_from(Case)),
+            "keys": db.session.scalar(select(func.count()).select_from(SubmissionKey)),
+            "receipts": db.session.scalar(select(func.count()).select_from(OutboxMail).where(OutboxMail.topic == "laporan_diterima")),
+        }
+
+
+def test_a_submission_sent_again_with_its_idempotency_key_answers_the_first_case_and_creates_nothing(app, client, doc):
+    first = client.post("/api/v1/complaints", json=COMPLAINT, headers={"Idempotency-Key": "8e03978e-40d5-43e8-bc93-6894a57f9324"})
+    assert first.status_code == 201 and "Idempotent-Replayed" not in first.headers
+    before = counts(app)
+    # a retry: the same JSON, its keys in another order, the key in the IETF draft's quoted form
+    again = client.post(
+        "/api/v1/complaints",
+        data=json.dumps(dict(reversed(COMPLAINT.items())), indent=2),
+        content_type="application/json",
+        headers={"Idempotency-Key": '"8e03978e-40d5-43e8-bc93-6894a57f9324"'},
+    )
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert check(doc, again, "POST", "/complaints") == first.json  # the same tracking id and access token
+    assert again.headers["Location"] == first.headers["Location"]
+    assert counts(app) == before == {"cases": 1, "keys": 1, "receipts": 1}
+    opened = client.get(first.headers["Location"], headers=bearer(again.json["access_token"]))
+    assert opened.status_code == 200 and opened.json["title"] == COMPLAINT["title"]
+
+
+def test_an_idempotency_key_sent_with_another_complaint_answers_422_and_creates_nothing(app, client, doc):
+    assert client.post("/api/v1/complaints", json=COMPLAINT, headers={"Idempotency-Key": "kunci-1"}).status_code == 201
+    before = counts(app)
+    other = client.post("/api/v1/complaints", json={**COMPLAINT, "title": "Gedung SMP rusak"}, headers={"Idempotency-Key": "kunci-1"})
+    assert other.status_code == 422
+    assert set(check(doc, other, "POST", "/complaints")["errors"]) == {"Idempotency-Key"}
+    assert counts(app) == before
+    fresh = client.post("/api/v1/complaints", json={**COMPLAINT, "title": "Gedung SMP rusak"}, headers={"Idempotency-Key": "kunci-2"})
+    assert fresh.status_code == 201
+
+
+def test_without_an_idempotency_key_each_submission_is_a_new_case(app, client):
+    tracking_ids = {client.post("/api/v1/complaints", json=COMPLAINT).json["tracking_id"] for _ in range(2)}
+    assert len(tracking_ids) == 2 and counts(app) == {"cases": 2, "keys": 0, "receipts": 2}
+
+
+@pytest.mark.parametrize("key", ["", "   ", '""', "x" * 256, "kunci\tdengan-tab"], ids=["empty", "blank", "empty-quoted", "too-long", "tab"])
+def test_an_unusable_idempotency_key_answers_400_and_creates_nothing(app, client, doc, key):
+    response = client.post("/api/v1/complaints", json=COMPLAINT, headers={"Idempotency-Key": key})
+    assert response.status_code == 400 and set(check(doc, response, "POST", "/complaints")["errors"]) == {"Idempotency-Key"}
+    assert counts(app)["cases"] == 0
+
+
+def test_the_submission_key_table_holds_neither_the_key_nor_the_access_token(app, client):
+    key = "kunci-rahasia-klien-123"
+    token = client.post("/api/v1/complaints", json=COMPLAINT, headers={"Idempotency-Key": key}).json["access_token"]
+    with app.app_context():
+        stored = db.session.execute(select(SubmissionKey.key_hash, SubmissionKey.fingerprint)).one()
+        hashes = db.session.scalars(select(Case.access_token_hash)).all()
+    assert key not in str(stored) and token not in str(stored) and token not in str(hashes)
+    # the token is the app secret's HMAC of the key: another secret never gives it back
+    assert token != client.post("/api/v1/complaints", json=COMPLAINT, headers={"Idempotency-Key": "kunci-lain"}).json["access_token"]
+
+
+def test_two_submissions_with_one_key_at_the_same_moment_make_one_case(app, monkeypatch):
+    """Both look for the key before either has stored it (a barrier holds each after its look-up): the key's primary
+    key lets one store it; the other waits for that commit, fails, and answers with the same case."""
+    barrier = threading.Barrier(2, timeout=BARRIER_TIMEOUT)
+    looked = threading.local()
+    original = submissions._earlier
+    found_by = []
+
+    def earlier(*args: Any) -> Any:
+        found = original(*args)
+        found_by.append(found is not None)
+        if not getattr(looked, "once", False):
+            looked.once = True
+            barrier.wait()
+        return found
+
+    monkeypatch.setattr(submissions, "_earlier", earlier)
+
+    def send() -> tuple[int, Any]:
+        response = app.test_client().post("/api/v1/complaints", json=COMPLAINT, headers={"Idempotency-Key": "dobel-klik"})
+        return response.status_code, response.json
+
+    outcomes = run_in_threads(send, send)
+    assert [kind for kind, _ in outcomes] == ["ok", "ok"], outcomes
+    (first_status, first), (second_status, second) = (value for _kind, value in outcomes)
+    assert first_status == second_status == 201 and first == second
+    assert counts(app) == {"cases": 1, "keys": 1, "receipts": 1}
+    assert found_by == [False, False, True]  # the loser looked again after its insert failed
 
 
 def test_wrong_or_missing_access_token_is_404_on_every_citizen_route(api, client):
@@ -434,10 +530,12 @@ def test_history_hides_an_anonymous_reporter(api, client):
     assert detail["case"]["reporter"] is None and detail["case"]["anonymous"] is True
 
 
-def test_history_of_a_named_reporter_keeps_the_reporter(api, client):
+def test_history_of_a_named_reporter_keeps_the_reporter_for_admin_pusat_not_for_the_auditor(api, client):
     tracking_id = api.submit()["tracking_id"]
-    events = client.get(f"/api/v1/cases/{tracking_id}/history", headers=bearer(api.token("auditor"))).json["events"]
+    events = client.get(f"/api/v1/cases/{tracking_id}/history", headers=bearer(api.token("pusat"))).json["events"]
     assert events[0]["data"]["data"]["reporter"] == COMPLAINT["reporter"]
+    events = client.get(f"/api/v1/cases/{tracking_id}/history", headers=bearer(api.token("auditor"))).json["events"]
+    assert COMPLAINT["reporter"]["email"] not in json.dumps(events)
 
 
 def test_history_reports_a_tampered_record(app, api, client):

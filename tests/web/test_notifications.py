@@ -156,13 +156,14 @@ def test_admin_pusat_puts_a_failed_mail_back_in_the_queue(app, api):
 
 
 def test_dev_mailbox_shows_queued_mail_with_its_html_part(app, api, client):
+    app.config["LAPOR_DEV_MAILBOX"] = True  # as `lapor serve` starts it without MAIL_SERVER
     tracking_id = api.submit()["tracking_id"]
     page = client.get("/dev/kotak-surat").get_data(as_text=True)
     assert f"Laporan Anda telah diterima: {tracking_id}" in page and "queued" in page
     assert "<iframe sandbox" in page and "srcdoc=" in page and "&lt;!DOCTYPE html&gt;" in page
 
 
-@pytest.mark.parametrize("config", [{"MAIL_SERVER": "smtp.example.test"}])
+@pytest.mark.parametrize("config", [{"LAPOR_DEV_MAILBOX": True, "MAIL_SERVER": "smtp.example.test"}, {"LAPOR_DEV_MAILBOX": False}])
 def test_dev_mailbox_is_gone_when_mail_goes_out(app, client, config):
     app.config.update(config)
     assert client.get("/dev/kotak-surat").status_code == 404
