@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Run the whole test suite on a fresh machine (installs what it needs into .venv first): once on
-# SQLite, then a second time on PostgreSQL when a server answers (LAPOR_TEST_PG_URL, default
-# postgresql+psycopg://postgres@127.0.0.1:5432/postgres). Without a server the PostgreSQL run and
-# the PostgreSQL-only tests are skipped, and this says so; under CI=true that is a failure.
+# Run the static checks (ruff check, ruff format --check, mypy on engine/), then the whole test suite on a
+# fresh machine (installs what it needs into .venv first): once on SQLite, then a second time on PostgreSQL
+# when a server answers (LAPOR_TEST_PG_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/postgres).
+# Without a server the PostgreSQL run and the PostgreSQL-only tests are skipped, and this says so; under
+# CI=true that is a failure. A failed check fails the script too, at the end: the tests run all the same,
+# so one run shows everything.
 # The load test (marked load) runs once, in the PostgreSQL run.
 # The browser tests (tests/e2e, marked e2e: Debian's Chromium through Playwright, their own server process
 # and SQLite database) run once, in the SQLite run. Without Chromium this installs it when it can (root
@@ -36,6 +38,15 @@ if ! have_chromium; then
     have_chromium || echo "NOTE: Chromium not found: the browser tests (tests/e2e) will skip$([ "$in_ci" = true ] && echo ", which under CI=true is a failure"). Install it with: apt-get install -y chromium"
 fi
 
+failed_checks=""
+check() {  # check NAME COMMAND...: run one static check; the summary names it when it fails
+    echo "=== check: $1 ==="
+    "${@:2}" || failed_checks+="${failed_checks:+, }$1"
+}
+check "ruff check" .venv/bin/ruff check .
+check "ruff format" .venv/bin/ruff format --check .
+check "mypy" .venv/bin/mypy engine  # configured by [tool.mypy] in pyproject.toml
+
 echo "=== test run 1 of 2: SQLite ==="
 # the load test (PostgreSQL with gunicorn, whatever the run's backend) runs once, in the PostgreSQL run
 LAPOR_TEST_DB=sqlite .venv/bin/python -m pytest -p no:cacheprovider "${parallel[@]}" -m "not load" "$@"
@@ -60,5 +71,5 @@ else
     pg_status=0
 fi
 
-echo "=== SQLite run: $([ "$sqlite_status" = 0 ] && echo passed || echo "FAILED (exit $sqlite_status)"); PostgreSQL run: $([ "$pg_status" = 0 ] && { [ -n "${why:-}" ] && echo skipped || echo passed; } || echo "FAILED (exit $pg_status)") ==="
-[ "$sqlite_status" = 0 ] && [ "$pg_status" = 0 ]
+echo "=== checks: $([ -z "$failed_checks" ] && echo passed || echo "FAILED ($failed_checks)"); SQLite run: $([ "$sqlite_status" = 0 ] && echo passed || echo "FAILED (exit $sqlite_status)"); PostgreSQL run: $([ "$pg_status" = 0 ] && { [ -n "${why:-}" ] && echo skipped || echo passed; } || echo "FAILED (exit $pg_status)") ==="
+[ -z "$failed_checks" ] && [ "$sqlite_status" = 0 ] && [ "$pg_status" = 0 ]

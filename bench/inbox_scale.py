@@ -155,7 +155,7 @@ def measure(backend: str, size: int, repeat: int) -> dict[str, list[float]]:
             "case search by tracking id (pusat)": timed(get(pusat, f"/kasus?q=LPR-{size // 2:08d}"), repeat),
         }
         with app.app_context():
-            from web import db
+            from web.extensions import db
 
             db.engine.dispose()
         engine.dispose()

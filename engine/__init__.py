@@ -1,7 +1,8 @@
-"""The SP4N-LAPOR! workflow library: no Flask here. See DESIGN.md for the contract."""
+"""The SP4N-LAPOR! workflow library: no Flask here. docs/architecture.md describes its layers and the contract."""
 
-from .cases import CITIZEN, SYSTEM, Actor, CaseService, Submitted
+from .cases import CaseService, Submitted
 from .clock import FakeClock, SystemClock
+from .contract import CITIZEN, SYSTEM, Actor
 from .errors import Conflict, DefinitionInvalid, EngineError, Forbidden, InvalidData, NotFound
 from .scripting import make_script_engine
 

@@ -1,4 +1,4 @@
-"""Staff accounts and the demo data of DESIGN.md."""
+"""Staff accounts and the demo data (docs/architecture.md, "Units" under "The contract")."""
 
 from __future__ import annotations
 
@@ -14,11 +14,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from .contract import ROLES, UNIT_ROLES
 from .scripting import DEMO_UNITS
 from .store import ApiToken, SignInFailure, Unit, User
 
-ROLES = ("pusat", "kominfo", "satker", "vertikal", "auditor", "analis")
-UNIT_ROLES = {"satker": "satuan_kerja", "vertikal": "instansi_vertikal"}
 DEMO_PASSWORD = "demo-lapor"
 # username, role, unit, full name
 DEMO_USERS = [
@@ -184,9 +183,9 @@ def seed_demo(session: Session) -> list[str]:
             session.add(Unit(id=unit_id, name=name, kind=kind, active=True))
     session.flush()
     created = []
-    for username, role, unit_id, full_name in DEMO_USERS:
+    for username, role, user_unit, full_name in DEMO_USERS:
         if session.scalar(select(User.id).where(User.username == username)) is None:
-            create_user(session, username, DEMO_PASSWORD, role, unit_id, full_name=full_name)
+            create_user(session, username, DEMO_PASSWORD, role, user_unit, full_name=full_name)
             created.append(username)
     session.flush()
     return created

@@ -14,15 +14,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import clock as clocks
-from .accounts import ROLES, UNIT_ROLES, clear_sign_in_failures, create_user, end_sessions, hash_password, sign_in_locks
-from .cases import Actor
+from .accounts import clear_sign_in_failures, create_user, end_sessions, hash_password, sign_in_locks
+from .contract import ROLES, UNIT_KINDS, UNIT_ROLES, Actor
 from .errors import Forbidden, InvalidData, NotFound
+from .forms import valid_email
 from .store import AdminEvent, OpenTask, SignInFailure, Unit, User
 
-UNIT_KINDS = ("satuan_kerja", "instansi_vertikal")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 10
 
 
@@ -124,7 +123,7 @@ class Administration:
         """Change an account. Deactivating it, changing its role or unit, or setting a password ends its
         sessions and API tokens; a new password also lifts every sign-in lock on it. Raises InvalidData, NotFound."""
         user = self.user(user_id)
-        errors = self._account_errors(full_name, email, role, unit_id)
+        errors = self._account_errors(full_name, email, role, unit_id, stored_email=user.email)
         if new_password and len(new_password) < MIN_PASSWORD:
             errors["password"] = f"Kata sandi minimal {MIN_PASSWORD} karakter."
         if user.username == self.actor and (not active or role != user.role):
@@ -159,11 +158,13 @@ class Administration:
             self._record("user_unlocked", user.username, {"addresses": addresses})
         return addresses
 
-    def _account_errors(self, full_name: str, email: str, role: str, unit_id: str | None) -> dict[str, str]:
+    def _account_errors(self, full_name: str, email: str, role: str, unit_id: str | None, stored_email: str | None = None) -> dict[str, str]:
+        """{field: message} for each value that is wrong. The email follows the forms' one rule, unless it is the one
+        the account has (demo accounts' ``@demo.lapor.test`` stay editable)."""
         errors = {}
         if not 2 <= len(full_name.strip()) <= 120:
             errors["full_name"] = "Nama lengkap wajib diisi."
-        if not EMAIL.match(email.strip()) or len(email.strip()) > 254:
+        if email.strip() != stored_email and not valid_email(email.strip()):
             errors["email"] = "Alamat email belum benar."
         if role not in ROLES:
             errors["role"] = "Pilih salah satu peran."

@@ -30,10 +30,10 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from . import clock as clocks
 from . import definitions, forms, ids, incidents
-from .accounts import UNIT_ROLES
 from .audit import STEP_FAILED, STEPS_RETRIED, AuditLog
 from .calendar import WorkingCalendar, default_calendar, zone
-from .definitions import DEADLINE_PROPERTY, LANE_ROLES, UNIT_LANES, Bundle, Parsed
+from .contract import CEILING, CITIZEN, DEADLINE_PROPERTY, FINISHED_STATUSES, LANE_ROLES, OPEN_STATUSES, SYSTEM, UNIT_LANES, UNIT_ROLES, Actor
+from .definitions import Bundle, Parsed
 from .errors import Conflict, DefinitionInvalid, Forbidden, InvalidData, NotFound
 from .notify import Notifier
 from .scripting import Effect, RunContext, make_script_engine, running
@@ -43,21 +43,7 @@ from .timers import deadlines, is_timer, timer_due
 
 log = logging.getLogger("lapor.cases")
 
-OPEN_STATUSES = ("diterima", "didisposisikan", "ditindaklanjuti", "dijawab")
 STAGE_HOLDERS = {"disposisi": "kominfo", "teruskan": "kominfo"}  # other stages: the case's unit
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: a staff member (username, role, unit), the citizen, or the system."""
-
-    username: str
-    role: str
-    unit_id: str | None = None
-
-
-SYSTEM = Actor("sistem", "sistem")
-CITIZEN = Actor("pelapor", "masyarakat")
 
 
 @dataclass(frozen=True)
@@ -364,7 +350,7 @@ class CaseService:
                 return case_id
         return None
 
-    def _due(self) -> tuple[Select[tuple[int]], Select[tuple[int]]]:
+    def _due(self) -> tuple[Select[int], Select[int]]:
         """The cases whose next timer is due (unless they wait for a retry, which fires their timers), and those whose
         retry is due: each query oldest first (of two due at the same instant, the older case), along its own index
         (``retry_at``'s holds only the waiting cases)."""
@@ -711,7 +697,7 @@ class CaseService:
         self._audit_mail(
             case, "pusat", "eskalasi", self.notifier.to_staff(case, "pusat", "eskalasi", now, stage=stage, clock=clock_name, unit=unit_name)
         )
-        if clock_name == "plafon":
+        if clock_name == CEILING:
             case.late = True
             case.breached = [*case.breached, f"{stage}:{clock_name}"]
 
@@ -720,7 +706,7 @@ class CaseService:
             return
         self.audit.append(case, "status_changed", actor, now, data={"from": case.status, "to": status})
         case.status = status
-        if status in ("selesai", "dicabut"):
+        if status in FINISHED_STATUSES:
             case.closed_at = now
 
     def _audit_mail(self, case: Case, to: str, topic: str, sent: Any) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Protocol
 
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _spiff_timer
@@ -66,9 +66,9 @@ def using(clock: Clock) -> Iterator[Clock]:
 
 class _ClockedDatetime(datetime):
     @classmethod
-    def now(cls, tz=None):  # type: ignore[override]
+    def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]  # a plain datetime, not the subclass
         current = now()
         return current.astimezone(tz) if tz is not None else current.astimezone().replace(tzinfo=None)
 
 
-_spiff_timer.datetime = _ClockedDatetime  # type: ignore[misc]
+_spiff_timer.datetime = _ClockedDatetime

@@ -42,6 +42,7 @@ from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 
+from .contract import CLOCKS, DEADLINE_FORMS, DEADLINE_PROPERTY, FORM_PROPERTY, LANE_ROLES, TARGET, UNIT_KINDS
 from .errors import DefinitionInvalid
 from .sandbox import (  # noqa: F401 - the sandbox's refusals are findings too: MESSAGES lists them
     MSG_FORBIDDEN_ATTRIBUTE,
@@ -54,32 +55,16 @@ from .sandbox import (  # noqa: F401 - the sandbox's refusals are findings too: 
     MSG_FORBIDDEN_SYNTAX,
     refusals,
 )
-from .scripting import HELPERS, UNIT_KINDS
+from .scripting import HELPERS
 
 PROCESS_ID = "sp4n_lapor"
 BPMN_URI = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_URI = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 BPMN_NS = {"bpmn": BPMN_URI, "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI"}
-FORM_PROPERTY = "formJsonSchemaFilename"
-DEADLINE_PROPERTY = "jenisBatas"
-DEADLINE_KINDS = ("target", "plafon")  # the SOP's standard time (due_at), the national ceiling (ceiling_at)
-# User tasks of these forms carry an SOP standard time (steps 3-5) or the citizen's reply window (step 7): each needs
-# a boundary timer with jenisBatas=target. Step 6 (teruskan) has none: its standard time is the system's minute.
-DEADLINE_FORMS = ("disposisi", "terima", "tanggapan", "balasan")
 ENGINE_DATA = ("tracking_id",)  # put in the task data by engine/cases.py, not by a form, script or decision
 HELPER_RESULTS = {"jenis_unit": UNIT_KINDS}  # what a helper can return, for proving a gateway covers every value
 TIMER_HELPERS = ("batas_hari_kerja", "batas_menit")
 MAX_FILE_BYTES = 2 * 1024 * 1024  # per BPMN, DMN or form file; the SOP model is 63 KB
-
-# Lane name (DESIGN.md) -> the role whose users act in it. "masyarakat" is the citizen.
-LANE_ROLES = {
-    "Masyarakat": "masyarakat",
-    "Sistem dan Admin Pusat": "pusat",
-    "Admin Kominfo": "kominfo",
-    "Satuan Kerja": "satker",
-    "Instansi Vertikal": "vertikal",
-}
-UNIT_LANES = ("Satuan Kerja", "Instansi Vertikal")
 
 
 def project_file(folder: str, name: str) -> Path:
@@ -978,13 +963,13 @@ class _Contract:
             self._timer_expression(event)
             kind = _properties(event).get(DEADLINE_PROPERTY)
             if kind is not None:
-                if kind not in DEADLINE_KINDS:
+                if kind not in CLOCKS:
                     self.add(event, MSG_DEADLINE_KIND, "deadline", value=kind or '""')
                 attached = self.by_id.get(event.get("attachedToRef") or "")
                 if _local(event) != "boundaryEvent" or attached is None or _local(attached) != "userTask":
                     self.add(event, MSG_DEADLINE_PLACE, "deadline")
         with_target = {
-            e.get("attachedToRef") for e in timers if _local(e) == "boundaryEvent" and _properties(e).get(DEADLINE_PROPERTY, "target") == "target"
+            e.get("attachedToRef") for e in timers if _local(e) == "boundaryEvent" and _properties(e).get(DEADLINE_PROPERTY, TARGET) == TARGET
         }
         for task in self.root.iterfind(".//bpmn:userTask", _NS):
             form_file = _properties(task).get(FORM_PROPERTY) or ""

@@ -46,7 +46,7 @@ LEGEND_LABELS = {
     "timers_waiting": "Timer menunggu",
     "timers_fired": "Timer terpicu",
     "flows_taken": "Alur yang dilalui",
-    "heat": "Jumlah kasus · median durasi",
+    "heat": "Berapa kali diselesaikan · median durasi",
 }
 _STATE_CLASSES = {
     "completed": "is-completed",
@@ -435,7 +435,7 @@ class _Canvas:
         self.prefix = re.sub(r"[^A-Za-z0-9_-]", "-", prefix) or "bpmn"
         self.overlay = overlay
         self.translate = translate
-        self.svg = etree.Element(_S + "svg", nsmap={None: SVG_NS})  # type: ignore[dict-item]  # lxml's default namespace key
+        self.svg = etree.Element(_S + "svg", nsmap={None: SVG_NS})  # None: lxml's key for the default namespace
         self.svg.set("class", "bpmn-diagram")
         _add(self.svg, "style", text=_css())
         _add_markers(_add(self.svg, "defs"), self.prefix)
@@ -653,7 +653,8 @@ def _open_group(canvas: _Canvas, layer: etree._Element, item: _Item, extra: Iter
     notes = [canvas.translate(LEGEND_LABELS[s]) for s in states]
     if item.id in canvas.overlay.heat:
         info = canvas.overlay.heat[item.id]
-        notes.append(f"{info.count} kasus" + (f", median {format_duration(info.median)}" if info.median is not None else ""))
+        # completions, not cases: a loop counts each time round
+        notes.append(f"{info.count}×" + (f", median {format_duration(info.median)}" if info.median is not None else ""))
     title = item.name or item.id
     _add(g, "title", text=f"{title} — {', '.join(notes)}" if notes else title)
     return g

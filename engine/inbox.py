@@ -11,7 +11,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, defer
 
 from . import ids
-from .cases import Actor
+from .contract import Actor
 from .errors import NotFound
 from .store import Case, OpenTask
 

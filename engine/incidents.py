@@ -115,7 +115,7 @@ def step_failed(
     return incident
 
 
-def _open_steps(case_id: int) -> Select[tuple[Incident]]:
+def _open_steps(case_id: int) -> Select[Incident]:
     """The case's open step incidents."""
     return select(Incident).where(Incident.case_id == case_id, Incident.element.is_not(None), Incident.resolved_at.is_(None))
 

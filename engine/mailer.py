@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from uuid import uuid4
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Update, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from . import clock as clocks
@@ -84,7 +84,7 @@ def default_worker_name() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{threading.get_ident() % 100000}"
 
 
-def _claimable(now: datetime):
+def _claimable(now: datetime) -> ColumnElement[bool]:
     return and_(
         OutboxMail.status == QUEUED,
         OutboxMail.next_attempt_at <= now,
@@ -93,7 +93,7 @@ def _claimable(now: datetime):
     )
 
 
-def claim_statement(token: str, now: datetime, limit: int, lease: timedelta = LEASE):
+def claim_statement(token: str, now: datetime, limit: int, lease: timedelta = LEASE) -> Update:
     """The UPDATE that claims a batch for ``token`` (FOR UPDATE SKIP LOCKED where the backend has it)."""
     # MATERIALIZED: PostgreSQL would otherwise re-run the LIMIT subquery per row of a semi-join and claim more than ``limit``
     candidates = (

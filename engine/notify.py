@@ -230,7 +230,7 @@ class Notifier:
         users = self.staff(to)
         url = f"{self.base_url}/kasus/{case.tracking_id}"
         for user in users:
-            mail = self.render(topic, case, url, f"Yth. {user.full_name or user.username},", **extra)
+            mail = self.render(topic, case, url, f"Yth. {user.full_name or user.username},", reporter=False, **extra)
             self.session.add(Notification(user_id=user.id, case_id=case.id, at=at, kind=topic, message=mail.subject))
             self._queue(case, user.email, mail, topic, at, user_id=user.id)
         return Sent(len(users), len(users))

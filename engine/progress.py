@@ -49,7 +49,8 @@ def overlay_of(parsed: Parsed, workflow: BpmnWorkflow, now: datetime) -> Overlay
             overlay.completed.add(node)
         else:
             continue
-        flow = parsed.flows.get((_previous_node(task), node))
+        previous = _previous_node(task)
+        flow = parsed.flows.get((previous, node)) if previous is not None else None
         if flow is not None:
             overlay.flows_taken.add(flow)
     return overlay

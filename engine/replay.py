@@ -40,8 +40,9 @@ from sqlalchemy.pool import StaticPool
 
 from .audit import STEP_FAILED, STEPS_RETRIED, step_numbers
 from .calendar import WorkingCalendar
-from .cases import SYSTEM, Actor, CaseService, StepsFailedAsRecorded, Submitted, _Steps
+from .cases import CaseService, StepsFailedAsRecorded, Submitted, _Steps
 from .clock import FakeClock
+from .contract import SYSTEM, Actor
 from .database import make_engine
 from .diagram import Overlay
 from .errors import EngineError, NotFound

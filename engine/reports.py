@@ -3,8 +3,8 @@
 Everything here is read from what the engine already writes (the case rows, the open-task index and
 the hash-chained audit events); reports record nothing new and never deserialize a workflow.
 
-How a step's duration is measured (one method for the SLA report, the heatmap, the CSV and the case
-sheet, all built on :func:`case_facts`):
+How a step's duration is measured (one method for the SLA report, the CSV and the case sheet, all built
+on :func:`case_facts`; engine/heatmap.py follows the same rule for the heatmap, by version):
 
 * A **pass** is one instance of a user task (a loop such as ``bukan_wewenang`` makes a second pass
   of the same task). The SOP model is sequential, with at most one user task open per case, so a pass
@@ -26,10 +26,8 @@ sheet, all built on :func:`case_facts`):
 * The system's one-minute steps are measured in the engine: ``complaint_recorded`` and
   ``answer_published`` carry ``duration_ms`` (the engine steps of that command); a step meets the SOP
   when it took at most 60 000 ms.
-* **Medians** are over finished passes only; a count includes the passes still open. A timer node's
-  duration is the time from its task's start to the firing; the script tasks that record and publish
-  take their ``duration_ms``. Gateways, notification scripts and end events leave no event of their
-  own and carry no numbers. A step cancelled by a withdrawal (``case_withdrawn``) is not counted.
+* **Medians** are over finished passes only; a count includes the passes still open. A step
+  cancelled by a withdrawal (``case_withdrawn``) is not counted.
 
 Which cases: a report covers the cases *submitted* in its period (local dates, inclusive), optionally
 of one unit (the case's current unit), one category and one definition version.
@@ -37,7 +35,7 @@ of one unit (the case's current unit), one category and one definition version.
 Redaction (engine/views.py's rule and loader): the export, the register and the case sheet are made
 for one viewer, from the cases ``views.seen_cases`` gives that viewer, so each shows a reporter's name,
 email and phone only where the rule does (never an anonymous reporter's; a confidential one's not to
-auditors), exactly as the staff case page does. Figures (the SLA report, the heatmap) keep no reporter.
+auditors), exactly as the staff case page does. Figures (the SLA report) keep no reporter.
 Confidentiality keeps a case off public pages, not away from the office that handles it; the export
 flags it in a ``confidential`` column.
 """
@@ -61,18 +59,15 @@ from sqlalchemy.orm import Session
 
 from . import clock as clocks
 from .calendar import WorkingCalendar, zone
-from .cases import Actor
-from .definitions import DEADLINE_PROPERTY, Parsed, attached_task, parsed
-from .diagram import HeatInfo
-from .scripting import STAGES
+from .contract import CEILING, DEADLINE_PROPERTY, STAGES, TARGET, Actor
+from .definitions import Parsed, attached_task, parsed
 from .store import AuditEvent, Case, Definition, OpenTask, Unit
 from .views import REDACTED, SeenCase, redact_complaint, seen_cases
 
 SYSTEM_STEP_LIMIT_MS = 60_000  # the SOP's standard time for the system's own steps: 1 minute
 SYSTEM_STEPS = {"complaint_recorded": "rekam_pengaduan", "answer_published": "terbitkan_jawaban"}  # event -> helper the script calls
-CLOCKS = ("target", "plafon")
 MET, MISSED, OPEN = "met", "missed", "open"
-_EVENT_TYPES = ("case_started", "task_completed", "timer_fired", "deadline_missed", *SYSTEM_STEPS)
+_EVENT_TYPES = ("case_started", "task_completed", "timer_fired", *SYSTEM_STEPS)
 
 
 # ---- which cases -----------------------------------------------------------------------------
@@ -130,7 +125,7 @@ class CaseFilter:
     definition_id: int | None = None
 
 
-def _case_query(filters: CaseFilter):  # type: ignore[no-untyped-def]
+def case_query(filters: CaseFilter):  # type: ignore[no-untyped-def]
     query = select(Case)
     if filters.period is not None:
         first, after = filters.period.bounds()
@@ -146,7 +141,7 @@ def _case_query(filters: CaseFilter):  # type: ignore[no-untyped-def]
 
 def cases_in(session: Session, filters: CaseFilter) -> list[Case]:
     """The cases a report covers, oldest submission first."""
-    return list(session.scalars(_case_query(filters).order_by(Case.submitted_at, Case.id)))
+    return list(session.scalars(case_query(filters).order_by(Case.submitted_at, Case.id)))
 
 
 # ---- what the model says about deadlines and nodes ------------------------------------------
@@ -174,7 +169,7 @@ _ESCALATION = re.compile(r"""eskalasi\(\s*["'](\w+)["']\s*,\s*["'](\w+)["']\s*\)
 
 
 def _deadline(timer: Any) -> Deadline:
-    clock = timer.extensions.get("properties", {}).get(DEADLINE_PROPERTY, "target")
+    clock = timer.extensions.get("properties", {}).get(DEADLINE_PROPERTY, TARGET)
     expression = timer.event_definition.expression or ""
     if found := _WORKING_DAYS.fullmatch(expression):
         return Deadline(clock, timer.bpmn_id, working_days=int(found.group(1)))
@@ -195,6 +190,7 @@ class ModelFacts:
     deadlines: dict[str, dict[str, Deadline]]  # user task id -> clock -> deadline
     stage_of: dict[str, str]  # user task id -> stage (its form: disposisi, terima, ...)
     names: dict[str, str]  # node id -> name
+    # the nodes of the events that name none (engine/heatmap.py counts them)
     start_node: str | None
     system_nodes: dict[str, str]  # audit event type (complaint_recorded, answer_published) -> script task id
     escalation_nodes: dict[tuple[str, str], str]  # (stage, clock) -> script task id
@@ -267,18 +263,8 @@ class Pass:
 
 
 @dataclass(frozen=True)
-class TimerFire:
-    timer: str
-    attached_to: str | None
-    clock: str | None
-    at: datetime
-    since_start: timedelta | None  # from the start of the pass it sat on
-
-
-@dataclass(frozen=True)
 class SystemStep:
     event: str  # complaint_recorded | answer_published
-    node: str | None
     at: datetime
     duration_ms: float | None
 
@@ -293,11 +279,7 @@ class CaseFacts:
     complaint: dict[str, Any]  # as submitted, ``reporter`` None unless the viewer may see it (see case_facts)
     reporter_hidden: bool = True
     passes: list[Pass] = field(default_factory=list)
-    timers: list[TimerFire] = field(default_factory=list)
     system_steps: list[SystemStep] = field(default_factory=list)
-    escalations: list[tuple[str, str, datetime]] = field(default_factory=list)  # (stage, clock, at)
-    start_node: str | None = None
-    escalation_nodes: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def stage_passes(self, stage: str) -> list[Pass]:
         return [p for p in self.passes if p.stage == stage]
@@ -313,7 +295,7 @@ class CaseFacts:
     @property
     def late(self) -> bool:
         """Past a national ceiling: flagged by the engine's timer, or found here (a ceiling passed while no worker ran)."""
-        return self.case.late or any(p.result("plafon") == MISSED for p in self.passes)
+        return self.case.late or any(p.result(CEILING) == MISSED for p in self.passes)
 
     def clock_result(self, clock: str) -> str | None:
         """The whole case against one clock: missed if any pass missed it, open while one may still, met if all did; None: never clocked."""
@@ -326,7 +308,7 @@ class CaseFacts:
     @property
     def all_targets_met(self) -> bool | None:
         """True when every clocked pass met its SOP target; None while one is open and none missed."""
-        result = self.clock_result("target")
+        result = self.clock_result(TARGET)
         return None if result == OPEN else result != MISSED
 
 
@@ -374,7 +356,7 @@ def case_facts(
 def _facts_of(
     case: Case, events: list[AuditEvent], opens: list[OpenTask], model: ModelFacts, now: datetime, calendar: WorkingCalendar, identity: bool
 ) -> CaseFacts:
-    facts = CaseFacts(case=case, complaint={}, reporter_hidden=not identity, start_node=model.start_node, escalation_nodes=model.escalation_nodes)
+    facts = CaseFacts(case=case, complaint={}, reporter_hidden=not identity)
     moved_at = case.submitted_at  # when the case last moved on: the next pass starts here
     fires: list[tuple[AuditEvent, dict[str, Any]]] = []
     for event in events:
@@ -414,10 +396,8 @@ def _facts_of(
                     )
                 )
                 moved_at = event.at
-        elif event.type == "deadline_missed":
-            facts.escalations.append((data.get("stage", ""), data.get("clock", ""), event.at))
         elif event.type in SYSTEM_STEPS:
-            facts.system_steps.append(SystemStep(event.type, model.system_nodes.get(event.type), event.at, data.get("duration_ms")))
+            facts.system_steps.append(SystemStep(event.type, event.at, data.get("duration_ms")))
     for row in opens:
         facts.passes.append(
             Pass(
@@ -427,7 +407,7 @@ def _facts_of(
                 start=row.created_at,
                 task_id=row.id,
                 unit=row.unit_id,
-                due={"target": row.due_at, "plafon": row.ceiling_at},
+                due={TARGET: row.due_at, CEILING: row.ceiling_at},
             )
         )
     for event, data in fires:
@@ -440,9 +420,6 @@ def _facts_of(
             armed = _aware(data.get("due"))
             if armed is not None:
                 owner.due[clock] = armed
-        facts.timers.append(
-            TimerFire(data.get("timer", ""), data.get("attached_to"), clock, event.at, event.at - owner.start if owner is not None else None)
-        )
     for item in facts.passes:
         for clock, deadline in model.deadlines.get(item.node, {}).items():
             due = item.due.get(clock) or deadline.due(item.start, calendar)
@@ -458,61 +435,16 @@ def _facts_of(
     return facts
 
 
-# ---- the heatmap ---------------------------------------------------------------------------
+# ---- medians ---------------------------------------------------------------------------------
 
 
-def _median(values: list[timedelta]) -> timedelta | None:
+def median(values: Sequence[timedelta]) -> timedelta | None:
+    """The middle duration (the mean of the two middle ones for an even count); None for no values."""
     if not values:
         return None
     ordered = sorted(values)
     middle = len(ordered) // 2
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
-
-def heat_of(facts: Iterable[CaseFacts]) -> dict[str, HeatInfo]:
-    """Per BPMN node: how many passes (cases started, task passes, timers fired, system steps, escalations) and their median duration."""
-    counts: Counter[str] = Counter()
-    durations: dict[str, list[timedelta]] = defaultdict(list)
-    for item in facts:
-        if item.start_node:
-            counts[item.start_node] += 1
-        for p in item.passes:
-            counts[p.node] += 1
-            if p.duration is not None:
-                durations[p.node].append(p.duration)
-        for fire in item.timers:
-            counts[fire.timer] += 1
-            if fire.since_start is not None:
-                durations[fire.timer].append(fire.since_start)
-        for step in item.system_steps:
-            if step.node:
-                counts[step.node] += 1
-                if step.duration_ms is not None:
-                    durations[step.node].append(timedelta(milliseconds=step.duration_ms))
-        for stage, clock, _at in item.escalations:
-            node = item.escalation_nodes.get((stage, clock))
-            if node:
-                counts[node] += 1
-    return {node: HeatInfo(count, _median(durations[node])) for node, count in counts.items()}
-
-
-def node_stats(
-    session: Session,
-    definition: Definition | None = None,
-    period: Period | None = None,
-    *,
-    unit_id: str | None = None,
-    category: str | None = None,
-    now: datetime | None = None,
-    calendar: WorkingCalendar | None = None,
-) -> dict[str, HeatInfo]:
-    """Per-node counts and median durations for ``render_svg``'s ``Overlay.heat``.
-
-    ``definition`` limits the cases to that version (None: every version; node ids are matched by the
-    diagram, and the SOP keeps its ids across versions). See the module docstring for the method.
-    """
-    filters = CaseFilter(period, unit_id, category, definition.id if definition is not None else None)
-    return heat_of(case_facts(session, cases_in(session, filters), now, calendar))
 
 
 # ---- the SLA report ------------------------------------------------------------------------
@@ -580,7 +512,6 @@ class SlaReport:
     stages: list[StageRow]
     system: list[SystemStepRow]
     late_cases: list[LateCase]
-    heat: dict[str, HeatInfo]
 
 
 def _stage_order(stage: str) -> tuple[int, str]:
@@ -622,17 +553,17 @@ def sla_report(session: Session, filters: CaseFilter, now: datetime | None = Non
                     counter.met += 1
                 elif result == MISSED:
                     counter.missed += 1
-                    if clock == "plafon":
+                    if clock == CEILING:
                         late_at[p.stage].add(item.case.id)
                 elif result == OPEN:
                     counter.open += 1
         for entry in item.case.breached or []:
             stage, _sep, clock = entry.partition(":")
-            if clock == "plafon":
+            if clock == CEILING:
                 late_at[stage].add(item.case.id)
     for stage, row in rows.items():
         row.cases = len(stage_cases[stage])
-        row.median = _median(finished[stage])
+        row.median = median(finished[stage])
         row.longest = max(finished[stage]) if finished[stage] else None
         row.late_cases = len(late_at[stage])
         for clock, defined in deadlines_by_stage.get(stage, {}).items():
@@ -670,7 +601,6 @@ def sla_report(session: Session, filters: CaseFilter, now: datetime | None = Non
         stages=[rows[s] for s in sorted(rows, key=_stage_order)],
         system=system,
         late_cases=late_cases,
-        heat=heat_of(facts),
     )
 
 
@@ -692,9 +622,6 @@ def _reporter(item: CaseFacts) -> dict[str, str]:
     return {key: str(reporter.get(key) or "") for key in ("name", "email", "phone")}
 
 
-EXPORT_STAGES = ("disposisi", "terima", "tanggapan", "teruskan", "balasan")
-
-
 def export_columns() -> list[str]:
     columns = [
         "tracking_id",
@@ -713,7 +640,7 @@ def export_columns() -> list[str]:
         "reporter_phone",
         "recorded_ms",
     ]
-    for stage in EXPORT_STAGES:
+    for stage in STAGES:
         columns += [f"{stage}_started_at", f"{stage}_completed_at", f"{stage}_target", f"{stage}_ceiling"]
     columns += ["published_ms", "all_targets_met", "late", "breached", "answered_at", "closed_at"]
     return columns
@@ -757,13 +684,13 @@ def export_rows(
             "reporter_phone": reporter["phone"],
             "recorded_ms": "" if recorded is None else f"{recorded:g}",
         }
-        for stage in EXPORT_STAGES:
+        for stage in STAGES:
             passes = item.stage_passes(stage)
             ends = [p.end for p in passes if p.end is not None]
             row[f"{stage}_started_at"] = _local(passes[0].start) if passes else ""
             row[f"{stage}_completed_at"] = _local(max(ends)) if ends else ""
-            row[f"{stage}_target"] = item.stage_result(stage, "target") or ""
-            row[f"{stage}_ceiling"] = item.stage_result(stage, "plafon") or ""
+            row[f"{stage}_target"] = item.stage_result(stage, TARGET) or ""
+            row[f"{stage}_ceiling"] = item.stage_result(stage, CEILING) or ""
         met = item.all_targets_met
         row.update(
             {

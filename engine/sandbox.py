@@ -11,14 +11,16 @@ iteration and writes go through the guard functions below. ``_Policy`` narrows i
 calls and lists) and routes ``*``, ``**``, ``<<``, ``+``, ``%``, ``str()`` and f-string values through
 size checks.
 
-What is bounded: one evaluation draws at most MAX_ITERATIONS items from ``for`` loops and
-comprehensions, and with no ``while`` and no function of its own it always ends; ``range`` stops at
-1,000 items, ``round`` at 999 digits; ``*``, ``+``, ``str()``, f-strings, ``%``, ``str.replace``, ``str.join``, ``list.extend``
-and slice assignment produce at most MAX_LENGTH characters or items; integers from ``*``, ``**`` and
-``<<`` stay within MAX_INT_BITS; format widths stay within MAX_FORMAT_WIDTH; padding, ``translate`` and
-``int.to_bytes`` are refused. Not bounded: the memory a bounded loop builds up from many results each
-within these limits (or from methods that each grow a text a little, such as ``hex()``), and the time
-one builtin (``sorted``, ``max``, ...) takes over the data it is given.
+What is bounded: one evaluation takes at most MAX_ITERATIONS steps (items drawn from ``for`` loops and
+comprehensions, and calls of methods and of ``key`` functions), and with no ``while`` and no function of its own
+it always ends; the methods of texts, numbers and containers (bound or not, ``s.upper`` as ``str.upper``) and the
+``key`` of ``sorted``, ``min`` and ``max`` return at most MAX_ALLOCATION characters or items over the whole
+evaluation (``_Evaluation``); ``range`` gives fewer than 1,000 items, ``round`` at most 999 digits; ``*``, ``+``,
+``str()``, f-strings, ``%``, ``str.replace``, ``str.join``, ``list.extend`` and slice assignment produce at most
+MAX_LENGTH characters or items; integers from ``*``, ``**`` and ``<<`` stay within MAX_INT_BITS; format widths stay
+within MAX_FORMAT_WIDTH; padding, ``translate`` and ``int.to_bytes`` are refused. Not bounded: the memory a bounded
+loop builds up from many operator results (``*``, ``+``, ...) each within these limits, and the time one builtin
+(``sorted``, ``max``, ...) takes over the data it is given.
 
 ``refusals`` is the static check ``definitions.validate`` runs (each refusal an Indonesian sentence
 naming what is forbidden); ``compiled`` is the same compiler at run time, cached per expression.
@@ -35,7 +37,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from types import CodeType
-from typing import Any
+from typing import Any, cast
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence, safer_getattr_raise
@@ -45,6 +47,7 @@ from SpiffWorkflow.bpmn.script_engine import TaskDataEnvironment
 
 MAX_ITERATIONS = 10_000  # items drawn by every for loop and comprehension of one evaluation together
 MAX_LENGTH = 100_000  # characters or items one operation may produce
+MAX_ALLOCATION = 10 * MAX_LENGTH  # characters or items the method calls of one evaluation may produce together
 MAX_INT_BITS = 4_096  # about 1,200 decimal digits
 MAX_FORMAT_WIDTH = 999  # widths and precisions in f-strings and %-formatting
 
@@ -178,13 +181,13 @@ class _Policy(RestrictingNodeTransformer):
         if isinstance(node.func, ast.Name) and node.func.id in ("exec", "eval"):
             self.refuse(node, MSG_FORBIDDEN_FUNCTION, node.func.id)
             return self.node_contents_visit(node)
-        node = super().visit_Call(node)
+        node = cast(ast.Call, super().visit_Call(node))  # RestrictedPython returns the call, or an _apply_(...) call wrapping it
         if isinstance(node.func, ast.Name) and node.func.id == "str" and node.args:
             node.args[0] = _guarded("_text_", node.args[0])  # str() of a list: its text is measured first
         return node
 
     def visit_FormattedValue(self, node: ast.FormattedValue) -> Any:
-        node = super().visit_FormattedValue(node)
+        node = cast(ast.FormattedValue, super().visit_FormattedValue(node))  # RestrictedPython returns the node it visited
         node.value = _guarded("_text_", node.value)
         return node
 
@@ -313,24 +316,30 @@ def _mod(a: Any, b: Any) -> Any:
     return a % b
 
 
-def _text(value: Any) -> Any:
-    """``value`` unchanged, once the text made of it (``str()``, an f-string, ``%``) is known to stay within
-    MAX_LENGTH: a list holding one long text many times would print as many copies."""
-    budget, pending = MAX_LENGTH, [value]
-    while pending:
+def _size(value: Any, limit: int) -> int:
+    """The size of the text made of ``value`` (``str()`` of it): a text its length, an integer about its digits, a
+    container its items and theirs, anything else 1. Counted only until it passes ``limit``: a list holding one long
+    text many times would print as many copies, and measuring must not take as long as printing."""
+    size, pending = 0, [value]
+    while pending and size <= limit:
         item = pending.pop()
         if isinstance(item, str | bytes):
-            budget -= len(item)
+            size += len(item)
         elif isinstance(item, int):
-            budget -= item.bit_length() // 3 + 1
+            size += item.bit_length() // 3 + 1
         elif isinstance(item, list | tuple | set | frozenset | dict):
-            budget -= len(item) + 1
-            if budget >= 0:  # checked before its items are queued: what is queued is bounded too
+            size += len(item) + 1
+            if size <= limit:  # checked before its items are queued: what is queued is bounded too
                 pending.extend(item.items() if isinstance(item, dict) else item)
         else:
-            budget -= 1
-        if budget < 0:
-            raise SandboxError(_TOO_LONG)
+            size += 1
+    return size
+
+
+def _text(value: Any) -> Any:
+    """``value`` unchanged, once the text made of it (``str()``, an f-string, ``%``) is known to stay within
+    MAX_LENGTH. Raises SandboxError."""
+    _check_length(_size(value, MAX_LENGTH))
     return value
 
 
@@ -426,23 +435,69 @@ def _write(obj: Any) -> Any:
     raise SandboxError(f"objek {type(obj).__name__} tidak dapat diubah oleh model")
 
 
-class _Budget:
-    """``_getiter_`` of one evaluation: every item any loop or comprehension draws counts against MAX_ITERATIONS."""
+# What a method of these may return is new memory (``"x".encode().hex()`` doubles a text): their methods are metered.
+_METERED_TYPES = (str, bytes, list, tuple, dict, set, frozenset, int, float)
+
+
+class _Evaluation:
+    """The budgets of one evaluation. Steps: every item any loop or comprehension draws and every metered call
+    count against MAX_ITERATIONS. Allocation: what every metered call returns (measured as ``str()`` of it would be)
+    counts against MAX_ALLOCATION. Metered are the methods of texts, numbers and containers, bound or not
+    (``s.upper``, ``str.upper``), and the ``key`` of ``sorted``, ``min`` and ``max`` (a builtin calls it unseen).
+    One call returns at most a small multiple of what it is given, which was bounded in turn, so a chain of calls
+    (``s.encode().hex().encode().hex()…``) stops within a few times MAX_ALLOCATION."""
 
     def __init__(self) -> None:
-        self.left = MAX_ITERATIONS
+        self.steps = MAX_ITERATIONS
+        self.allocation = MAX_ALLOCATION
 
-    def __call__(self, iterable: Iterable[Any]) -> Iterator[Any]:
+    def guards(self) -> dict[str, Any]:
+        """The names of a scope that belong to this evaluation."""
+        keyed = {name: self._metering_key(SAFE_BUILTINS[name]) for name in ("sorted", "min", "max")}
+        return {"__builtins__": {**SAFE_BUILTINS, **keyed}, "_getiter_": self.getiter, "_getattr_": self.getattr}
+
+    def step(self) -> None:
+        self.steps -= 1
+        if self.steps < 0:
+            raise SandboxError(f"perulangan melebihi {MAX_ITERATIONS} langkah")
+
+    def getiter(self, iterable: Iterable[Any]) -> Iterator[Any]:
+        """``_getiter_``: the items of ``iterable``, one step each. Raises SandboxError past MAX_ITERATIONS."""
         for item in iterable:
-            self.left -= 1
-            if self.left < 0:
-                raise SandboxError(f"perulangan melebihi {MAX_ITERATIONS} langkah")
+            self.step()
             yield item
+
+    def getattr(self, obj: Any, name: str) -> Any:
+        """``_getattr_``: ``obj.name`` as ``_getattr`` gives it, metered when it is a method of a _METERED_TYPES."""
+        value = _getattr(obj, name)
+        metered = isinstance(obj, _METERED_TYPES) or (isinstance(obj, type) and issubclass(obj, _METERED_TYPES))
+        return self.metered(value) if metered and callable(value) else value
+
+    def metered(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        """``function``, each call a step and its result spent from the allocation. Raises SandboxError past either."""
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self.step()
+            result = function(*args, **kwargs)
+            self.allocation -= _size(result, self.allocation)
+            if self.allocation < 0:
+                raise SandboxError(f"hasil seluruh evaluasi melebihi {MAX_ALLOCATION} karakter atau unsur")
+            return result
+
+        return call
+
+    def _metering_key(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        """``sorted``, ``min`` or ``max`` with its ``key`` metered."""
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if kwargs.get("key") is not None:
+                kwargs["key"] = self.metered(kwargs["key"])
+            return function(*args, **kwargs)
+
+        return call
 
 
 _GUARDS: dict[str, Any] = {
-    "__builtins__": SAFE_BUILTINS,
-    "_getattr_": _getattr,
     "_getitem_": _getitem,
     "_write_": _write,
     "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
@@ -465,9 +520,8 @@ class SandboxEnvironment(TaskDataEnvironment):
     """
 
     def _scope(self, context: dict[str, Any], external_context: dict[str, Any] | None) -> dict[str, Any]:
-        scope = {**self.globals, **(external_context or {}), **context, **_GUARDS}  # the guards last: data cannot replace one
-        scope["_getiter_"] = _Budget()
-        return scope
+        # the guards last: data cannot replace one
+        return {**self.globals, **(external_context or {}), **context, **_GUARDS, **_Evaluation().guards()}
 
     def evaluate(self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> Any:
         """Return the expression's value. Raises SyntaxError, SandboxError, or whatever the expression raises."""

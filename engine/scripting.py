@@ -7,7 +7,7 @@ the model runnable in plain SpiffWorkflow (``make_script_engine()`` with the def
 for baselines and tests. Whoever runs the model, it runs in the sandbox (engine/sandbox.py).
 
 Helpers (documented in the README for analysts):
-  ubah_status(status)               set the case status (the DESIGN vocabulary only)
+  ubah_status(status)               set the case status (a status of the contract only)
   beri_tahu(kepada, jenis)          notify "kominfo", "pusat", "pelapor" or a unit id
   eskalasi(tahap, batas)            reminder to the task's holders + escalation to Admin Pusat
   terbitkan_jawaban(teks)           publish the answer the citizen reads
@@ -30,15 +30,10 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 
 from . import clock
 from .calendar import WorkingCalendar, default_calendar, zone
+from .contract import CLOCKS, ROLE_RECIPIENTS, STAGES, STATUSES
 from .sandbox import SandboxEnvironment
 
-STATUSES = ("diterima", "didisposisikan", "ditindaklanjuti", "dijawab", "selesai", "dicabut")
-UNIT_KINDS = ("satuan_kerja", "instansi_vertikal")
-ROLE_RECIPIENTS = ("kominfo", "pusat", "pelapor")
-STAGES = ("disposisi", "terima", "tanggapan", "teruskan", "balasan")
-CLOCKS = ("target", "plafon")
-
-# The units of DESIGN.md, used when the model runs outside a database (plain SpiffWorkflow).
+# The demo units (docs/architecture.md, "Units"), used when the model runs outside a database (plain SpiffWorkflow).
 DEMO_UNITS: dict[str, tuple[str, str]] = {
     "dinas-pendidikan": ("Dinas Pendidikan Provinsi Jawa Timur", "satuan_kerja"),
     "dinas-kesehatan": ("Dinas Kesehatan Provinsi Jawa Timur", "satuan_kerja"),
@@ -126,8 +121,16 @@ def jenis_unit(unit_id: str) -> str:
         raise ValueError(f"unit {unit_id!r} tidak terdaftar") from None
 
 
+MAX_WORKING_DAYS = 366  # batas_hari_kerja: more than a year of working days, far past any SOP deadline
+
+
 def batas_hari_kerja(n: int) -> str:
-    return current().working_calendar().add_working_days(clock.now(), int(n)).isoformat()
+    """The end of the n-th working day from now (ISO). Raises ValueError unless 1 <= n <= MAX_WORKING_DAYS: the
+    calendar walks day by day, and a model's n must not hold the engine for seconds."""
+    days = int(n)
+    if not 1 <= days <= MAX_WORKING_DAYS:
+        raise ValueError(f"batas_hari_kerja({n!r}): jumlah hari kerja 1 sampai {MAX_WORKING_DAYS}")
+    return current().working_calendar().add_working_days(clock.now(), days).isoformat()
 
 
 def batas_menit(n: float) -> str:

@@ -10,7 +10,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.util.task import TaskState
 
-from .definitions import DEADLINE_PROPERTY
+from .contract import CEILING, DEADLINE_PROPERTY, TARGET
 
 
 def is_timer(task: Any) -> bool:
@@ -33,9 +33,9 @@ def deadlines(task: Any, now: datetime) -> tuple[datetime | None, datetime | Non
         for sibling in parent.children:
             if sibling is task or not is_timer(sibling):
                 continue
-            kind = sibling.task_spec.extensions.get("properties", {}).get(DEADLINE_PROPERTY, "target")
+            kind = sibling.task_spec.extensions.get("properties", {}).get(DEADLINE_PROPERTY, TARGET)
             at = timer_due(sibling)
-            if kind == "plafon":
+            if kind == CEILING:
                 ceiling = at
             else:
                 due = at

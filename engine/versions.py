@@ -1,8 +1,7 @@
-"""Process versions for analysts: what changed between two versions, where cases spend time, moving running cases.
+"""Process versions for analysts: what changed between two versions, moving running cases.
 
 - ``diff(old, new)``: tasks, timers, flows, forms (and gateways, events, lanes, DMN decisions) added, removed or changed.
-- ``summaries`` and ``heat``: each version with its running and finished cases; per flow node, how many times it was
-  completed on that version and the median time a user task stayed open (from the audit events).
+- ``summaries``: each version with its running and finished cases (its heatmap is engine/heatmap.py's, as on /rekap).
 - ``Migrations``: move running cases to another version (a dry run first), one audit event ``case_migrated`` per case,
   and revert it (``case_migration_reverted``). A case moves when every task it is waiting on exists in the target
   version under the same id and in the same place, and every step it already took does too; otherwise the dry run
@@ -22,7 +21,7 @@ import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +29,13 @@ from lxml import etree
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from . import clock as clocks
-from .cases import OPEN_STATUSES, Actor, CaseService
-from .definitions import BPMN_URI, DEADLINE_PROPERTY, FORM_PROPERTY, LANE_ROLES, SPIFF_URI, Bundle, Finding, Parsed, parse_xml, read_bundle
-from .diagram import HeatInfo
+from .cases import CaseService
+from .contract import DEADLINE_PROPERTY, FINISHED_STATUSES, FORM_PROPERTY, LANE_ROLES, OPEN_STATUSES, Actor
+from .definitions import BPMN_URI, SPIFF_URI, Bundle, Finding, Parsed, parse_xml, read_bundle
 from .errors import Conflict, DefinitionInvalid, NotFound
 from .scripting import RunContext, running
 from .serialization import state_serializer
@@ -47,7 +46,6 @@ log = logging.getLogger("lapor.versions")
 
 MIGRATED = "case_migrated"
 REVERTED = "case_migration_reverted"
-FINISHED_STATUSES = ("selesai", "dicabut")
 
 # Why a case cannot move, and what moving changes for it (Indonesian; web/labels.py lists them for the English pages).
 MSG_CLOSED = "Laporan sudah selesai atau dicabut."
@@ -281,64 +279,6 @@ def previous(session: Session, definition: Definition) -> Definition | None:
     return session.scalar(query)
 
 
-def _start_events(bundle: Bundle) -> list[str]:
-    root, _problem = parse_xml(bundle.bpmn_name, bundle.files.get(bundle.bpmn_name, ""))
-    if root is None:
-        return []
-    return [el.get("id") for el in root.iterfind(f"{{{BPMN_URI}}}process/{{{BPMN_URI}}}startEvent")]
-
-
-def heat(session: Session, definition: Definition) -> dict[str, HeatInfo]:
-    """Per flow node of ``definition``: how often it was completed while a case ran on that version, and for user tasks
-    the median time from the step that opened the task to its completion.
-
-    Read from the audit events: ``case_started`` (the start event), ``task_completed`` (its task), ``timer_fired``
-    (its timer); ``case_migrated`` and ``case_migration_reverted`` move a case between versions. A task is taken to
-    open at the case's previous start or completion, which holds for the SOP model (one open task at a time).
-    """
-    numbers = dict(session.execute(select(Definition.id, Definition.number)).all())
-    moved = select(AuditEvent.case_id).where(AuditEvent.type.in_((MIGRATED, REVERTED)))
-    cases = dict(session.execute(select(Case.id, Case.definition_id).where(or_(Case.definition_id == definition.id, Case.id.in_(moved)))).all())
-    if not cases:
-        return {}
-    types = ("case_started", "task_completed", "timer_fired", MIGRATED, REVERTED)
-    rows = session.execute(
-        select(AuditEvent.case_id, AuditEvent.at, AuditEvent.type, AuditEvent.data)
-        .where(AuditEvent.case_id.in_(list(cases)), AuditEvent.type.in_(types))
-        .order_by(AuditEvent.case_id, AuditEvent.seq)
-    ).all()
-    by_case: dict[int, list[Any]] = {}
-    for row in rows:
-        by_case.setdefault(row.case_id, []).append(row)
-    start: str | None = next(iter(_start_events(Bundle.from_json(definition.bundle))), None)
-    counts: dict[str, int] = {}
-    durations: dict[str, list[timedelta]] = {}
-    for case_id, events in by_case.items():
-        data = [json.loads(e.data) for e in events]
-        first_move = next((d for e, d in zip(events, data, strict=True) if e.type == MIGRATED), None)
-        on = first_move["from"] if first_move else numbers.get(cases[case_id])
-        opened: datetime | None = None
-        for event, payload in zip(events, data, strict=True):
-            if event.type in (MIGRATED, REVERTED):
-                on = payload.get("to")
-                continue
-            here = on == definition.number
-            node = {"case_started": start, "task_completed": payload.get("task"), "timer_fired": payload.get("timer")}[event.type]
-            if here and node:
-                counts[node] = counts.get(node, 0) + 1
-                if event.type == "task_completed" and opened is not None:
-                    durations.setdefault(node, []).append(event.at - opened)
-            if event.type != "timer_fired":
-                opened = event.at
-    return {node: HeatInfo(count, _median(durations[node]) if durations.get(node) else None) for node, count in counts.items()}
-
-
-def _median(values: list[timedelta]) -> timedelta:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
-
 # ---- moving running cases between versions --------------------------------------------------------
 
 
@@ -409,7 +349,7 @@ class Migrations:
         target = version(self.session, to_number)
         return [self._move(case, target, actor, write=True)[0] for case in self._picked(from_number, case_ids)]
 
-    def _open_on(self, number: int) -> Select[tuple[Case]]:
+    def _open_on(self, number: int) -> Select[Case]:
         definition = version(self.session, number)
         return select(Case).where(Case.definition_id == definition.id, Case.status.in_(OPEN_STATUSES)).order_by(Case.submitted_at, Case.id)
 

@@ -36,9 +36,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .accounts import UNIT_ROLES
 from .audit import step_numbers, verify_chain
-from .cases import CITIZEN, SYSTEM, Actor
+from .contract import CASE_READERS, CITIZEN, HANDLERS, SYSTEM, UNIT_ROLES, Actor
 from .errors import Forbidden, NotFound
 from .ids import normalize_tracking_id
 from .store import AuditEvent, Case, Definition, OpenTask, Unit, User
@@ -54,8 +53,6 @@ STATUS_MESSAGES = {
 REDACTED = "(dirahasiakan)"
 # the events a case page lists; mail and claim bookkeeping stay in the full audit history
 STAFF_HISTORY_TYPES = ("case_started", "task_completed", "timer_fired", "status_changed", "case_withdrawn", "deadline_missed", "task_reassigned")
-CASE_READERS = ("pusat", "kominfo", "satker", "vertikal", "auditor")  # roles that open case pages (analysts read figures only)
-HANDLERS = ("pusat", "kominfo", "satker", "vertikal")  # the office handling a case, who may have to reach a named reporter
 
 
 # ---- the rule -------------------------------------------------------------------------------
@@ -272,7 +269,7 @@ def staff_case(session: Session, seen: SeenCase) -> dict[str, Any]:
 
 
 def citizen_case(session: Session, case: Case) -> dict[str, Any]:
-    """The case as its reporter sees it (DESIGN.md: GET /complaints/{tracking_id})."""
+    """The case as its reporter sees it (the API's GET /complaints/{tracking_id}; docs/architecture.md)."""
     return {
         "tracking_id": case.tracking_id,
         "status": case.status,

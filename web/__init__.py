@@ -7,24 +7,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request
-from flask_babel import Babel, get_locale, ngettext
-from flask_login import LoginManager
-from flask_sqlalchemy import SQLAlchemy
-from flask_wtf import CSRFProtect
+from flask import Flask, request
+from flask_babel import get_locale, ngettext
 
-from engine import CaseService
 from engine.calendar import zone
 from engine.clock import SYSTEM_CLOCK
 from engine.database import configure_engine
-from engine.store import Base
 
-from . import settings
-
-db = SQLAlchemy(model_class=Base)
-login_manager = LoginManager()
-csrf = CSRFProtect()
-babel = Babel()
+from . import admin, analyst, api, auth, formrender, history, labels, public, reports, security, settings, staff
+from .extensions import babel, csrf, db, login_manager
 
 LANGUAGES = ("id", "en")
 
@@ -68,12 +59,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["favicon"] = f"data:image/svg+xml;base64,{icon}"
     app.jinja_env.filters["localtime"] = _localtime
     app.jinja_env.filters["age"] = _age
-    from . import formrender, labels
-
     app.jinja_env.filters.update(labels.FILTERS)
     app.jinja_env.globals["form_text"] = formrender.text
-
-    from . import admin, analyst, api, auth, history, public, reports, staff
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
@@ -84,9 +71,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(reports.bp)
     app.register_blueprint(analyst.bp)
     csrf.exempt(api.bp)  # bearer tokens, not cookies: no CSRF exposure
-    from . import security
-
-    security.init_app(app)  # headers, cookie flags, sign-in rate limit, refused-access log (after the blueprints: it wraps their views)
+    # headers, cookie flags, rate limits, refused-access log (after the blueprints: it wraps their views)
+    security.init_app(app, public.submission_limited)
+    security.redact_access_codes()  # links mailed before the fix still carry ?token=: no access log keeps it
     return app
 
 
@@ -105,12 +92,3 @@ def _age(instant: datetime, now: datetime) -> str:
     if hours >= 24:
         return ngettext("%(num)s hari", "%(num)s hari", hours // 24) + " " + hours_text
     return hours_text
-
-
-def service() -> CaseService:
-    """The case façade for this request, bound to the request's session and the app's clock."""
-    from flask import current_app
-
-    if "service" not in g:
-        g.service = CaseService(db.session, current_app.config["LAPOR_CLOCK"], current_app.config["LAPOR_BASE_URL"])
-    return g.service

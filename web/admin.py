@@ -10,11 +10,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from engine import InvalidData, NotFound
-from engine.accounts import ROLES
-from engine.admin import UNIT_KINDS, Administration
+from engine.admin import Administration
+from engine.contract import ROLES, UNIT_KINDS
 
-from . import db
 from .auth import roles_required
+from .extensions import db
 from .formrender import Field
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

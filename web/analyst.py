@@ -2,7 +2,7 @@
 moving running cases between versions.
 
 Who: ``analis`` deploys and migrates; ``pusat`` and ``auditor`` see the versions. Routes parse the request, call one
-engine verb (engine/definitions.py, engine/versions.py) and render.
+engine verb (engine/definitions.py, engine/versions.py, engine/heatmap.py) and render.
 """
 
 from __future__ import annotations
@@ -18,17 +18,20 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from engine import Conflict, NotFound
+from engine.contract import FIGURE_ROLES
 from engine.definitions import MAX_FILE_BYTES, Bundle, Finding, bundle_from_upload, parse_xml, validate
 from engine.diagram import DiagramError, Overlay, render_svg
+from engine.heatmap import heat
+from engine.reports import CaseFilter
 from engine.store import Case, OpenTask
-from engine.versions import Migrations, diff, heat, previous, summaries, version
+from engine.versions import Migrations, diff, previous, summaries, version
 
-from . import db, params, service
+from . import params
 from .auth import roles_required
+from .extensions import db, service
 from .labels import engine_text
 
 bp = Blueprint("analyst", __name__, url_prefix="/proses")
-VIEWERS = ("analis", "pusat", "auditor")
 MAX_FORM_FILES = 20
 
 KIND_LABELS = {
@@ -90,7 +93,7 @@ def _watcher_failure() -> Any:
 
 
 @bp.route("")
-@roles_required(*VIEWERS)
+@roles_required(*FIGURE_ROLES)
 def versions_page():
     migrations = Migrations(service())
     rows = summaries(db.session)  # newest first: each version's predecessor is the next row
@@ -110,7 +113,7 @@ def versions_page():
 
 
 @bp.route("/versi/<int:number>")
-@roles_required(*VIEWERS)
+@roles_required(*FIGURE_ROLES)
 def version_page(number: int):
     definition = _version_or_404(number)
     before = previous(db.session, definition)
@@ -118,7 +121,8 @@ def version_page(number: int):
     changes = diff(Bundle.from_json(before.bundle) if before else None, bundle) if before else []
     svc = service()
     parsed = svc.parsed_for(definition)
-    diagram = render_svg(parsed.bpmn, Overlay(heat=heat(db.session, definition)), legend=True, id_prefix="versi", translate=engine_text)
+    figures = heat(db.session, CaseFilter(definition_id=definition.id))  # the same figures as /rekap/sla/diagram?versi=N
+    diagram = render_svg(parsed.bpmn, Overlay(heat=figures), legend=True, id_prefix="versi", translate=engine_text)
     whole = request.args.get("diagram") == "utuh"
     if whole:  # without its own width and height the drawing scales to the page: the whole process at a glance
         diagram = re.sub(r'^(<svg[^>]*?) width="[^"]*" height="[^"]*"', r"\1", diagram, count=1)
@@ -142,7 +146,7 @@ def version_page(number: int):
 
 
 @bp.route("/versi/<int:number>/bpmn")
-@roles_required(*VIEWERS)
+@roles_required(*FIGURE_ROLES)
 def version_file(number: int):
     """The version's BPMN, to open in a modeller."""
     bundle = Bundle.from_json(_version_or_404(number).bundle)

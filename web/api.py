@@ -1,4 +1,4 @@
-"""JSON API /api/v1 (DESIGN.md "JSON API") for the mobile app and partner systems.
+"""JSON API /api/v1 (docs/architecture.md, "JSON API") for the mobile app and partner systems.
 
 Staff send ``Authorization: Bearer <token>`` from ``POST /auth/token`` (401 when it is missing,
 unknown, expired or revoked); citizens send their case's access token the same way on
@@ -21,18 +21,18 @@ from werkzeug.exceptions import HTTPException
 from engine import Conflict, EngineError, Forbidden, InvalidData, NotFound, notify, replay, views
 from engine import inbox as inboxes
 from engine.audit import first_broken
+from engine.contract import CATEGORIES, OVERSIGHT_ROLES, STATUSES
 from engine.ids import hash_token
 from engine.store import ApiToken, Case, Definition, OpenTask, User
 
-from . import db, openapi, service, submissions
+from . import openapi, submissions
 from .auth import actor_of, authenticate, bearer_token, bearer_user, issue_token, locked_message, revoke_bearer_token
+from .extensions import db, service
 from .security import parse_json, unsafe_text_errors
 
 PREFIX = "/api/v1"
-CATEGORIES = ("pendidikan", "kesehatan", "infrastruktur", "pertanahan", "keagamaan", "lainnya")  # DESIGN.md
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
 
-HISTORY_ROLES = ("auditor", "pusat")
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 50
 MAX_NOTIFICATIONS = 200
@@ -315,7 +315,7 @@ def list_tasks(user: User):
     page = inboxes.inbox(
         db.session,
         actor_of(user),
-        status=_choice_arg("status", tuple(openapi.STATUSES)),
+        status=_choice_arg("status", STATUSES),
         category=_choice_arg("category", CATEGORIES),
         page=_int_arg("page", 1, 1, 1_000_000),
         per_page=_int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE),
@@ -380,7 +380,7 @@ def _notification(item: notify.NotificationItem) -> dict[str, Any]:
 
 
 @bp.get("/cases/<tracking_id>/history")
-@staff(*HISTORY_ROLES)
+@staff(*OVERSIGHT_ROLES)
 def case_history(user: User, tracking_id: str):
     seen = views.case_for(db.session, tracking_id, actor_of(user))
     case = seen.case
@@ -393,7 +393,7 @@ def case_history(user: User, tracking_id: str):
 
 
 @bp.get("/cases/<tracking_id>/replay")
-@staff(*HISTORY_ROLES)
+@staff(*OVERSIGHT_ROLES)
 def case_replay(user: User, tracking_id: str):
     """The case as it stood after step ``step`` (default: the last), rebuilt by the deterministic replay."""
     seen = views.case_for(db.session, tracking_id, actor_of(user))

@@ -3,9 +3,9 @@
 Every file is rewritten before it is stored (``strip``), so that nothing in it names or places the citizen beyond
 what they chose to show: images are re-encoded without EXIF (GPS, camera owner, ``Artist``, ``Copyright``), XMP,
 comments or PNG text chunks, upright as they were shown; PDFs are rewritten page by page without document info, XMP,
-annotation authors or the EXIF of the photos inside them. A file that cannot be rewritten is refused. Staff see and
-download each file as ``lampiran-<n>.<ext>`` (its place in the case, its detected type), never under the citizen's
-own file name.
+annotation authors (nested ones too) or the EXIF of the photos inside them (under any filter chain). A file that
+cannot be rewritten is refused. Staff see and download each file as ``lampiran-<n>.<ext>`` (its place in the case,
+its detected type), never under the citizen's own file name.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, JpegImagePlugin
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import DictionaryObject, StreamObject
+from pypdf.filters import decode_stream_data
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject, StreamObject
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
@@ -135,11 +136,23 @@ def _pdf(content: bytes) -> bytes:
         writer.add_page(page)
     writer.metadata = None
     for item in writer._objects:  # every object the pages use, copied into the new file
-        if isinstance(item, DictionaryObject):
-            _scrub(item)
+        if isinstance(item, DictionaryObject | ArrayObject):
+            _scrub_all(item)
     output = io.BytesIO()
     writer.write(output)
     return output.getvalue()
+
+
+def _scrub_all(top: DictionaryObject | ArrayObject) -> None:
+    """``_scrub`` the object and every dictionary written directly inside it (an annotation written into a page's
+    /Annots array is no object of its own); what it refers to is an object of its own, scrubbed in its turn."""
+    pending: list[DictionaryObject | ArrayObject] = [top]
+    while pending:  # direct objects nest without cycles: only references (IndirectObject) can point back
+        item = pending.pop()
+        if isinstance(item, DictionaryObject):
+            _scrub(item)
+        inside = item.values() if isinstance(item, DictionaryObject) else item
+        pending.extend(value for value in inside if isinstance(value, DictionaryObject | ArrayObject))
 
 
 def _scrub(item: DictionaryObject) -> None:
@@ -147,8 +160,33 @@ def _scrub(item: DictionaryObject) -> None:
         item.pop(key, None)
     if "/Rect" in item and item.get("/Subtype") not in (None, "/Widget"):
         item.pop("/T", None)  # a comment's author (Acrobat writes the computer's user name); a form field's /T is its name
-    if isinstance(item, StreamObject) and item.get("/Filter") in ("/DCTDecode", ["/DCTDecode"]):
-        item._data = _jpeg_segments_stripped(item._data)
+    if isinstance(item, StreamObject) and "/DCTDecode" in _filters(item):
+        _strip_photo(item)
+
+
+def _filters(stream: StreamObject) -> list[str]:
+    """The names of the stream's filters, in the order they are decoded."""
+    found = stream.get("/Filter")
+    found = found.get_object() if found is not None else []
+    return [str(name) for name in found] if isinstance(found, ArrayObject) else [str(found)]
+
+
+def _strip_photo(stream: StreamObject) -> None:
+    """A JPEG inside the PDF, without its metadata segments and stored as plain /DCTDecode: the filters around it
+    (e.g. /FlateDecode over the JPEG) are decoded first, else its EXIF would be hidden in them. Raises ValueError for
+    a filter after /DCTDecode (it would apply to the decoded pixels), which no PDF writer makes."""
+    filters = _filters(stream)
+    if filters[-1] != "/DCTDecode":
+        raise ValueError(f"filter chain {filters} does not end in /DCTDecode")
+    parameters = stream.get("/DecodeParms")
+    parameters = parameters.get_object() if parameters is not None else None
+    own = parameters[-1] if isinstance(parameters, ArrayObject) else parameters  # /DCTDecode's own, e.g. /ColorTransform
+    jpeg = decode_stream_data(stream) if len(filters) > 1 else stream._data  # /DCTDecode itself is left encoded by pypdf
+    stream._data = _jpeg_segments_stripped(jpeg)
+    stream[NameObject("/Filter")] = NameObject("/DCTDecode")
+    stream.pop("/DecodeParms", None)
+    if isinstance(own, DictionaryObject):
+        stream[NameObject("/DecodeParms")] = own
 
 
 def _jpeg_segments_stripped(data: bytes) -> bytes:

@@ -6,6 +6,7 @@ cookie carries, so a copied cookie dies with it) and revokes its API tokens.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
@@ -25,10 +26,10 @@ from engine.accounts import check_login, end_sessions
 from engine.ids import hash_token
 from engine.store import ApiToken, User
 
-from . import db, login_manager
-from .security import log_failed_login
+from .extensions import db, login_manager
 
 bp = Blueprint("auth", __name__)
+log = logging.getLogger("lapor.security")  # beside web/security.py's log of refused access
 TOKEN_LIFETIME = timedelta(hours=12)
 login_manager.login_view = "auth.login"
 login_manager.login_message = _l("Silakan masuk untuk membuka halaman ini.")
@@ -73,6 +74,11 @@ def authenticate(username: str, password: str, channel: str = "page") -> User | 
         log_failed_login(username, reason, channel)
         g.login_locked_until = result.locked_until if result.reason == "locked" else None
     return result.user
+
+
+def log_failed_login(username: str, reason: str, channel: str) -> None:
+    """A refused sign-in (channel ``page`` or ``api``); the password is never logged."""
+    log.warning("login failed (%s) via %s for username %r from %s", reason, channel, username[:80], request.remote_addr)
 
 
 def locked_message() -> str | None:

@@ -1,4 +1,4 @@
-"""The `lapor` command (DESIGN.md: init, serve, worker, validate, deploy, verify; also upgrade, backup, restore)."""
+"""The `lapor` command: init, serve, worker, validate, deploy, verify, replay, upgrade, backup, restore, diagram (README, "Commands")."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ import threading
 from pathlib import Path
 
 import click
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
+from werkzeug import serving
 
 from engine import CaseService, DefinitionInvalid, versions
 from engine.accounts import DEMO_PASSWORD, DEMO_USERS, seed_demo
 from engine.audit import verify_chain
+from engine.clock import SYSTEM_CLOCK
 from engine.database import BackupError, SchemaError, backup, create_schema, make_engine, restore, upgrade
 from engine.definitions import Bundle, attached_task, project_bundle, project_file, read_bundle, validate
 from engine.diagram import DiagramError, render_svg
@@ -24,7 +26,8 @@ from engine.replay import replay_case
 from engine.store import Case, Definition
 from engine.worker import run_once
 
-from . import settings
+from . import create_app, settings
+from .extensions import db
 from .mail import transport_from_config
 
 
@@ -123,16 +126,8 @@ def _print_accounts(created: list[str]) -> None:
 )
 def serve(host: str, port: int, no_worker: bool, reload_process: bool) -> None:
     """Run the web app (and, by default, the worker loop in-process; it also deploys an edited processes/ file)."""
-    from werkzeug.serving import run_simple
-
-    from . import create_app
-
     app = create_app()
     with app.app_context():
-        from sqlalchemy import inspect
-
-        from . import db
-
         if not inspect(db.engine).has_table("process_definition") or db.session.scalar(select(Definition.id).limit(1)) is None:
             raise click.ClickException("Basis data belum disiapkan: jalankan 'lapor init --demo' (atau 'lapor init') dulu.")
     if not app.config["MAIL_SERVER"]:  # development only, like the watcher below: gunicorn builds the app itself
@@ -148,7 +143,7 @@ def serve(host: str, port: int, no_worker: bool, reload_process: bool) -> None:
         thread = threading.Thread(target=_worker_loop, args=(app.config, stop, watcher, not no_worker), name="lapor-worker", daemon=True)
         thread.start()
     click.echo(f"SP4N-LAPOR! Flow di http://{host}:{port}  (Ctrl+C untuk berhenti)")
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    serving.run_simple(host, port, app, threaded=True, use_reloader=False)  # looked up on the module: a test stands in for it
 
 
 def _worker_loop(config: dict, stop: threading.Event, watcher: versions.ProcessWatcher | None = None, work: bool = True) -> None:
@@ -186,8 +181,6 @@ def _watch_once(watcher: versions.ProcessWatcher, engine, clock) -> None:  # typ
 @click.option("--once", is_flag=True, help="Satu putaran lalu keluar.")
 def worker(once: bool) -> None:
     """Fire due timers and send queued mail."""
-    from engine.clock import SYSTEM_CLOCK
-
     config = settings.from_environment()
     engine = make_engine(config["SQLALCHEMY_DATABASE_URI"])
     if once:

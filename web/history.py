@@ -19,17 +19,17 @@ from markupsafe import Markup
 
 from engine import Forbidden, NotFound, replay, views
 from engine.audit import verify_chain
+from engine.contract import OVERSIGHT_ROLES
 from engine.definitions import Parsed
 from engine.diagram import Overlay, render_svg
 from engine.store import Definition
 
-from . import db, service
 from .admin import ROLE_NAMES
 from .auth import roles_required
+from .extensions import db, service
 from .labels import engine_text
 
 bp = Blueprint("history", __name__)
-READERS = ("auditor", "pusat")
 EVENT_NAMES = {
     "case_started": _l("Laporan masuk"),
     "complaint_recorded": _l("Pengaduan direkam"),
@@ -65,7 +65,7 @@ def _case(tracking_id: str) -> views.SeenCase:
 
 
 @bp.route("/riwayat/<tracking_id>", methods=["GET", "POST"])
-@roles_required(*READERS)
+@roles_required(*OVERSIGHT_ROLES)
 def page(tracking_id: str):
     """GET: the history at step ``langkah`` (the last by default). POST: the same page, after a full replay."""
     seen = _case(tracking_id)
@@ -103,14 +103,14 @@ def _pretty(value: Any) -> str:
 
 
 @bp.route("/riwayat/<tracking_id>/ekspor.json")
-@roles_required(*READERS)
+@roles_required(*OVERSIGHT_ROLES)
 def export_json(tracking_id: str):
     seen = _case(tracking_id)
     return _download(_pretty(_export(seen)), "application/json", f"riwayat-{seen.case.tracking_id}.json")
 
 
 @bp.route("/riwayat/<tracking_id>/ekspor.csv")
-@roles_required(*READERS)
+@roles_required(*OVERSIGHT_ROLES)
 def export_csv(tracking_id: str):
     seen = _case(tracking_id)
     export = _export(seen)

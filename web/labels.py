@@ -28,7 +28,7 @@ def N_(message: str) -> str:
     return message
 
 
-# Codes (DESIGN.md vocabulary). Indonesian shows the status code itself, as before.
+# Codes (the contract's vocabulary, docs/architecture.md). Indonesian shows the status code itself, as before.
 STATUS_LABELS = {
     "diterima": _l("diterima"),
     "didisposisikan": _l("didisposisikan"),
@@ -77,7 +77,7 @@ ENGINE_TEXTS = (
     N_("Timer menunggu"),
     N_("Timer terpicu"),
     N_("Alur yang dilalui"),
-    N_("Jumlah kasus · median durasi"),
+    N_("Berapa kali diselesaikan · median durasi"),
     # engine/views.py: the citizen's timeline
     N_("Laporan Anda telah diterima dan menunggu diteruskan oleh Admin Kominfo."),
     N_("Laporan Anda telah diteruskan kepada unit kerja yang berwenang."),

@@ -1,6 +1,6 @@
 """The mail transport engine/mailer.py delivers the outbox with: Flask-Mail over SMTP.
 
-Settings are Flask-Mail's own (DESIGN.md: MAIL_SERVER, MAIL_PORT, MAIL_USE_TLS, MAIL_USERNAME,
+Settings are Flask-Mail's own (README, "Commands": MAIL_SERVER, MAIL_PORT, MAIL_USE_TLS, MAIL_USERNAME,
 MAIL_PASSWORD, MAIL_DEFAULT_SENDER; also MAIL_USE_SSL). The transport owns a small Flask app of its
 own and sends inside its app context, so the worker thread of `lapor serve` and `lapor worker`
 (which has no web app) use it alike.

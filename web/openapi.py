@@ -11,9 +11,9 @@ import copy
 import functools
 from typing import Any
 
+from engine.contract import STATUSES
 from engine.definitions import project_bundle
 
-STATUSES = ["diterima", "didisposisikan", "ditindaklanjuti", "dijawab", "selesai", "dicabut"]
 STAFF_FORMS = ("disposisi", "terima", "tanggapan", "teruskan")
 JSON = "application/json"
 
@@ -54,7 +54,7 @@ def _schemas() -> dict[str, Any]:
                 },
             }
         ),
-        "CaseStatus": {"type": "string", "enum": STATUSES},
+        "CaseStatus": {"type": "string", "enum": list(STATUSES)},
         "TrackingId": {"type": "string", "pattern": "^LPR-[0-9A-HJKMNP-TV-Z]{8}$", "examples": ["LPR-7K2M9QXD"]},
         "ComplaintCreated": _obj(
             {

@@ -6,17 +6,17 @@ from flask import Blueprint, Response, abort, current_app, flash, make_response,
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from engine import Conflict, InvalidData, NotFound
+from engine import Conflict, InvalidData, NotFound, views
+from engine.contract import CATEGORIES, CITIZEN, OPEN_STATUSES, STATUSES
 from engine.inbox import PAGE_SIZE
 from engine.notify import with_access_code
 from engine.store import Case, OpenTask, OutboxMail
 
-from . import attachments, db, formrender, service, submissions
+from . import attachments, formrender, submissions
+from .extensions import db, service
 from .security import page_field_errors
 
 bp = Blueprint("public", __name__)
-CATEGORIES = ("pendidikan", "kesehatan", "infrastruktur", "pertanahan", "keagamaan", "lainnya")
-STATUSES = ("diterima", "didisposisikan", "ditindaklanjuti", "dijawab", "selesai", "dicabut")
 
 
 @bp.app_context_processor
@@ -144,11 +144,9 @@ def track(tracking_id: str):
 
 
 def _render_track(case: Case, reply_errors=None, reply_values=None, status: int = 200):
-    from engine import views
-
     svc = service()
     parsed = svc.parsed_of(case)
-    waiting = db.session.scalar(select(OpenTask).where(OpenTask.case_id == case.id, OpenTask.role == "masyarakat"))
+    waiting = db.session.scalar(select(OpenTask).where(OpenTask.case_id == case.id, OpenTask.role == CITIZEN.role))
     reply_fields = formrender.fields(parsed.forms["balasan"], reply_values, reply_errors) if waiting else None
     deadlines = db.session.scalars(select(OpenTask).where(OpenTask.case_id == case.id)).all()
     return render_template(
@@ -158,7 +156,7 @@ def _render_track(case: Case, reply_errors=None, reply_values=None, status: int 
         reply_fields=reply_fields,
         waiting=waiting,
         deadlines=deadlines,
-        can_withdraw=case.status in ("diterima", "didisposisikan", "ditindaklanjuti", "dijawab"),
+        can_withdraw=case.status in OPEN_STATUSES,
     ), status
 
 

@@ -14,6 +14,7 @@ with web/static/print.css (A4, the office's name on every page, page numbers, si
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,18 +29,19 @@ from sqlalchemy import select
 
 from engine import reports
 from engine.calendar import zone
+from engine.contract import FIGURE_ROLES, OVERSIGHT_ROLES, ROLES
 from engine.diagram import Overlay, render_svg
+from engine.heatmap import heat
 from engine.reports import CaseFilter, Period
 from engine.store import Definition, Unit
 
-from . import db, params, service
+from . import params
 from .auth import roles_required
+from .extensions import db, service
 from .labels import engine_text
-from .staff import STAFF_ROLES, _seen_case
+from .staff import _seen_case
 
 bp = Blueprint("reports", __name__)
-FIGURE_ROLES = ("pusat", "auditor", "analis")  # aggregates only
-RECORD_ROLES = ("pusat", "auditor")  # case contents: export, register
 SOP_STEPS = {"disposisi": 3, "terima": 4, "tanggapan": 5, "teruskan": 6, "balasan": 7, "complaint_recorded": 2, "answer_published": 6}
 SYSTEM_STEP_NAMES = {"complaint_recorded": _l("Rekam pengaduan dan kirim notifikasi"), "answer_published": _l("Terbitkan jawaban")}
 OUTCOME_LABELS = {reports.MET: _l("terpenuhi"), reports.MISSED: _l("terlewati"), reports.OPEN: _l("berjalan")}
@@ -172,7 +174,7 @@ def _query(filters: CaseFilter, **extra: Any) -> dict[str, str]:
 
 def render_pdf(html: str) -> bytes:
     """The print HTML as a PDF, styled by print.css. Nothing outside the document is fetched. Raises PdfUnavailable."""
-    try:
+    try:  # imported here, not at the top: WeasyPrint is heavy and optional (it needs Pango); without it only the PDF is refused
         import weasyprint
     except (ImportError, OSError) as error:  # OSError: Pango and friends missing on this machine
         raise PdfUnavailable(str(error)) from error
@@ -200,10 +202,12 @@ def _document(template: str, filename: str, as_pdf: bool, **context: Any) -> Res
 # ---- pages ---------------------------------------------------------------------------------
 
 
-def _heatmap(heat: dict, definition: Definition | None = None) -> str:
+def _heatmap(filters: CaseFilter, definition: Definition | None = None) -> str:
+    """The heatmap of the cases ``filters`` selects, on ``definition``'s diagram: its steps only (None: every version's, on the newest)."""
     svc = service()
-    definition = definition or svc.current_definition()
-    return render_svg(svc.parsed_for(definition).bpmn, Overlay(heat=heat), legend=True, id_prefix="rekap", translate=engine_text)
+    figures = heat(db.session, replace(filters, definition_id=definition.id if definition is not None else None))
+    model = svc.parsed_for(definition or svc.current_definition())
+    return render_svg(model.bpmn, Overlay(heat=figures), legend=True, id_prefix="rekap", translate=engine_text)
 
 
 @bp.route("/rekap")
@@ -219,8 +223,8 @@ def overview():
         period=filters.period,
         query=_query(filters),
         units=db.session.scalars(select(Unit).order_by(Unit.name)).all(),
-        diagram=Markup(_heatmap(report.heat)),  # escaped by the renderer
-        may_read_cases=current_user.user.role in RECORD_ROLES,
+        diagram=Markup(_heatmap(filters)),  # escaped by the renderer
+        may_read_cases=current_user.user.role in OVERSIGHT_ROLES,
         sop_steps=SOP_STEPS,
         system_names=SYSTEM_STEP_NAMES,
         limit_ms=reports.SYSTEM_STEP_LIMIT_MS,
@@ -230,7 +234,8 @@ def overview():
 @bp.route("/rekap/sla/diagram")
 @roles_required(*FIGURE_ROLES)
 def heatmap():
-    """The process diagram with each node's case count and median duration (``versi=N``: that version and its cases only)."""
+    """The process diagram with each node's completions and median duration (``versi=N``: the steps taken on that version,
+    the figures of its page /proses/versi/N)."""
     filters = _filters()
     definition = None
     if request.args.get("versi"):
@@ -241,13 +246,12 @@ def heatmap():
         definition = db.session.scalar(select(Definition).where(Definition.number == number))
         if definition is None:
             abort(404)
-    heat = reports.node_stats(db.session, definition, filters.period, unit_id=filters.unit_id, category=filters.category, now=_now())
-    svg = _heatmap(heat, definition)
+    svg = _heatmap(filters, definition)
     return Response(svg, mimetype="image/svg+xml", headers={"Content-Disposition": 'inline; filename="rekap-sla-diagram.svg"'})
 
 
 @bp.route("/rekap/ekspor.csv")
-@roles_required(*RECORD_ROLES)
+@roles_required(*OVERSIGHT_ROLES)
 def export_csv():
     filters = _filters()
     assert filters.period is not None
@@ -274,13 +278,13 @@ def _register(as_pdf: bool) -> Response:
 
 
 @bp.route("/rekap/buku-agenda")
-@roles_required(*RECORD_ROLES)
+@roles_required(*OVERSIGHT_ROLES)
 def register_page():
     return _register(as_pdf=False)
 
 
 @bp.route("/rekap/buku-agenda.pdf")
-@roles_required(*RECORD_ROLES)
+@roles_required(*OVERSIGHT_ROLES)
 def register_pdf():
     return _register(as_pdf=True)
 
@@ -309,12 +313,12 @@ def _sheet(tracking_id: str, as_pdf: bool) -> Response:
 
 
 @bp.route("/kasus/<tracking_id>/lembar")
-@roles_required(*STAFF_ROLES)
+@roles_required(*ROLES)
 def sheet(tracking_id: str):
     return _sheet(tracking_id, as_pdf=False)
 
 
 @bp.route("/kasus/<tracking_id>/lembar.pdf")
-@roles_required(*STAFF_ROLES)
+@roles_required(*ROLES)
 def sheet_pdf(tracking_id: str):
     return _sheet(tracking_id, as_pdf=True)

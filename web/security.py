@@ -24,15 +24,51 @@ import json
 import logging
 import os
 import re
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, abort, flash, make_response, render_template, request, session
 from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .auth import bearer_token, bearer_user
+
 log = logging.getLogger("lapor.security")
+ACCESS_LOGGERS = ("werkzeug", "gunicorn.access")  # `lapor serve`'s request lines; gunicorn's access log
+
+
+class AccessCodeRedaction(logging.Filter):
+    """Hides the value of every ``token=`` in a log record: links mailed before the code moved behind "#" still bring it
+    in the query string, and the server logs the request line before the app answers with its 303. Werkzeug's record
+    holds the request line in its args tuple, gunicorn's access record a dict of atoms (``r``, ``U``, ``q``, ``f``, ...)."""
+
+    CODE = re.compile(r"(token=)[^&\s\"'#]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Always True (the record is kept), once its message and args are redacted."""
+        record.msg = self._redacted(record.msg)
+        if isinstance(record.args, dict):  # in place: gunicorn's SafeAtoms answers "-" for an atom it lacks
+            record.args.update({key: self._redacted(value) for key, value in record.args.items()})
+        elif isinstance(record.args, tuple):
+            record.args = tuple(self._redacted(value) for value in record.args)
+        return True
+
+    @classmethod
+    def _redacted(cls, value: Any) -> Any:
+        return cls.CODE.sub(r"\1[disembunyikan]", value) if isinstance(value, str) else value
+
+
+_ACCESS_CODE_REDACTION = AccessCodeRedaction()  # one instance: addFilter() then installs it once, however many apps are made
+
+
+def redact_access_codes() -> None:
+    """Install AccessCodeRedaction on the access loggers of Werkzeug and gunicorn (once per process)."""
+    for name in ACCESS_LOGGERS:
+        logging.getLogger(name).addFilter(_ACCESS_CODE_REDACTION)
+
 
 # No inline script anywhere (tests/security/test_sessions_headers.py scans web/templates for it).
 # Styles: the case diagram is an inline SVG carrying its own <style> block, and the pages and the
@@ -80,8 +116,10 @@ def _setting(app: Flask, name: str, default: str) -> str:
     return str(app.config.get(name) or os.environ.get(name) or default)
 
 
-def init_app(app: Flask) -> Limiter:
-    """Install headers, cookie flags, proxy handling, the refused-access log and the sign-in and submission rate limits."""
+def init_app(app: Flask, submission_limited: Callable[[object], Response]) -> Limiter:
+    """Install headers, cookie flags, proxy handling, the refused-access log and the sign-in and submission rate limits;
+    returns the app's limiter. ``submission_limited`` is the complaint page's answer to one complaint too many
+    (web/public.py, which imports this module: so create_app hands it in)."""
     if str(app.config.get("LAPOR_BASE_URL", "")).startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax")
@@ -108,8 +146,6 @@ def init_app(app: Flask) -> Limiter:
     # and fills Admin Kominfo's inbox, so a script gets 5 a minute at most, and a slow drip 30 a day; a citizen sends
     # one, a family or an office sharing an address a few. Every POST counts, refused ones too: counting only the
     # accepted ones (deduct_when) checks first and counts after the answer, so requests sent at once would all pass.
-    from .public import submission_limited  # here: web/public.py imports this module
-
     per_submitter = _setting(app, "LAPOR_SUBMIT_RATE_LIMIT", "5 per minute; 30 per day")
     for endpoint, breached in (("public.submit", submission_limited), ("api.submit_complaint", None)):
         limit = limiter.shared_limit(per_submitter, scope="complaint-submission", methods=["POST"], on_breach=breached)
@@ -195,10 +231,6 @@ def _log_refused(response: Response) -> Response:
 
 
 def _who() -> str:
-    from flask_login import current_user
-
-    from .auth import bearer_token, bearer_user
-
     try:
         user = getattr(current_user, "user", None)
         if user is None and request.path.startswith("/api/") and bearer_token():
@@ -206,11 +238,6 @@ def _who() -> str:
     except Exception:  # noqa: BLE001 - the log line must never break the response
         user = None
     return f"user {user.username}" if user is not None else "anonymous"
-
-
-def log_failed_login(username: str, reason: str, channel: str) -> None:
-    """A refused sign-in (channel ``page`` or ``api``); the password is never logged."""
-    log.warning("login failed (%s) via %s for username %r from %s", reason, channel, username[:80], request.remote_addr)
 
 
 def unsafe_text_errors(data: Any, path: str = "") -> dict[str, str]:

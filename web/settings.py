@@ -1,4 +1,4 @@
-"""Settings from the environment (DESIGN.md: LAPOR_*, MAIL_*)."""
+"""Settings from the environment (LAPOR_*, MAIL_*; the list is in the README, "Commands")."""
 
 from __future__ import annotations
 

@@ -8,18 +8,17 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from engine import Conflict, Forbidden, InvalidData, NotFound, inbox, incidents, mailer, notify, views
-from engine.accounts import UNIT_ROLES
+from engine.contract import OVERSIGHT_ROLES, ROLES, UNIT_ROLES
 from engine.progress import overlay_of
 from engine.store import Attachment, Case, Escalation, OpenTask, Unit
 
-from . import attachments, db, formrender, params, service
+from . import attachments, formrender, params
 from .auth import roles_required
+from .extensions import db, service
 from .history import diagram_markup
 from .security import page_field_errors
 
 bp = Blueprint("staff", __name__)
-STAFF_ROLES = ("pusat", "kominfo", "satker", "vertikal", "auditor", "analis")
-OVERSIGHT_ROLES = ("pusat", "auditor")
 
 
 @bp.app_context_processor
@@ -188,7 +187,7 @@ def _claim_action(task_id, verb, done_message):
 
 
 @bp.route("/kasus/<tracking_id>")
-@roles_required(*STAFF_ROLES)
+@roles_required(*ROLES)
 def case_page(tracking_id: str):
     seen = _seen_case(tracking_id)
     case = seen.case
@@ -226,7 +225,7 @@ def reassign(tracking_id: str, task_id: str):
 
 
 @bp.route("/kasus/<tracking_id>/lampiran/<int:attachment_id>")
-@roles_required(*STAFF_ROLES)
+@roles_required(*ROLES)
 def attachment(tracking_id: str, attachment_id: int):
     case = _visible_case(tracking_id)
     found = next(((item, name) for item, name in _attachments(case) if item.id == attachment_id), None)

@@ -31,7 +31,7 @@ from werkzeug.datastructures import FileStorage
 from engine.ids import hash_token, token_matches
 from engine.store import Case, SubmissionKey
 
-from . import db, service
+from .extensions import db, service
 
 FORM_FIELD = "submission_key"
 HEADER = "Idempotency-Key"

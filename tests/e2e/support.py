@@ -41,7 +41,7 @@ except ImportError:  # pragma: no cover - only on a machine without the test ext
     expect = None  # type: ignore[assignment]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-PASSWORD = "demo-lapor"  # DESIGN.md: every demo account
+PASSWORD = "demo-lapor"  # every demo account (README, "Two commands")
 T = TypeVar("T")
 
 

@@ -67,18 +67,31 @@ def test_create_user_validates_role_and_unit(admin, session):
         admin.create_user("X y", "", "bukan-email", "satker", "kanwil-bpn-jatim", "pendek")
     assert set(bad.value.errors) == {"username", "full_name", "email", "unit_id", "password"}
 
-    user = admin.create_user("guru.satu", "Guru Satu", "guru@dinas.test", "satker", "dinas-pendidikan", "kata-sandi-panjang")
+    user = admin.create_user("guru.satu", "Guru Satu", "guru@dinas.go.id", "satker", "dinas-pendidikan", "kata-sandi-panjang")
     session.flush()
     assert (user.role, user.unit_id, user.active) == ("satker", "dinas-pendidikan", True)
     assert verify_password(user.password_hash, "kata-sandi-panjang")
-    staff = admin.create_user("auditor2", "Auditor Dua", "a2@x.test", "auditor", "dinas-pendidikan", "kata-sandi-panjang")
+    staff = admin.create_user("auditor2", "Auditor Dua", "a2@x.go.id", "auditor", "dinas-pendidikan", "kata-sandi-panjang")
     assert staff.unit_id is None  # a unit only belongs to unit roles
+
+
+@pytest.mark.parametrize("email", ["0@0.com*", "a@b.c<script>", "siti@warga.test", "a" * 250 + "@x.go.id"])
+def test_accounts_follow_the_one_email_rule_of_every_form(admin, session, email):
+    with pytest.raises(InvalidData) as bad:
+        admin.create_user("guru.dua", "Guru Dua", email, "auditor", None, "kata-sandi-panjang")
+    assert set(bad.value.errors) == {"email"}
+    user = session.scalar(select(User).where(User.username == "kesehatan"))
+    with pytest.raises(InvalidData) as bad:
+        admin.update_user(user.id, user.full_name, email, "satker", "dinas-kesehatan", active=True)
+    assert set(bad.value.errors) == {"email"}
+    assert user.email.endswith("@demo.lapor.test")  # the address an account already has stays editable as it is
+    admin.update_user(user.id, "Petugas Kesehatan", user.email, "satker", "dinas-kesehatan", active=True)
 
 
 def test_update_user_ends_sessions_when_rights_change(admin, session):
     user = session.scalar(select(User).where(User.username == "kesehatan"))
     epoch = user.session_epoch
-    admin.update_user(user.id, user.full_name, "baru@dinkes.test", "satker", "dinas-kesehatan", active=True)
+    admin.update_user(user.id, user.full_name, "baru@dinkes.go.id", "satker", "dinas-kesehatan", active=True)
     assert user.session_epoch == epoch  # an email change alone keeps the session
     admin.update_user(user.id, user.full_name, user.email, "satker", "dinas-kesehatan", active=False)
     assert user.session_epoch == epoch + 1 and not user.active
@@ -95,7 +108,7 @@ def test_admin_cannot_lock_themselves_out(admin, session):
         admin.update_user(me.id, me.full_name, me.email, "pusat", None, active=False)
     assert "active" in bad.value.errors
     with pytest.raises(NotFound):
-        admin.update_user(99999, "Siapa", "s@x.test", "pusat", None, active=True)
+        admin.update_user(99999, "Siapa", "s@x.go.id", "pusat", None, active=True)
 
 
 def _lock(session, clock, username: str, address: str) -> None:
@@ -125,7 +138,7 @@ def test_unlock_lifts_every_lock_on_the_account_and_records_it(admin, session, c
 def test_a_new_password_lifts_the_sign_in_locks_and_no_other_change_does(admin, session, clock):
     user = session.scalar(select(User).where(User.username == "kesehatan"))
     _lock(session, clock, "kesehatan", "10.0.0.1")
-    admin.update_user(user.id, user.full_name, "baru@dinkes.test", "satker", "dinas-kesehatan", active=True)
+    admin.update_user(user.id, user.full_name, "baru@dinkes.go.id", "satker", "dinas-kesehatan", active=True)
     assert len(admin.sign_in_locks(user.id)) == 1
     admin.update_user(user.id, user.full_name, user.email, "satker", "dinas-kesehatan", active=True, new_password="sandi-baru-12345")
     assert admin.sign_in_locks(user.id) == []

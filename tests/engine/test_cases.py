@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from engine import CITIZEN, Actor, CaseService, Conflict, DefinitionInvalid, Forbidden, InvalidData, NotFound, Submitted, incidents, scripting
+from engine import CITIZEN, Actor, CaseService, Conflict, DefinitionInvalid, Forbidden, InvalidData, NotFound, Submitted, scripting
 from engine import ids as ids_module
 from engine.definitions import Bundle, project_bundle
 from engine.store import AuditEvent, Case, Definition, Incident, Notification, OpenTask, OutboxMail, User
@@ -650,10 +650,6 @@ def test_only_admin_pusat_retries_and_only_a_waiting_case(service, session):
         service.retry(submitted.case.id, PUSAT)
     with pytest.raises(Forbidden):
         service.retry(submitted.case.id, KOMINFO)
-
-
-def test_retries_wait_longer_after_each_failure_up_to_an_hour():
-    assert [incidents.retry_delay(n) for n in range(1, 10)] == [timedelta(minutes=m) for m in (1, 2, 4, 8, 16, 32, 60, 60, 60)]
 
 
 def test_a_step_that_sends_the_case_to_a_unit_that_does_not_exist_waits_too(service, session):

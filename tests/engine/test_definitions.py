@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from lxml import etree
 
 from engine import definitions
-from engine.definitions import BPMN_NS, LANE_ROLES, Bundle, attached_task, parsed, project_bundle, project_file, read_bundle, validate
+from engine.contract import LANE_ROLES
+from engine.definitions import BPMN_NS, Bundle, attached_task, parsed, project_bundle, project_file, read_bundle, validate
 from tests.engine.support import bpmn_without
 from web.cli import main
 
@@ -20,7 +21,7 @@ BPMN = project_file("processes", "sp4n_lapor.bpmn")
 DMN = project_file("processes", "kategori.dmn")
 XSD = Path(SpiffWorkflow.__file__).parent / "bpmn" / "parser" / "schema" / "BPMN20.xsd"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-DESIGN_LANES = ["Masyarakat", "Sistem dan Admin Pusat", "Admin Kominfo", "Satuan Kerja", "Instansi Vertikal"]
+CONTRACT_LANES = ["Masyarakat", "Sistem dan Admin Pusat", "Admin Kominfo", "Satuan Kerja", "Instansi Vertikal"]
 USER_TASK_FORMS = {
     "Task_Disposisi": "disposisi",
     "Task_Terima_Satker": "terima",
@@ -104,9 +105,9 @@ def test_the_xsd_check_is_real(bpmn20):
 
 def test_model_has_the_five_design_lanes(model, root):
     names = root.xpath("//bpmn:laneSet/bpmn:lane/@name", namespaces=BPMN_NS)
-    assert sorted(names) == sorted(DESIGN_LANES)
+    assert sorted(names) == sorted(CONTRACT_LANES)
     assert len(names) == 5
-    assert sorted(model.lanes) == sorted(DESIGN_LANES) == sorted(LANE_ROLES)
+    assert sorted(model.lanes) == sorted(CONTRACT_LANES) == sorted(LANE_ROLES)
 
 
 def test_every_user_task_has_a_form_in_the_bundle(model):
@@ -286,7 +287,7 @@ def test_lapor_validate_lists_what_the_model_defines(model):
     out = result.stdout
     for heading in ("Lajur:", "Tugas pengguna:", "Formulir:", "Timer:"):
         assert heading in out
-    for lane in DESIGN_LANES:
+    for lane in CONTRACT_LANES:
         assert f"  - {lane}\n" in out
     for task_id in USER_TASK_FORMS:
         assert f"  - {task_id}:" in out

@@ -388,7 +388,7 @@ def test_heatmap_fills_by_count_and_badges_count_and_median():
     assert drawn["Task_Rekam"].find(f"{SVG}rect").get("style") is None
     badges = {g.get("data-badge-for"): label_text(g) for g in svg.iter(f"{SVG}g") if "badge-heat" in classes(g)}
     assert badges == {"Task_Disposisi": "12 · 3j 5m", "Task_Teruskan": "3"}
-    assert "12 kasus, median 3j 5m" in title(drawn["Task_Disposisi"])
+    assert "12×, median 3j 5m" in title(drawn["Task_Disposisi"])
 
 
 def test_heat_colours_darken_with_the_count():

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 
 from engine import Actor, CaseService, NotFound, Submitted, scripting
 from engine.audit import STEP_FAILED, STEPS_RETRIED, guards_lifted, step_numbers, verify_chain
+from engine.contract import ROLE_RECIPIENTS
 from engine.definitions import Bundle, project_bundle
 from engine.replay import DIFF_EVENT, DIFF_EXTRA, DIFF_MIGRATED, DIFF_STATE, ReplayResult, replay_case, state_after, step_count
 from engine.store import AuditEvent, Case, Incident, Notification, OpenTask, OutboxMail, Unit, User
@@ -372,7 +373,7 @@ def test_a_submission_whose_step_failed_replays_while_it_waits_and_after_the_wor
 
 def test_a_completion_whose_next_step_failed_replays_after_admin_pusats_retry(service, session, clock, monkeypatch):
     submitted = submit(service, COMPLAINT)
-    _down(monkeypatch, "beri_tahu", only=lambda kepada, jenis: kepada not in scripting.ROLE_RECIPIENTS)  # the unit's notice
+    _down(monkeypatch, "beri_tahu", only=lambda kepada, jenis: kepada not in ROLE_RECIPIENTS)  # the unit's notice
     clock.advance(minutes=10)
     do(service, submitted, FORWARD_SATKER)
     case = fresh(session, submitted)

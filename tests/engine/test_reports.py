@@ -1,4 +1,4 @@
-"""engine/reports.py: SLA figures, per-node heat, the CSV export and the register, all read from the audit trail.
+"""engine/reports.py and engine/heatmap.py: SLA figures, per-node heat, the CSV export and the register, all read from the audit trail.
 
 The clock starts on Monday 30 November 2026, 09.00 WIB (no holiday that week): the SOP target of 1
 working day ends Tuesday 23.59.59, the disposition's national ceiling of 3 working days Thursday 23.59.59.
@@ -13,7 +13,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from engine import Actor, reports, views
+from engine import Actor, heatmap, reports, views
 from engine import cases as cases_module
 from engine.reports import MET, MISSED, OPEN, CaseFilter, Period
 from engine.store import Case
@@ -122,11 +122,11 @@ def test_system_steps_are_measured_against_one_minute(service, session, monkeypa
     assert (published.event, published.count, published.met, published.missed, published.max_ms) == ("answer_published", 1, 0, 1, 61_000.0)
 
 
-def test_node_stats_count_passes_and_median_durations_per_bpmn_node(service, session, three_cases):
-    heat = reports.node_stats(session, service.current_definition(), WEEK, now=service.clock.now())
+def test_heat_counts_completed_steps_and_median_durations_per_bpmn_node(service, session, three_cases):
+    heat = heatmap.heat(session, CaseFilter(WEEK, definition_id=service.current_definition().id))
     assert heat["Start_Pengaduan"].count == 3
     assert heat["Task_Disposisi"].count == 3 and heat["Task_Disposisi"].median == timedelta(days=2, hours=1)
-    assert heat["Task_Terima_Satker"].count == 3 and heat["Task_Terima_Satker"].median == timedelta(hours=1)  # the open ones count, unmeasured
+    assert heat["Task_Terima_Satker"].count == 1 and heat["Task_Terima_Satker"].median == timedelta(hours=1)  # B's and C's are still open
     assert heat["Task_Balasan"].count == 1 and heat["Task_Balasan"].median == timedelta(hours=1)
     # timers: B's and C's target fired (Tuesday 23.59.59 due, seen Wednesday 10.00), C's ceiling, B's acceptance target
     assert heat["Timer_Disposisi_Target"].count == 2 and heat["Timer_Disposisi_Target"].median == timedelta(days=2, hours=1)
@@ -137,11 +137,10 @@ def test_node_stats_count_passes_and_median_durations_per_bpmn_node(service, ses
     assert "Gateway_JenisUnit" not in heat and "Task_Disposisi" in heat
 
 
-def test_node_stats_filter_by_unit_category_and_period(service, session, three_cases):
-    now = service.clock.now()
-    assert reports.node_stats(session, period=WEEK, unit_id="dinas-kesehatan", now=now)["Task_Disposisi"].count == 1
-    assert reports.node_stats(session, period=WEEK, category="kesehatan", now=now)["Start_Pengaduan"].count == 1
-    assert reports.node_stats(session, period=Period(date(2026, 12, 1), date(2026, 12, 31)), now=now) == {}
+def test_heat_filters_by_unit_category_and_period(session, three_cases):
+    assert heatmap.heat(session, CaseFilter(WEEK, unit_id="dinas-kesehatan"))["Task_Disposisi"].count == 1
+    assert heatmap.heat(session, CaseFilter(WEEK, category="kesehatan"))["Start_Pengaduan"].count == 1
+    assert heatmap.heat(session, CaseFilter(Period(date(2026, 12, 1), date(2026, 12, 31)))) == {}
 
 
 def test_a_loop_makes_a_second_pass_of_the_same_task(service, session):
@@ -153,7 +152,7 @@ def test_a_loop_makes_a_second_pass_of_the_same_task(service, session):
     [facts] = reports.case_facts(session, [submitted.case], now=service.clock.now())
     first, second = facts.stage_passes("disposisi")
     assert second.start == first.end + timedelta(hours=2) and second.duration == timedelta(hours=3)
-    assert reports.heat_of([facts])["Task_Disposisi"].count == 2
+    assert heatmap.heat(session)["Task_Disposisi"].count == 2
 
 
 def test_reply_deadline_ends_a_pass_when_the_case_closes_itself(service, session):

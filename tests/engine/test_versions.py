@@ -12,8 +12,10 @@ from sqlalchemy import func, select
 from engine import Actor, Conflict
 from engine.audit import first_broken
 from engine.definitions import Bundle, project_bundle, project_file
+from engine.heatmap import heat
+from engine.reports import CaseFilter
 from engine.store import AuditEvent, Case, Definition, OpenTask
-from engine.versions import MIGRATED, REVERTED, Migrations, ProcessWatcher, diff, heat, summaries, version
+from engine.versions import MIGRATED, REVERTED, Migrations, ProcessWatcher, diff, summaries, version
 from tests.engine.support import (
     KOMINFO,
     audit_types,
@@ -168,6 +170,11 @@ def test_summaries_count_finished_cases_apart(service, session):
 # ---- heat: where cases spend time -------------------------------------------------------------------
 
 
+def heat_on(session, definition: Definition):
+    """engine/heatmap.py's figures for one version, as its page /proses/versi/<n> shows them."""
+    return heat(session, CaseFilter(definition_id=definition.id))
+
+
 def test_heat_counts_completions_per_node_with_the_median_time_open(service, session, clock):
     a = submit(service, COMPLAINT)
     b = submit(service, COMPLAINT)
@@ -177,7 +184,7 @@ def test_heat_counts_completions_per_node_with_the_median_time_open(service, ses
     do(service, b, FORWARD_SATKER)  # open 4 hours
     clock.advance(hours=1)
     do(service, a, ACCEPT_SATKER)  # open 3 hours
-    result = heat(session, service.current_definition())
+    result = heat_on(session, service.current_definition())
     assert result["Start_Pengaduan"].count == 2
     assert result["Task_Disposisi"].count == 2 and result["Task_Disposisi"].median == timedelta(hours=3)
     assert result["Task_Terima_Satker"].count == 1 and result["Task_Terima_Satker"].median == timedelta(hours=3)
@@ -190,15 +197,15 @@ def test_heat_counts_fired_timers_and_belongs_to_the_version_the_case_ran_on(ser
     assert service.fire_timers(case.case.id) == 1  # the SOP target (1 working day) passed, the ceiling (3) not yet
     session.commit()
     v1 = service.current_definition()
-    assert heat(session, v1)["Timer_Disposisi_Target"].count == 1
+    assert heat_on(session, v1)["Timer_Disposisi_Target"].count == 1
     v2, _ = service.deploy(RENAMED, by="analis")
     Migrations(service).migrate(1, [case.case.id], v2.number, ANALIS)
     session.commit()
     clock.advance(hours=1)
     do(service, case, FORWARD_SATKER)
-    assert "Task_Disposisi" not in heat(session, v1)  # completed after the move: counted on version 2
-    assert heat(session, v2)["Task_Disposisi"].count == 1
-    assert heat(session, v1)["Timer_Disposisi_Target"].count == 1 and "Timer_Disposisi_Target" not in heat(session, v2)
+    assert "Task_Disposisi" not in heat_on(session, v1)  # completed after the move: counted on version 2
+    assert heat_on(session, v2)["Task_Disposisi"].count == 1
+    assert heat_on(session, v1)["Timer_Disposisi_Target"].count == 1 and "Timer_Disposisi_Target" not in heat_on(session, v2)
 
 
 # ---- migration --------------------------------------------------------------------------------------

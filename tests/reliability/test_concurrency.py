@@ -22,7 +22,7 @@ from tests.reliability.support import assert_consistent, events, release_togethe
 from tests.scenarios import COMPLAINT, SATISFIED
 from tests.web.conftest import bearer
 from tests.web.pages import csrf, login
-from web import db
+from web.extensions import db
 
 BASE_URL = "http://lapor.test"
 FORWARD = {"unit": "dinas-pendidikan", "note": "Mohon ditindaklanjuti."}

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import CaseService, audit, incidents, replay, scripting
+from engine.contract import ROLE_RECIPIENTS
 from engine.definitions import Bundle
 from engine.store import Case, Incident, OpenTask, OutboxMail
 from tests.engine.support import TO_BALASAN, audit_types, snapshot, with_script
@@ -24,7 +25,7 @@ from tests.reliability.support import assert_consistent
 from tests.scenarios import COMPLAINT
 from tests.web.conftest import bearer
 from tests.web.pages import csrf, login, submit
-from web import db
+from web.extensions import db
 
 FAILURE = "gerbang notifikasi unit tidak menjawab"
 NOTE = "Mohon segera ditindaklanjuti, warga sudah menunggu dua bulan."
@@ -36,7 +37,7 @@ def failing_unit_notification(monkeypatch):
     real = scripting.HELPERS["beri_tahu"]
 
     def beri_tahu(kepada: str, jenis: str) -> None:
-        if kepada not in scripting.ROLE_RECIPIENTS:
+        if kepada not in ROLE_RECIPIENTS:
             raise ConnectionError(FAILURE)
         real(kepada, jenis)
 

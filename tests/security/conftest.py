@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from engine.store import Base, Case, OpenTask
 from tests.scenarios import COMPLAINT
 from tests.web.conftest import Api, bearer
-from web import create_app, db
+from web import create_app
+from web.extensions import db
 
 __all__ = ["Api", "bearer", "row_counts", "url_rules", "case_of", "open_tasks_of"]
 

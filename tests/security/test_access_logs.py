@@ -70,9 +70,18 @@ def follow_the_private_link(base: str, tracking_id: str, link: str) -> str:
     return token
 
 
+def open_the_old_link(base: str, tracking_id: str, token: str) -> None:
+    """A link mailed before the code moved behind "#" (``?token=``): a 303 to the bare tracking URL, the case open."""
+    opened = requests.get(f"{base}/lacak/{tracking_id}?token={token}", timeout=TIMEOUT)
+    assert [r.status_code for r in opened.history] == [303] and opened.url == f"{base}/lacak/{tracking_id}"
+    assert opened.status_code == 200 and 'id="status">' in opened.text
+
+
 def assert_logged_without_the_code(log: str, tracking_id: str, token: str) -> None:
-    """Every request of follow_the_private_link is in the access log (the check below is not vacuous); the code is not."""
-    for request_line in (f"GET /lacak/{tracking_id} ", "POST /lacak ", f"POST /lacak/{tracking_id}/cabut "):
+    """Every request of follow_the_private_link and open_the_old_link is in the access log (the check below is not
+    vacuous), the old link's with its code hidden; the code is not."""
+    old_link = f"GET /lacak/{tracking_id}?token=[disembunyikan] "
+    for request_line in (f"GET /lacak/{tracking_id} ", "POST /lacak ", f"POST /lacak/{tracking_id}/cabut ", old_link):
         assert request_line in log, f"{request_line!r} not in the access log:\n{log}"
     assert token not in log, log
 
@@ -99,6 +108,7 @@ def test_the_private_link_never_reaches_werkzeugs_access_log(make_app, db_url, c
         assert submitted.status_code == 201, submitted.text
         tracking_id = submitted.json()["tracking_id"]
         token = follow_the_private_link(base, tracking_id, mailed_link(db_url, tracking_id))
+        open_the_old_link(base, tracking_id, token)
     log = "\n".join(r.getMessage() for r in caplog.records if r.name == "werkzeug")
     assert_logged_without_the_code(log, tracking_id, token)
 
@@ -120,6 +130,7 @@ def test_the_private_link_never_reaches_gunicorns_access_log_and_gunicorn_has_no
         assert submitted.status_code == 201, submitted.text
         tracking_id = submitted.json()["tracking_id"]
         token = follow_the_private_link(base, tracking_id, mailed_link(db_url, tracking_id))
+        open_the_old_link(base, tracking_id, token)
         # the development mailbox (every citizen's private link) is not part of the production app, even asked from this machine
         assert requests.get(f"{base}/dev/kotak-surat", timeout=TIMEOUT).status_code == 404
         os.killpg(child.process.pid, signal.SIGTERM)  # a graceful stop writes every access line before the process ends

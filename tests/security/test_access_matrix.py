@@ -21,7 +21,7 @@ from engine.ids import new_tracking_id
 from engine.store import Attachment, Base, Case, Notification, OutboxMail, User
 from tests.security.conftest import STAFF, build_url, url_rules
 from tests.web.pages import login, submit
-from web import db
+from web.extensions import db
 
 CASE_ARGS = {"tracking_id", "tid", "task_id", "attachment_id", "case_id"}
 OUTSIDERS = ("pendidikan", "binamarga", "bpn", "kemenag")  # staff of units the case was never sent to
@@ -152,7 +152,7 @@ def test_staff_who_may_not_see_a_case_get_what_an_unknown_case_gets(world, who):
         if who in SAME_ROLE or not set(rule.arguments) <= {"task_id"}:
             assert real.status_code == ghost.status_code, (*where, real.status_code, ghost.status_code)
         # else: a task id (a random UUID, not guessable) acted on by the wrong role: 403 by the contract
-        # (DESIGN.md, POST /tasks/{id}/complete: "403 wrong role; 404 not visible")
+        # (docs/architecture.md, POST /tasks/{id}/complete: "403 wrong role; 404 not visible")
         assert title not in real.get_data(as_text=True), where
         if before is not None:
             assert snapshot(app) == before, where

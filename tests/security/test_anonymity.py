@@ -46,7 +46,8 @@ from tests.conftest import BACKEND, MONDAY_9AM, PG_SERVER_URL, PgDatabase
 from tests.scenarios import COMPLAINT
 from tests.security.conftest import STAFF, build_url, url_rules
 from tests.web.pages import PNG, complaint_form, csrf, login
-from web import create_app, db
+from web import create_app
+from web.extensions import db
 
 NAME, EMAIL, PHONE = "Wulandari Kusumaningtyas", "Wulan.Rahasia@contoh.id", "0812 9988 7766"
 NEEDLES = ("wulandari", "kusumaningtyas", "wulan.rahasia", "wulan%2erahasia", "0812 9988 7766", "081299887766", "81299887766", "9988 7766")

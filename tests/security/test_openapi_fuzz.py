@@ -28,8 +28,8 @@ from sqlalchemy import select
 
 from engine.store import User
 from tests.security.conftest import Api
-from web import db
 from web.auth import issue_token
+from web.extensions import db
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance, response_schema_conformance]
 EXAMPLES = 25

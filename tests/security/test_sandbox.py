@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import tracemalloc
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -340,11 +341,55 @@ def test_helpers_run_in_the_sandbox_and_the_data_cannot_replace_a_guard():
         'str.join("x" * 1000, ["y"] * 1000)',
         '(1).to_bytes(10**9, "big")',
         "round(5, -10**9)",
+        "range(1000)",
+        "len(('x' * 100000)" + ".encode().hex()" * 14 + ")",
+        "sorted([('ß' * 100000)] * 1000, key=str.upper)",
+        "max([('ß' * 100000)] * 1000, key=str.upper)",
+        "sorted([['x' * 1000] * 100] * 1000, key=str)",
+        "[('x' * 100000).upper() for i in range(999)]",
     ],
 )
 def test_resource_abuse_is_cut_short(expression):
     with pytest.raises((SandboxError, ValueError)):
         env().evaluate(expression, {})
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "len(('x' * 100000)" + ".encode().hex()" * 14 + ")",  # each link doubles the text: 1.6 GB at the end
+        "sorted([('ß' * 100000)] * 1000, key=str.upper)",  # 'ß'.upper() is 'SS': 256 MB of keys inside one builtin
+        "[s.upper() for s in [('x' * 100000)] * 999]",
+    ],
+)
+def test_method_chains_and_key_functions_stay_within_the_allocation_budget(expression):
+    tracemalloc.start()
+    try:
+        with pytest.raises(SandboxError, match=str(sandbox.MAX_ALLOCATION)):
+            env().evaluate(expression, {})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * sandbox.MAX_ALLOCATION, peak  # a few copies of the budget, not gigabytes
+
+
+def test_methods_and_key_functions_of_ordinary_expressions_still_work():
+    data = {"xs": ["b", "A", "c"], "teks": "Jalan Rusak"}
+    assert env().evaluate("sorted(xs, key=str.lower)", data) == ["A", "b", "c"]
+    assert env().evaluate("max(xs, key=len) + min(xs) + max([], default='-')", data) == "bA-"
+    assert env().evaluate("teks.lower().replace(' ', '-').encode().hex()", data) == b"jalan-rusak".hex()
+    assert env().evaluate("(255).bit_length() + int.from_bytes(b'a', 'big') + (2.5).real", data) == 8 + 97 + 2.5
+    assert len(env().evaluate("list(range(999))", {})) == 999  # fewer than 1,000 numbers, as the README says
+    # each evaluation has budgets of its own: what one spent does not count against the next
+    for _ in range(3):
+        assert len(env().evaluate("[('x' * 100000).upper() for i in range(9)]", {})) == 9
+
+
+def test_working_days_are_bounded():
+    assert scripting.batas_hari_kerja(scripting.MAX_WORKING_DAYS) > scripting.batas_hari_kerja(1)
+    for n in (10**6, 0, -1):
+        with pytest.raises(ValueError, match=str(scripting.MAX_WORKING_DAYS)):
+            env().evaluate(f"batas_hari_kerja({n})", {})
 
 
 def test_growing_a_list_in_a_loop_is_cut_short():

@@ -20,7 +20,8 @@ from engine.store import ApiToken, OutboxMail, SignInFailure, User
 from tests.reliability.processes import complaint
 from tests.security.conftest import Api, bearer, build_url, row_counts, url_rules
 from tests.web.pages import csrf, login, submit
-from web import cli, create_app, db
+from web import cli, create_app
+from web.extensions import db
 from web.security import CONTENT_SECURITY_POLICY
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates"

@@ -24,8 +24,8 @@ from sqlalchemy import select
 from engine.store import Attachment
 from tests.security.conftest import row_counts
 from tests.web.pages import PNG, complaint_form, csrf, login
-from web import db
 from web.attachments import MAX_BYTES, MAX_PIXELS
+from web.extensions import db
 
 IDENTITY = "Budi Santoso"  # the reporter's name, as a camera, an editor or a PDF tool writes it into a file
 ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
@@ -54,8 +54,19 @@ def jpeg(image: Image.Image | None = None, **options) -> bytes:
     return output.getvalue()
 
 
-def pdf(*, author: str | None = None, xmp: bytes | None = None, photo: bytes | None = None, note_by: str | None = None, pages: int = 1) -> bytes:
-    """A PDF made with pypdf: blank A6 pages, optionally with document info, XMP, a photo and a comment."""
+def pdf(
+    *,
+    author: str | None = None,
+    xmp: bytes | None = None,
+    photo: bytes | None = None,
+    note_by: str | None = None,
+    pages: int = 1,
+    deflated_photo: bool = False,
+    inline_note: bool = False,
+) -> bytes:
+    """A PDF made with pypdf: blank A6 pages, optionally with document info, XMP, a photo and a comment. The photo is
+    stored as /DCTDecode, or deflated on top (filters [/FlateDecode /DCTDecode]); the comment is an object of its own,
+    or written directly into the page's /Annots array."""
     writer = PdfWriter()
     for _ in range(pages):
         writer.add_blank_page(298, 420)
@@ -69,9 +80,11 @@ def pdf(*, author: str | None = None, xmp: bytes | None = None, photo: bytes | N
         writer._root_object[NameObject("/Metadata")] = writer._add_object(stream)
     if photo:
         image = StreamObject()
-        image._data = photo
+        image._data = zlib.compress(photo) if deflated_photo else photo
         for key, value in {"/Type": "/XObject", "/Subtype": "/Image", "/ColorSpace": "/DeviceRGB", "/Filter": "/DCTDecode"}.items():
             image[NameObject(key)] = NameObject(value)
+        if deflated_photo:
+            image[NameObject("/Filter")] = ArrayObject([NameObject("/FlateDecode"), NameObject("/DCTDecode")])
         image.update(
             {NameObject("/Width"): NumberObject(40), NameObject("/Height"): NumberObject(20), NameObject("/BitsPerComponent"): NumberObject(8)}
         )
@@ -88,7 +101,7 @@ def pdf(*, author: str | None = None, xmp: bytes | None = None, photo: bytes | N
             "/Contents": TextStringObject("lubang"),
         }
         annotation = DictionaryObject({NameObject(k): v for k, v in note.items()} | {NameObject("/Rect"): ArrayObject([NumberObject(0)] * 4)})
-        page[NameObject("/Annots")] = ArrayObject([writer._add_object(annotation)])
+        page[NameObject("/Annots")] = ArrayObject([annotation if inline_note else writer._add_object(annotation)])
     output = io.BytesIO()
     writer.write(output)
     return output.getvalue()
@@ -303,6 +316,23 @@ def test_a_pdfs_document_info_xmp_comment_author_and_photo_exif_are_removed_keep
     assert first["/Annots"][0].get_object()["/Contents"] == "lubang"  # the comment stays, its author does not
     [image] = first.images
     assert image.image.size == (40, 20) and not image.image.getexif()  # the photo is shown as before, without its EXIF
+
+
+def test_a_deflated_photos_exif_and_an_inline_comments_author_are_removed_from_a_pdf(app, tmp_path):
+    original = pdf(photo=jpeg(exif=identifying_exif()), deflated_photo=True, note_by=IDENTITY, inline_note=True)
+    assert original.count(IDENTITY.encode()) == 1  # the comment's author; Artist and Copyright are inside the deflated photo
+    before = PdfReader(io.BytesIO(original)).pages[0]
+    assert IDENTITY.encode() in before["/Resources"]["/XObject"]["/Foto"].get_object().get_data()
+    assert post_complaint(app, [(original, "surat.pdf")]).status_code == 200
+    [stored] = stored_files(app, tmp_path)
+    assert IDENTITY.encode() not in stored
+    first = PdfReader(io.BytesIO(stored)).pages[0]
+    photo = first["/Resources"]["/XObject"]["/Foto"].get_object()
+    assert photo["/Filter"] == "/DCTDecode" and IDENTITY.encode() not in photo.get_data()
+    [image] = first.images
+    assert image.image.size == (40, 20) and not image.image.getexif()  # shown as before, without its EXIF
+    [note] = first["/Annots"]
+    assert note["/Contents"] == "lubang" and "/T" not in note  # the comment stays, its author does not
 
 
 def header_only_png(width: int, height: int) -> bytes:

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from tests.scenarios import COMPLAINT
-from web import create_app, db
+from web import create_app
+from web.extensions import db
 
 
 @pytest.fixture

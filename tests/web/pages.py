@@ -9,7 +9,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from engine.store import Case, OpenTask
-from web import db
+from web.extensions import db
 
 
 def _png() -> bytes:

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from engine.store import AdminEvent, AuditEvent, OpenTask, Unit, User
 from tests.web.pages import csrf, login, open_task, submit
-from web import db
+from web.extensions import db
 
 
 def post(client, path: str, form: dict):
@@ -45,7 +45,7 @@ def test_add_and_deactivate_a_unit(app):
 
 def test_create_an_account_that_can_sign_in_and_deactivate_it(app):
     pusat = login(app, "pusat")
-    form = {"username": "guru", "full_name": "Guru Satu", "email": "guru@dinas.test", "role": "satker", "unit_id": "", "password": "pendek"}
+    form = {"username": "guru", "full_name": "Guru Satu", "email": "guru@dinas.go.id", "role": "satker", "unit_id": "", "password": "pendek"}
     bad = post(pusat, "/admin/pengguna", form)
     assert bad.status_code == 400 and "Kata sandi minimal 10 karakter" in bad.get_data(as_text=True)
     form.update(unit_id="dinas-pendidikan", password="kata-sandi-guru")
@@ -57,9 +57,19 @@ def test_create_an_account_that_can_sign_in_and_deactivate_it(app):
 
     with app.app_context():
         user_id = db.session.scalar(select(User.id).where(User.username == "guru"))
-    edit = {"full_name": "Guru Satu", "email": "guru@dinas.test", "role": "satker", "unit_id": "dinas-pendidikan", "password": ""}
+    edit = {"full_name": "Guru Satu", "email": "guru@dinas.go.id", "role": "satker", "unit_id": "dinas-pendidikan", "password": ""}
     assert post(pusat, f"/admin/pengguna/{user_id}", edit).status_code == 302  # no "active": the checkbox is off
     assert guru.get("/tugas").status_code == 302  # the deactivated account's session is over
+
+
+def test_the_account_form_refuses_an_address_mail_cannot_go_to(app):
+    pusat = login(app, "pusat")
+    for email in ("0@0.com*", "a@b.c<script>"):
+        form = {"username": "guru", "full_name": "Guru Satu", "email": email, "role": "auditor", "unit_id": "", "password": "kata-sandi-guru"}
+        bad = post(pusat, "/admin/pengguna", form)
+        assert bad.status_code == 400 and "Alamat email belum benar." in bad.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(User.id).where(User.username == "guru")) is None
 
 
 def test_a_password_reset_ends_the_accounts_api_tokens(app, api):
@@ -70,7 +80,7 @@ def test_a_password_reset_ends_the_accounts_api_tokens(app, api):
     pusat = login(app, "pusat")
     edit = {
         "full_name": "Petugas",
-        "email": "k@x.test",
+        "email": "k@x.go.id",
         "role": "satker",
         "unit_id": "dinas-kesehatan",
         "password": "sandi-baru-123",
@@ -127,7 +137,7 @@ def test_a_password_reset_lifts_the_sign_in_lock(app):
     with app.app_context():
         user_id = db.session.scalar(select(User.id).where(User.username == "kesehatan"))
     pusat = login(app, "pusat")
-    edit = {"full_name": "Petugas", "email": "k@x.test", "role": "satker", "unit_id": "dinas-kesehatan", "active": "true"}
+    edit = {"full_name": "Petugas", "email": "k@x.go.id", "role": "satker", "unit_id": "dinas-kesehatan", "active": "true"}
     assert post(pusat, f"/admin/pengguna/{user_id}", {**edit, "password": ""}).status_code == 302
     assert _sign_in(app, "kesehatan", "demo-lapor").status_code == 401  # another change leaves the lock
     assert post(pusat, f"/admin/pengguna/{user_id}", {**edit, "password": "sandi-baru-123"}).status_code == 302

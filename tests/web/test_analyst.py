@@ -16,7 +16,8 @@ from engine.store import AuditEvent, Case, Definition
 from engine.versions import ProcessWatcher, WatchOutcome
 from tests.web.pages import csrf, login, open_task, submit
 from tests.web.test_i18n import _catalogue, assert_no_indonesian, choose
-from web import db, labels
+from web import labels
+from web.extensions import db
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "bpmn"
 SOURCE = project_bundle().files["sp4n_lapor.bpmn"]
@@ -196,6 +197,46 @@ def test_versions_page_counts_running_and_finished_cases_and_version_page_shows_
     assert "has-heat" in heated
     assert re.search(r'data-badge-for="Task_Disposisi".*?>1 · 2j<', html, re.S)
     assert "Versi pertama" in html
+
+
+def heat_badges(svg: str) -> dict[str, str]:
+    """Each heated element's badge (``count · median``) in a drawn diagram."""
+    return dict(re.findall(r'<g class="badge badge-heat" data-badge-for="([^"]+)">.*?<text[^>]*>([^<]*)</text>', svg, re.S))
+
+
+def test_version_page_and_sla_diagram_show_the_same_heat_for_each_version(app, api, clock):
+    looped = api.submit(title="Atap kelas SMA bocor")["tracking_id"]
+    moved = api.submit(title="Pagar sekolah roboh")["tracking_id"]
+    steps = [
+        ("kominfo", {"unit": "dinas-pendidikan"}),
+        ("pendidikan", {"decision": "terima"}),
+        ("pendidikan", {"response": "Perbaikan atap dijadwalkan minggu depan."}),
+        ("kominfo", {"decision": "kembalikan", "note": "Mohon sebutkan tanggal perbaikan."}),
+        ("pendidikan", {"response": "Perbaikan atap dimulai 7 Desember 2026."}),
+        ("kominfo", {"decision": "teruskan", "answer": "Perbaikan atap dimulai 7 Desember 2026 oleh Dinas Pendidikan."}),
+    ]
+    for hours, (username, data) in zip((1, 1, 1, 1, 2, 1), steps, strict=True):
+        clock.advance(hours=hours)
+        api.step(username, looped, data)
+    clock.advance(hours=1)
+    api.step("kominfo", moved, {"unit": "dinas-pendidikan"})
+    analis = login(app, "analis")
+    assert upload(analis, RENAMED, note="v2").status_code == 302
+    with app.app_context():
+        case_id = db.session.scalar(select(Case.id).where(Case.tracking_id == moved))
+    form = {"csrf_token": csrf(analis, "/proses/versi/1"), "from": "1", "to": "2", "case": str(case_id), "action": "jalankan"}
+    assert analis.post("/proses/migrasi", data=form).status_code == 200
+    clock.advance(hours=3)
+    api.step("pendidikan", moved, {"decision": "terima"})  # on version 2
+
+    pages = {}
+    for number in (1, 2):
+        page = heat_badges(analis.get(f"/proses/versi/{number}").get_data(as_text=True))
+        report = heat_badges(analis.get(f"/rekap/sla/diagram?bulan=2026-11&versi={number}").get_data(as_text=True))
+        assert page == report
+        pages[number] = page
+    assert pages[1]["Task_Tanggapan_Satker"] == "2 · 1j 30m" and pages[1]["Task_Disposisi"] == "2 · 4j 30m"  # the loop; 1 h and 8 h
+    assert pages[1]["Task_Terima_Satker"] == "1 · 1j" and pages[2] == {"Task_Terima_Satker": "1 · 3j"}  # completed after the move
 
 
 def test_version_bpmn_can_be_downloaded(app):

@@ -1,4 +1,4 @@
-"""The JSON API /api/v1 (DESIGN.md "JSON API"), driven through the Flask test client only."""
+"""The JSON API /api/v1 (docs/architecture.md, "JSON API"), driven through the Flask test client only."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from engine.audit import guards_lifted
 from engine.store import AuditEvent, Case, OpenTask, OutboxMail, SubmissionKey
 from tests.reliability.support import BARRIER_TIMEOUT, run_in_threads
 from tests.scenarios import COMPLAINT
-from web import db, submissions
+from web import submissions
+from web.extensions import db
 
 PUBLIC_ROUTES = {("POST", "/complaints"), ("GET", "/openapi.json"), ("POST", "/auth/token")}
 DOC_URI = "urn:lapor:openapi"

@@ -17,7 +17,7 @@ from tests.web.conftest import bearer
 from tests.web.pages import csrf, login
 from tests.web.test_api import check
 from tests.web.test_i18n import assert_no_indonesian, choose
-from web import db
+from web.extensions import db
 
 FORWARD = {"unit": "dinas-pendidikan", "note": "Mohon ditindaklanjuti."}
 ACCEPT = {"decision": "terima"}

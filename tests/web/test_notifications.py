@@ -12,7 +12,7 @@ from engine.mailer import MAX_ATTEMPTS
 from engine.store import Notification, OutboxMail, User
 from tests.web.conftest import bearer
 from tests.web.pages import csrf, login
-from web import db
+from web.extensions import db
 
 
 @contextmanager

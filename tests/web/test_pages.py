@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from engine.store import Attachment, Case, OutboxMail
 from tests.conftest import MONDAY_9AM
 from tests.web.pages import PNG, complaint_form, csrf, login, open_task, submit
-from web import db
+from web.extensions import db
 
 
 def complete(app, client, tracking_id: str, form: dict) -> None:

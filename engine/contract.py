@@ -1,0 +1,69 @@
+"""The service's contract vocabulary: who acts, the roles and lanes, the unit kinds, the statuses, the categories,
+the SOP's stages and deadline clocks, and the BPMN property names the model uses, each spelled once.
+
+The model (processes/), the forms, the engine, the pages and the JSON API all speak these words: every module
+imports them from here. Tables that name or describe these values (engine/notify.py, engine/views.py,
+web/labels.py, web/admin.py) are keyed by them, and tests/engine/test_contract.py checks that they cover exactly
+these values. Plain data, no imports from the rest of the engine, so anything can import it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a staff member (username, role, unit), the citizen, or the system."""
+
+    username: str
+    role: str
+    unit_id: str | None = None
+
+
+SYSTEM = Actor("sistem", "sistem")  # the engine's own steps: timers, retries, system tasks
+CITIZEN = Actor("pelapor", "masyarakat")  # the reporter, on the public pages or with the case's access token
+
+# ---- roles and lanes ------------------------------------------------------------------------
+
+ROLES = ("pusat", "kominfo", "satker", "vertikal", "auditor", "analis")  # staff roles, in the order the admin pages list them
+UNIT_KINDS = ("satuan_kerja", "instansi_vertikal")  # Unit.kind; what the model's jenis_unit(unit_id) returns
+UNIT_ROLES = {"satker": "satuan_kerja", "vertikal": "instansi_vertikal"}  # staff roles bound to one unit -> that unit's kind
+LANE_ROLES = {  # lane name in the model -> the role whose users act in it
+    "Masyarakat": CITIZEN.role,
+    "Sistem dan Admin Pusat": "pusat",
+    "Admin Kominfo": "kominfo",
+    "Satuan Kerja": "satker",
+    "Instansi Vertikal": "vertikal",
+}
+UNIT_LANES = ("Satuan Kerja", "Instansi Vertikal")  # lanes whose tasks go to the case's unit (unit_tujuan), not the whole role
+ROLE_RECIPIENTS = ("kominfo", "pusat", "pelapor")  # whom the model's beri_tahu(kepada, ...) may name besides a unit id
+
+# ---- role policy: one name per meaning -------------------------------------------------------
+
+CASE_READERS = ("pusat", "kominfo", "satker", "vertikal", "auditor")  # open case pages (a unit its own cases; analysts read figures only)
+HANDLERS = ("pusat", "kominfo", "satker", "vertikal")  # the office handling a case, who may have to reach a named reporter
+OVERSIGHT_ROLES = ("pusat", "auditor")  # a case's full audit history and replay, the export and the register, all cases' list
+FIGURE_ROLES = ("pusat", "auditor", "analis")  # aggregate figures only: the SLA report, heatmaps, the process pages
+
+# ---- cases ---------------------------------------------------------------------------------
+
+STATUSES = ("diterima", "didisposisikan", "ditindaklanjuti", "dijawab", "selesai", "dicabut")  # a case's status, in SOP order
+FINISHED_STATUSES = ("selesai", "dicabut")  # nothing more happens to the case
+OPEN_STATUSES = tuple(status for status in STATUSES if status not in FINISHED_STATUSES)  # under way: can be withdrawn, migrated
+CATEGORIES = ("pendidikan", "kesehatan", "infrastruktur", "pertanahan", "keagamaan", "lainnya")  # the pengaduan form's categories
+
+# ---- the SOP's stages and deadlines ------------------------------------------------------------
+
+STAGES = ("disposisi", "terima", "tanggapan", "teruskan", "balasan")  # the forms of the SOP's user tasks (steps 3 to 7), in order
+# Stages whose user task carries an SOP standard time (steps 3-5) or the citizen's reply window (step 7), so needs a boundary
+# timer with jenisBatas=target. Step 6 (teruskan) has none: its standard time is the system's minute.
+DEADLINE_FORMS = ("disposisi", "terima", "tanggapan", "balasan")
+TARGET = "target"  # the clock of the SOP's standard time (OpenTask.due_at); a boundary timer without jenisBatas is one
+CEILING = "plafon"  # the clock of the national ceiling (OpenTask.ceiling_at)
+CLOCKS = (TARGET, CEILING)  # a deadline's clock: the values of a boundary timer's jenisBatas
+
+# ---- BPMN extension properties (spiffworkflow:property names) ------------------------------------
+
+FORM_PROPERTY = "formJsonSchemaFilename"  # on a user task or start event: its form's schema file in forms/
+DEADLINE_PROPERTY = "jenisBatas"  # on a boundary timer: which of CLOCKS it is (TARGET when absent)
