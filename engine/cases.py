@@ -8,7 +8,6 @@ commits: the request handler, CLI command or worker tick commits.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import time
@@ -17,11 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import CursorResult, Select, Table, delete, func, select, text
@@ -98,24 +94,10 @@ class _Steps:
             return self.running.task_spec
         if self.applying is not None and self.applying >= self.first:
             return next(task for task, emitted in self.ran if emitted > self.applying).task_spec
-        unstorable = next((task for task, _emitted in self.ran if not _storable(task.data)), None)
+        unstorable = next((task for task, _emitted in self.ran if not state_serializer().storable(task.data)), None)
         if unstorable is not None:
             return unstorable.task_spec
         return next((task.task_spec for task, _emitted in reversed(self.ran) if getattr(task.task_spec, "bpmn_id", None)), process)
-
-
-@functools.cache
-def _data_encoder() -> type[json.JSONEncoder]:
-    return create_encoder(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
-
-
-def _storable(data: dict[str, Any]) -> bool:
-    """Whether the state serializer can store this task data (a set becomes a list; an object, bytes, a complex number cannot)."""
-    try:
-        json.dumps(data, cls=_data_encoder())
-    except (TypeError, ValueError, RecursionError):
-        return False
-    return True
 
 
 class CaseService:

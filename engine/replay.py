@@ -239,7 +239,7 @@ class Replay:
     """Rebuilds one case step by step in a throwaway database. Use as a context manager.
 
     ``redact`` hides the reporter's identity in what is reported (the complaint in ``data``, a
-    difference's two sides); callers pass what the reader may see (views.hides_reporter).
+    difference's two sides); callers pass what the reader may see (views.SeenCase.hides_reporter).
     """
 
     def __init__(self, session: Session, case: Case, calendar: WorkingCalendar | None = None, redact: bool | None = None) -> None:

@@ -34,8 +34,8 @@ of one unit (the case's current unit), one category and one definition version.
 
 Redaction (engine/views.py's rule and loader): the export, the register and the case sheet are made
 for one viewer, from the cases ``views.seen_cases`` gives that viewer, so each shows a reporter's name,
-email and phone only where the rule does (never an anonymous reporter's; a confidential one's not to
-auditors), exactly as the staff case page does. Figures (the SLA report) keep no reporter.
+email and phone only where the rule does (never an anonymous reporter's, and never
+any to auditors), exactly as the staff case page does. Figures (the SLA report) keep no reporter.
 Confidentiality keeps a case off public pages, not away from the office that handles it; the export
 flags it in a ``confidential`` column.
 """

@@ -59,6 +59,18 @@ class StateSerializer:
         finally:
             registry._encoder_mode = False
 
+    def storable(self, data: dict[str, Any]) -> bool:
+        """Whether ``dumps`` can store this task data (a set becomes a list; an object, bytes, a complex number cannot)."""
+        registry = self._serializer.registry
+        registry._encoder_mode = True
+        try:
+            json.dumps(registry.convert(data), cls=self._serializer._encoder_cls)
+        except (TypeError, ValueError, RecursionError):
+            return False
+        finally:
+            registry._encoder_mode = False
+        return True
+
     def loads(self, state: str, spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:
         """Rebuild a workflow from ``dumps`` output and its parsed spec; attaches the script engine (the sandbox's).
 

@@ -35,6 +35,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from .audit import step_numbers, verify_chain
 from .contract import CASE_READERS, CITIZEN, HANDLERS, SYSTEM, UNIT_ROLES, Actor
@@ -76,6 +77,11 @@ def sight(role: str | None, anonymous: bool, confidential: bool, own_unit: bool 
     if anonymous:
         return Sight(case=True, identity=False)
     return Sight(case=True, identity=role in HANDLERS)
+
+
+def public_cases() -> ColumnElement[bool]:
+    """The rule's row for the public as a query condition (the public pages' lists and counts): not confidential."""
+    return Case.confidential.is_(False)
 
 
 # ---- the loader -----------------------------------------------------------------------------

@@ -26,7 +26,7 @@ def vocabulary():
 
 @bp.route("/")
 def home():
-    counts = dict(db.session.execute(select(Case.status, func.count()).where(Case.confidential.is_(False)).group_by(Case.status)).all())
+    counts = dict(db.session.execute(select(Case.status, func.count()).where(views.public_cases()).group_by(Case.status)).all())
     return render_template("public/home.html", counts=counts)
 
 
@@ -202,7 +202,7 @@ def withdraw(tracking_id: str):
 def public_list():
     category = request.args.get("category") if request.args.get("category") in CATEGORIES else None
     status = request.args.get("status") if request.args.get("status") in STATUSES else None
-    query = select(Case).where(Case.confidential.is_(False))
+    query = select(Case).where(views.public_cases())
     if category:
         query = query.where(Case.category == category)
     if status:

@@ -6,7 +6,7 @@ analysts). The export and the register carry case contents (Admin Pusat and audi
 follows the staff case page's visibility (``staff._seen_case``: a unit sees only its own cases).
 Each is made for its reader through engine/views.py's one rule and loader, so a reporter's name, email
 and phone appear exactly where that reader's case page shows them: never an anonymous reporter's, and
-a confidential one's not to auditors. Confidential complaints' content is shown to these staff readers.
+never any to auditors. Confidential complaints' content is shown to these staff readers.
 
 The printable pages and their PDFs come from one template each: WeasyPrint renders the same HTML
 with web/static/print.css (A4, the office's name on every page, page numbers, signature block).
