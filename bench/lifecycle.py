@@ -40,11 +40,11 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from bench.common import database, median, percentile, pg_unavailable, seed, table  # noqa: E402
 from engine import CaseService, FakeClock, make_script_engine  # noqa: E402
-from engine import clock as clocks  # noqa: E402
-from engine.database import make_engine  # noqa: E402
-from engine.definitions import project_bundle, validate  # noqa: E402
-from engine.scripting import RunContext, running  # noqa: E402
-from engine.store import AuditEvent, OpenTask  # noqa: E402
+from engine.db.database import make_engine  # noqa: E402
+from engine.db.tables import AuditEvent, OpenTask  # noqa: E402
+from engine.definitions.validation import project_bundle, validate  # noqa: E402
+from engine.runtime.scripting import RunContext, running  # noqa: E402
+from engine.timekeeping import clock as clocks  # noqa: E402
 from tests.engine.support import free_port, holder  # noqa: E402
 from tests.scenarios import ACCEPT_SATKER, ANSWER_SATKER, COMPLAINT, FORWARD_SATKER, PUBLISH, SATISFIED  # noqa: E402
 

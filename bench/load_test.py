@@ -47,11 +47,11 @@ from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from engine import CaseService  # noqa: E402
-from engine.audit import first_broken  # noqa: E402
-from engine.calendar import WorkingCalendar  # noqa: E402
-from engine.database import make_engine  # noqa: E402
-from engine.store import AuditEvent, Case, Incident, OpenTask, OutboxMail  # noqa: E402
-from engine.timers import is_timer, timer_due  # noqa: E402
+from engine.audit.trail import first_broken  # noqa: E402
+from engine.db.database import make_engine  # noqa: E402
+from engine.db.tables import AuditEvent, Case, Incident, OpenTask, OutboxMail  # noqa: E402
+from engine.timekeeping.calendar import WorkingCalendar  # noqa: E402
+from engine.timekeeping.timers import is_timer, timer_due  # noqa: E402
 from tests.engine.support import free_port  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "load_test.json"

@@ -24,10 +24,10 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from bench.common import database, median, seed, table  # noqa: E402
 from engine import Actor, CaseService, FakeClock  # noqa: E402
-from engine.audit import verify_chain  # noqa: E402
-from engine.database import make_engine  # noqa: E402
-from engine.replay import replay_case  # noqa: E402
-from engine.store import AuditEvent, Case, OpenTask  # noqa: E402
+from engine.audit.replay import replay_case  # noqa: E402
+from engine.audit.trail import verify_chain  # noqa: E402
+from engine.db.database import make_engine  # noqa: E402
+from engine.db.tables import AuditEvent, Case, OpenTask  # noqa: E402
 from tests.scenarios import ACCEPT_SATKER, ANSWER_SATKER, COMPLAINT, FORWARD_SATKER, PUBLISH, SATISFIED  # noqa: E402
 
 START = datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("Asia/Jakarta"))

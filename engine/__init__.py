@@ -1,10 +1,10 @@
 """The SP4N-LAPOR! workflow library: no Flask here. docs/architecture.md describes its layers and the contract."""
 
-from .cases import CaseService, Submitted
-from .clock import FakeClock, SystemClock
-from .contract import CITIZEN, SYSTEM, Actor
-from .errors import Conflict, DefinitionInvalid, EngineError, Forbidden, InvalidData, NotFound
-from .scripting import make_script_engine
+from engine.cases.service import CaseService, Submitted
+from engine.contract import CITIZEN, SYSTEM, Actor
+from engine.errors import Conflict, DefinitionInvalid, EngineError, Forbidden, InvalidData, NotFound
+from engine.runtime.scripting import make_script_engine
+from engine.timekeeping.clock import FakeClock, SystemClock
 
 __all__ = [
     "CITIZEN",

@@ -2,8 +2,8 @@
 the SOP's stages and deadline clocks, and the BPMN property names the model uses, each spelled once.
 
 The model (processes/), the forms, the engine, the pages and the JSON API all speak these words: every module
-imports them from here. Tables that name or describe these values (engine/notify.py, engine/views.py,
-web/labels.py, web/admin.py) are keyed by them, and tests/engine/test_contract.py checks that they cover exactly
+imports them from here. Tables that name or describe these values (engine/notifications/notify.py, engine/cases/access.py,
+web/labels.py, web/pages/admin.py) are keyed by them, and tests/engine/test_contract.py checks that they cover exactly
 these values. Plain data, no imports from the rest of the engine, so anything can import it.
 """
 

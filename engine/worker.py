@@ -9,11 +9,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from . import clock as clocks
-from . import incidents
-from .cases import CaseService
-from .errors import Conflict
-from .mailer import Transport, send_pending
+from engine.cases import incidents
+from engine.cases.service import CaseService
+from engine.errors import Conflict
+from engine.notifications.mailer import Transport, send_pending
+from engine.timekeeping import clock as clocks
 
 log = logging.getLogger("lapor.worker")
 
@@ -30,7 +30,7 @@ def run_once(session_factory: Callable[[], Session], clock: clocks.Clock, base_u
     Each case is claimed, fired and committed in its own transaction, so one failing case does not hold
     up the rest, several workers (on PostgreSQL) never fire the same timer, and a worker killed mid-pass
     holds at most one row lock, released with its connection. A system step that fails again is committed
-    as such by the engine (the case waits longer, its incident counts up; engine/cases.py ``_advance``). A
+    as such by the engine (the case waits longer, its incident counts up; engine/cases/service.py ``_advance``). A
     case that fails or fires nothing is not tried again in the same pass.
     """
     fired = 0

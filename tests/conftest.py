@@ -30,12 +30,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from engine import CaseService, FakeClock, accounts
-from engine.accounts import seed_demo
-from engine.audit import guards_lifted
-from engine.database import create_schema, make_engine
-from engine.definitions import project_bundle
-from engine.store import Base
+from engine import CaseService, FakeClock
+from engine.accounts import users as accounts
+from engine.accounts.users import seed_demo
+from engine.audit.trail import guards_lifted
+from engine.db.database import create_schema, make_engine
+from engine.db.tables import Base
+from engine.definitions.validation import project_bundle
 
 WIB = ZoneInfo("Asia/Jakarta")
 # A Monday with no holiday near it: deadlines of 1 / 3 / 5 / 10 working days are easy to read.
@@ -135,7 +136,7 @@ class PgDatabase:
             connection.execute(
                 text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
             )
-            with guards_lifted(connection):  # audit_event refuses DELETE otherwise (engine/audit.py)
+            with guards_lifted(connection):  # audit_event refuses DELETE otherwise (engine/audit/trail.py)
                 for table in reversed(self.tables):
                     connection.execute(text(f'DELETE FROM "{table}"'))
             for table in self.seeded:

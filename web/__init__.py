@@ -10,12 +10,13 @@ from typing import Any
 from flask import Flask, request
 from flask_babel import get_locale, ngettext
 
-from engine.calendar import zone
-from engine.clock import SYSTEM_CLOCK
-from engine.database import configure_engine
-
-from . import admin, analyst, api, auth, formrender, history, labels, public, reports, security, settings, staff
-from .extensions import babel, csrf, db, login_manager
+from engine.db.database import configure_engine
+from engine.timekeeping.calendar import zone
+from engine.timekeeping.clock import SYSTEM_CLOCK
+from web import labels, security, settings
+from web.api import routes as api
+from web.extensions import babel, csrf, db, login_manager
+from web.pages import admin, analyst, auth, formrender, history, public, reports, staff
 
 LANGUAGES = ("id", "en")
 

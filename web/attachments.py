@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
-from engine.store import Attachment, Case
+from engine.db.tables import Attachment, Case
 
 MAX_FILES = 3
 MAX_BYTES = 5 * 1024 * 1024

@@ -14,21 +14,21 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 from werkzeug import serving
 
-from engine import CaseService, DefinitionInvalid, versions
-from engine.accounts import DEMO_PASSWORD, DEMO_USERS, seed_demo
-from engine.audit import verify_chain
-from engine.clock import SYSTEM_CLOCK
-from engine.database import BackupError, SchemaError, backup, create_schema, make_engine, restore, upgrade
-from engine.definitions import Bundle, attached_task, project_bundle, project_file, read_bundle, validate
-from engine.diagram import DiagramError, render_svg
-from engine.ids import normalize_tracking_id
-from engine.replay import replay_case
-from engine.store import Case, Definition
+from engine import CaseService, DefinitionInvalid
+from engine.accounts.users import DEMO_PASSWORD, DEMO_USERS, seed_demo
+from engine.audit.replay import replay_case
+from engine.audit.trail import verify_chain
+from engine.cases.ids import normalize_tracking_id
+from engine.db.database import BackupError, SchemaError, backup, create_schema, make_engine, restore, upgrade
+from engine.db.tables import Case, Definition
+from engine.definitions import versions
+from engine.definitions.validation import Bundle, attached_task, project_bundle, project_file, read_bundle, validate
+from engine.diagram.render import DiagramError, render_svg
+from engine.timekeeping.clock import SYSTEM_CLOCK
 from engine.worker import run_once
-
-from . import create_app, settings
-from .extensions import db
-from .mail import transport_from_config
+from web import create_app, settings
+from web.extensions import db
+from web.mail import transport_from_config
 
 
 def _engine():

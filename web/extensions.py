@@ -16,7 +16,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
 from engine import CaseService
-from engine.store import Base
+from engine.db.tables import Base
 
 db = SQLAlchemy(model_class=Base)
 login_manager = LoginManager()

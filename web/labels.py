@@ -18,7 +18,7 @@ from typing import Any
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
-from engine.notify import CATEGORY_NAMES, CLOCK_NAMES, STAGE_NAMES
+from engine.notifications.notify import CATEGORY_NAMES, CLOCK_NAMES, STAGE_NAMES
 
 DEFAULT_LOCALE = "id"
 
@@ -42,7 +42,7 @@ CHANNEL_LABELS = {"web": _l("situs web"), "api": _l("aplikasi")}
 
 # Indonesian sentences and names as engine/, processes/ and forms/ write them.
 ENGINE_TEXTS = (
-    # engine/notify.py: category, stage and deadline names
+    # engine/notifications/notify.py: category, stage and deadline names
     N_("Pendidikan"),
     N_("Kesehatan"),
     N_("Infrastruktur"),
@@ -56,7 +56,7 @@ ENGINE_TEXTS = (
     N_("balasan pelapor"),
     N_("batas SOP"),
     N_("batas nasional"),
-    # engine/notify.py: notification subjects (the staff notification list shows them)
+    # engine/notifications/notify.py: notification subjects (the staff notification list shows them)
     N_("Laporan Anda telah diterima: %(tracking_id)s"),
     N_("Laporan %(tracking_id)s menunggu disposisi"),
     N_("Laporan %(tracking_id)s diteruskan kepada %(unit)s"),
@@ -70,7 +70,7 @@ ENGINE_TEXTS = (
     N_("Pengingat: %(stage)s untuk %(tracking_id)s melewati %(clock)s"),
     N_("Eskalasi: %(tracking_id)s melewati %(clock)s (%(stage)s)"),
     N_("Email gagal terkirim: %(subject)s"),
-    # engine/diagram.py: the legend of the case diagram
+    # engine/diagram/render.py: the legend of the case diagram
     N_("Selesai"),
     N_("Sedang dikerjakan"),
     N_("Terlambat"),
@@ -78,7 +78,7 @@ ENGINE_TEXTS = (
     N_("Timer terpicu"),
     N_("Alur yang dilalui"),
     N_("Berapa kali diselesaikan · median durasi"),
-    # engine/views.py: the citizen's timeline
+    # engine/cases/access.py: the citizen's timeline
     N_("Laporan Anda telah diterima dan menunggu diteruskan oleh Admin Kominfo."),
     N_("Laporan Anda telah diteruskan kepada unit kerja yang berwenang."),
     N_("Laporan Anda telah diteruskan kepada %(unit)s."),
@@ -94,19 +94,19 @@ ENGINE_TEXTS = (
     N_("Tugas ini sudah tidak terbuka; muat ulang halaman."),
     N_("Laporan ini baru saja diubah oleh orang lain; muat ulang dan coba lagi."),
     N_("Laporan ini tidak sedang menunggu percobaan ulang langkah otomatis."),
-    # engine/cases.py: Admin Pusat reassigning a task
+    # engine/cases/service.py: Admin Pusat reassigning a task
     N_("Hanya tugas Satuan Kerja atau Instansi Vertikal yang dapat dialihkan."),
     N_("Tugas ini sudah berada di unit tersebut."),
     N_("Pilih unit aktif yang sejenis dengan unit sekarang."),
     N_("Tuliskan alasan pengalihan; alasan ini masuk ke riwayat laporan."),
-    # engine/audit.py: why a hash chain does not verify (history page)
+    # engine/audit/trail.py: why a hash chain does not verify (history page)
     N_("Isi atau hash peristiwa ini tidak cocok dengan rantai."),
     N_("Urutan peristiwa terputus: peristiwa sebelum ini hilang."),
     N_("Peristiwa terakhir hilang: riwayat lebih pendek daripada kepala rantai yang tercatat pada laporan."),
     N_("Kepala rantai yang tercatat pada laporan tidak cocok dengan peristiwa terakhir."),
     N_("Peristiwa ini ditambahkan di luar sistem: tidak tercatat pada kepala rantai laporan."),
     N_("Laporan tidak mencatat kepala rantai riwayatnya."),
-    # engine/replay.py: where a replay differs from the record (history page)
+    # engine/audit/replay.py: where a replay differs from the record (history page)
     N_("Peristiwa hasil putar ulang berbeda dengan yang tersimpan."),
     N_("Putar ulang tidak menghasilkan peristiwa yang tersimpan ini."),
     N_("Putar ulang menghasilkan peristiwa yang tidak tersimpan."),
@@ -117,7 +117,7 @@ ENGINE_TEXTS = (
     N_("Jenis peristiwa ini tidak dapat diputar ulang."),
     N_("Riwayat tidak diawali peristiwa case_started."),
     N_("Laporan yang dipindahkan ke versi proses lain belum dapat diputar ulang."),
-    # engine/forms.py: field messages
+    # engine/definitions/forms.py: field messages
     N_("Wajib diisi."),
     N_("Minimal %(count)s karakter."),
     N_("Maksimal %(count)s karakter."),
@@ -134,7 +134,7 @@ ENGINE_TEXTS = (
     N_("Harus %(value)s."),
     N_("Isian tidak valid."),
     N_("Data formulir harus berupa objek JSON."),
-    # engine/admin.py: field messages of the unit and account pages
+    # engine/accounts/administration.py: field messages of the unit and account pages
     N_("Gunakan huruf kecil, angka dan tanda hubung, mis. dinas-sosial."),
     N_("Kode unit ini sudah dipakai."),
     N_("Jenis unit tidak dapat diubah selama unit ini masih punya akun petugas."),
@@ -203,7 +203,7 @@ ENGINE_TEXTS = (
     N_("Langkah 6: Admin Kominfo meneruskan jawaban kepada sistem untuk diterbitkan, atau mengembalikannya kepada unit."),
     N_("Wajib bila diteruskan: teks ini yang dibaca pelapor."),
     N_("Langkah 7: pelapor membaca jawaban dan menyatakan puas atau tidak."),
-    # engine/definitions.py: what a validation finding says (the process analysts' upload page)
+    # engine/definitions/validation.py: what a validation finding says (the process analysts' upload page)
     N_("jenisBatas '%(value)s' tidak dikenal: pilih target (batas SOP) atau plafon (batas nasional)."),
     N_("Tugas '%(task)s' (formulir %(form)s) punya batas waktu SOP, tetapi tidak ada timer batas pada tepinya (jenisBatas=target)."),
     N_("Timer berjenisBatas harus menempel pada tepi tugas pengguna (boundary event)."),
@@ -254,7 +254,7 @@ ENGINE_TEXTS = (
     N_("Tidak sesuai skema %(schema)s: <%(element)s> tidak boleh berisi teks langsung."),
     N_("Tidak sesuai skema %(schema)s: <%(element)s> tidak boleh berada di sini."),
     N_("Tidak sesuai skema %(schema)s: nilai '%(value)s' untuk '%(attribute)s' pada <%(element)s> tidak sah (%(type)s)."),
-    # engine/sandbox.py: what the sandbox refuses in a model's expressions (validation findings; incidents at run time)
+    # engine/runtime/sandbox.py: what the sandbox refuses in a model's expressions (validation findings; incidents at run time)
     N_("Nama '%(name)s' tidak diizinkan: nama yang diawali garis bawah (_) tertutup bagi model."),
     N_("Atribut '%(name)s' tidak diizinkan: model hanya memakai data tugas, bukan bagian dalam objek Python."),
     N_("Kunci '%(name)s' tidak diizinkan: kunci yang diawali garis bawah (_) tertutup bagi model."),
@@ -266,7 +266,7 @@ ENGINE_TEXTS = (
     ),
     N_("Format '%(name)s' tidak diizinkan: lebar dan presisi format ditulis langsung sebagai angka, paling besar %(width)s."),
     N_("Tidak diizinkan di model proses: %(name)s"),
-    # engine/versions.py: why a case cannot move to another version, and what moving changes
+    # engine/definitions/versions.py: why a case cannot move to another version, and what moving changes
     N_("Pemeriksaan setelah pemindahan gagal: %(detail)s"),
     N_("Laporan sudah selesai atau dicabut."),
     N_("Laporan %(tracking_id)s tidak dapat dipindahkan: %(reason)s"),

@@ -1,4 +1,4 @@
-"""The mail transport engine/mailer.py delivers the outbox with: Flask-Mail over SMTP.
+"""The mail transport engine/notifications/mailer.py delivers the outbox with: Flask-Mail over SMTP.
 
 Settings are Flask-Mail's own (README, "Commands": MAIL_SERVER, MAIL_PORT, MAIL_USE_TLS, MAIL_USERNAME,
 MAIL_PASSWORD, MAIL_DEFAULT_SENDER; also MAIL_USE_SSL). The transport owns a small Flask app of its
@@ -16,9 +16,8 @@ from typing import Any
 from flask import Flask
 from flask_mail import Connection, Mail, Message
 
-from engine.mailer import PreparedMail
-
-from .settings import DEFAULT_SENDER
+from engine.notifications.mailer import PreparedMail
+from web.settings import DEFAULT_SENDER
 
 MAIL_KEYS = ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USE_SSL", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER")
 TIMEOUT = 30.0  # seconds; Flask-Mail itself waits forever on a server that stops answering
@@ -54,7 +53,7 @@ class _Sender:
 
 
 class FlaskMailTransport:
-    """engine.mailer.Transport through Flask-Mail: one SMTP connection per batch."""
+    """engine.notifications.mailer.Transport through Flask-Mail: one SMTP connection per batch."""
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.app = Flask("lapor.mail")

@@ -10,9 +10,8 @@ from datetime import date
 from flask import abort
 from flask_babel import gettext as _
 
-from engine.reports import Period
-
-from .security import MAX_ID
+from engine.reports.sla import Period
+from web.security import MAX_ID
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 MAX_PAGE = 100_000  # 2 million cases at 20 a page

@@ -34,7 +34,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .auth import bearer_token, bearer_user
+from web.pages.auth import bearer_token, bearer_user
 
 log = logging.getLogger("lapor.security")
 ACCESS_LOGGERS = ("werkzeug", "gunicorn.access")  # `lapor serve`'s request lines; gunicorn's access log
@@ -119,7 +119,7 @@ def _setting(app: Flask, name: str, default: str) -> str:
 def init_app(app: Flask, submission_limited: Callable[[object], Response]) -> Limiter:
     """Install headers, cookie flags, proxy handling, the refused-access log and the sign-in and submission rate limits;
     returns the app's limiter. ``submission_limited`` is the complaint page's answer to one complaint too many
-    (web/public.py, which imports this module: so create_app hands it in)."""
+    (web/pages/public.py, which imports this module: so create_app hands it in)."""
     if str(app.config.get("LAPOR_BASE_URL", "")).startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax")
@@ -136,7 +136,7 @@ def init_app(app: Flask, submission_limited: Callable[[object], Response]) -> Li
     per_account = _setting(app, "LAPOR_LOGIN_RATE_LIMIT", "10 per minute")
     per_address = _setting(app, "LAPOR_LOGIN_RATE_LIMIT_PER_ADDRESS", "50 per minute")
     for endpoint in ("auth.login", "api.create_token"):
-        # the page answers 429 with the sign-in form and a message; the API with its JSON error (web/api.py)
+        # the page answers 429 with the sign-in form and a message; the API with its JSON error (web/api/routes.py)
         breached = _login_page_breached if endpoint == "auth.login" else None
         view = app.view_functions[endpoint]
         view = limiter.limit(per_account, key_func=_address_and_username, methods=["POST"], on_breach=breached)(view)

@@ -28,10 +28,9 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
-from engine.ids import hash_token, token_matches
-from engine.store import Case, SubmissionKey
-
-from .extensions import db, service
+from engine.cases.ids import hash_token, token_matches
+from engine.db.tables import Case, SubmissionKey
+from web.extensions import db, service
 
 FORM_FIELD = "submission_key"
 HEADER = "Idempotency-Key"
@@ -117,7 +116,7 @@ def _earlier(key: str, key_hash: str, fingerprint: str) -> Submission | None:
 
 def _token(key: str) -> str:
     """The access token of the case submitted under ``key``: 192 bits of HMAC-SHA256 with the app's secret, URL-safe
-    like a random one (engine.ids.new_access_token)."""
+    like a random one (engine.cases.ids.new_access_token)."""
     secret = current_app.config["SECRET_KEY"]
     secret = secret if isinstance(secret, bytes) else str(secret).encode()
     digest = hmac.new(secret, b"submission:" + key.encode(), hashlib.sha256).digest()

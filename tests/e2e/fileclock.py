@@ -17,7 +17,7 @@ from pathlib import Path
 
 
 class FileClock:
-    """engine.clock.Clock whose time comes from a file (see the module docstring)."""
+    """engine.timekeeping.clock.Clock whose time comes from a file (see the module docstring)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)

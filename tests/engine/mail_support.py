@@ -1,4 +1,4 @@
-"""A real SMTP server on loopback for the mail tests (engine/notify.py writes the mail, engine/mailer.py delivers it).
+"""A real SMTP server on loopback for the mail tests (engine/notifications/notify.py writes the mail, engine/notifications/mailer.py delivers it).
 
 The server is aiosmtpd, started by the tests on a free port and stopped to simulate an outage.
 smtplib returns only after the server's DATA handler ran, so a message is in the inbox as soon as
@@ -16,8 +16,8 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.mailer import send_pending
-from engine.store import OutboxMail
+from engine.db.tables import OutboxMail
+from engine.notifications.mailer import send_pending
 from tests.engine.support import free_port
 from tests.scenarios import COMPLAINT
 from web.mail import FlaskMailTransport

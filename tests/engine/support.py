@@ -14,9 +14,10 @@ from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import Actor, CaseService, Submitted, accounts
-from engine.definitions import BPMN_NS, Bundle, project_bundle
-from engine.store import AuditEvent, Case, Notification, OpenTask, OutboxMail
+from engine import Actor, CaseService, Submitted
+from engine.accounts import users as accounts
+from engine.db.tables import AuditEvent, Case, Notification, OpenTask, OutboxMail
+from engine.definitions.validation import BPMN_NS, Bundle, project_bundle
 from tests.scenarios import ACCEPT_SATKER, ANSWER_SATKER, FORWARD_SATKER, PUBLISH, SATISFIED, Do
 
 WIB = ZoneInfo("Asia/Jakarta")

@@ -6,7 +6,8 @@ import json
 
 from lxml import etree
 
-from engine import contract, notify, views
+from engine import contract
+from engine.cases import access as views
 from engine.contract import (
     CASE_READERS,
     CATEGORIES,
@@ -26,8 +27,10 @@ from engine.contract import (
     UNIT_LANES,
     UNIT_ROLES,
 )
-from engine.definitions import BPMN_NS, project_file
-from web import admin, labels
+from engine.definitions.validation import BPMN_NS, project_file
+from engine.notifications import notify
+from web import labels
+from web.pages import admin
 
 
 def test_open_and_finished_statuses_split_every_status_in_order():

@@ -12,11 +12,11 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
 from engine import CITIZEN, Actor, CaseService, make_script_engine
-from engine import clock as clocks
-from engine.definitions import project_bundle, validate
-from engine.scripting import RunContext, running
-from engine.serialization import state_serializer
-from engine.store import Escalation, OpenTask
+from engine.db.tables import Escalation, OpenTask
+from engine.definitions.validation import project_bundle, validate
+from engine.runtime.scripting import RunContext, running
+from engine.runtime.serialization import state_serializer
+from engine.timekeeping import clock as clocks
 from tests.engine.support import fire_due
 from tests.scenarios import ESCALATIONS, SCENARIOS, Do, Expect, Wait
 

@@ -11,8 +11,8 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import scripting
-from engine.store import AuditEvent, Case, Escalation, Incident, OutboxMail
+from engine.db.tables import AuditEvent, Case, Escalation, Incident, OutboxMail
+from engine.runtime import scripting
 from engine.worker import PassResult, run_once
 from tests.engine.support import (
     audit_types,

@@ -20,8 +20,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from engine import CaseService, FakeClock
-from engine.database import make_engine
-from engine.store import AuditEvent, Case, Escalation
+from engine.db.database import make_engine
+from engine.db.tables import AuditEvent, Case, Escalation
 from engine.worker import run_once
 from tests.engine.support import (
     fast_password_hashing,  # noqa: F401 - autouse fixture

@@ -11,24 +11,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import CaseService
-from engine.audit import first_broken
-from engine.store import AuditEvent, Case, OpenTask
-from engine.timers import is_timer, timer_due
+from engine.audit.trail import first_broken
+from engine.db.tables import AuditEvent, Case, OpenTask
+from engine.timekeeping.timers import is_timer, timer_due
 
 BARRIER_TIMEOUT = 30  # seconds; a party that never arrives is a failure, not a hang
 
 
 def release_together_at_save(monkeypatch, parties: int) -> threading.Barrier:
-    """Make every command wait, just before it writes the case (``CaseService._save``), until ``parties``
+    """Make every command wait, just before it writes the case (``CaseService.save``), until ``parties``
     commands have got there: all of them have read the same version and race for the write."""
     barrier = threading.Barrier(parties, timeout=BARRIER_TIMEOUT)
-    original = CaseService._save
+    original = CaseService.save
 
     def save(self, case, parsed, workflow, state=None):  # type: ignore[no-untyped-def]
         barrier.wait()
         return original(self, case, parsed, workflow, state)
 
-    monkeypatch.setattr(CaseService, "_save", save)
+    monkeypatch.setattr(CaseService, "save", save)
     return barrier
 
 

@@ -12,10 +12,11 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import CaseService, Conflict, incidents
-from engine.audit import first_broken
-from engine.database import BackupError, backup, head_revision, make_engine, restore
-from engine.store import AuditEvent, Base, Case, OpenTask
+from engine import CaseService, Conflict
+from engine.audit.trail import first_broken
+from engine.cases import incidents
+from engine.db.database import BackupError, backup, head_revision, make_engine, restore
+from engine.db.tables import AuditEvent, Base, Case, OpenTask
 from engine.worker import run_once
 from tests.engine.support import KOMINFO, TO_BALASAN, TO_SELESAI, holder, open_rows, submit
 from tests.reliability.support import assert_consistent

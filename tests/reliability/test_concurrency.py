@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import CaseService, Conflict
-from engine.store import Case, Escalation, OpenTask, OutboxMail
+from engine.db.tables import Case, Escalation, OpenTask, OutboxMail
 from engine.worker import run_once
 from tests.engine.support import KOMINFO, TO_BALASAN, open_row, submit, wib
 from tests.reliability.support import assert_consistent, events, release_together_at_save, run_in_threads

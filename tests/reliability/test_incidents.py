@@ -15,10 +15,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine import CaseService, audit, incidents, replay, scripting
+from engine import CaseService
+from engine.audit import replay
+from engine.audit import trail as audit
+from engine.cases import incidents
 from engine.contract import ROLE_RECIPIENTS
-from engine.definitions import Bundle
-from engine.store import Case, Incident, OpenTask, OutboxMail
+from engine.db.tables import Case, Incident, OpenTask, OutboxMail
+from engine.definitions.validation import Bundle
+from engine.runtime import scripting
 from tests.engine.support import TO_BALASAN, audit_types, snapshot, with_script
 from tests.engine.support import submit as submit_case
 from tests.reliability.support import assert_consistent

@@ -1,7 +1,7 @@
-"""The schema comes only from the Alembic migrations (engine/migrations/), and they match the models.
+"""The schema comes only from the Alembic migrations (engine/db/migrations/), and they match the models.
 
 Runs on the backend LAPOR_TEST_DB chooses. ``test_migrated_schema_matches_the_models`` is the guard
-for everyone changing engine/store.py: a model change without a migration fails it, naming each
+for everyone changing engine/db/tables.py: a model change without a migration fails it, naming each
 difference and saying how to write the revision.
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from engine import CaseService
-from engine.database import (
+from engine.db.database import (
     SchemaError,
     alembic_config,
     compare_options,
@@ -28,12 +28,12 @@ from engine.database import (
     schema_differences,
     upgrade,
 )
-from engine.store import AuditEvent, Base, Definition
+from engine.db.tables import AuditEvent, Base, Definition
 from tests.scenarios import COMPLAINT
 from web.cli import main
 
 HOW_TO_MIGRATE = (
-    "the models (engine/store.py) and the migrated schema differ: add a revision under engine/migrations/versions/ "
+    "the models (engine/db/tables.py) and the migrated schema differ: add a revision under engine/db/migrations/versions/ "
     "(README, 'Running in production': autogenerate it, then review it by hand). Differences:\n"
 )
 

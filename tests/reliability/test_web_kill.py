@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.database import make_engine
-from engine.store import Case, OpenTask
+from engine.db.database import make_engine
+from engine.db.tables import Case, OpenTask
 from tests.engine.support import snapshot
 from tests.reliability.processes import call, complaint, launch_web
 from tests.reliability.support import assert_consistent, events

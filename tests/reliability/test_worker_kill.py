@@ -23,8 +23,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from engine import CaseService, FakeClock
-from engine.database import make_engine
-from engine.store import AuditEvent, Case, Escalation
+from engine.db.database import make_engine
+from engine.db.tables import AuditEvent, Case, Escalation
 from engine.worker import run_once
 from tests.engine.support import wib
 from tests.reliability.support import assert_consistent
@@ -54,7 +54,7 @@ def dying_worker(url: str, instant: str, mode: str, signals: multiprocessing.Que
             signals.put(("committed", committed))
 
     if mode == "holding":
-        original = CaseService._save
+        original = CaseService.save
 
         def save(self, case, parsed, workflow, state=None):  # type: ignore[no-untyped-def]
             original(self, case, parsed, workflow, state)  # flushed: the rows are written and locked, not committed
@@ -62,7 +62,7 @@ def dying_worker(url: str, instant: str, mode: str, signals: multiprocessing.Que
                 signals.put(("holding", case.id))
                 multiprocessing.Event().wait()  # until killed
 
-        CaseService._save = save  # type: ignore[method-assign]
+        CaseService.save = save  # type: ignore[method-assign]
     run_once(lambda: ReportingSession(engine), clock, BASE_URL, None, batch=CASES * 2)
     signals.put(("finished", committed))
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from engine.store import Base, Case, OpenTask
+from engine.db.tables import Base, Case, OpenTask
 from tests.scenarios import COMPLAINT
 from tests.web.conftest import Api, bearer
 from web import create_app

@@ -17,8 +17,8 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from engine.ids import new_tracking_id
-from engine.store import Attachment, Base, Case, Notification, OutboxMail, User
+from engine.cases.ids import new_tracking_id
+from engine.db.tables import Attachment, Base, Case, Notification, OutboxMail, User
 from tests.security.conftest import STAFF, build_url, url_rules
 from tests.web.pages import login, submit
 from web.extensions import db

@@ -1,5 +1,5 @@
 """The anonymity walks: a reporter's name, email and phone appear in no output the redaction rule
-(engine/views.py, ``sight``) hides them from.
+(engine/cases/access.py, ``sight``) hides them from.
 
 1. The lifecycle walk (issue 7, part 10): an anonymous and confidential complaint. Its reporter appears in
    no page, API response, export, history view, staff mail, notification or log line that staff or the
@@ -39,8 +39,9 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import Actor, FakeClock, views
-from engine.store import Attachment, AuditEvent, Case, Notification, OpenTask, OutboxMail, Unit, User
+from engine import Actor, FakeClock
+from engine.cases import access as views
+from engine.db.tables import Attachment, AuditEvent, Case, Notification, OpenTask, OutboxMail, Unit, User
 from engine.worker import run_once
 from tests.conftest import BACKEND, MONDAY_9AM, PG_SERVER_URL, PgDatabase
 from tests.scenarios import COMPLAINT

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from engine.forms import field_errors
+from engine.definitions.forms import field_errors
 from tests.reliability.support import run_in_threads
 from tests.scenarios import COMPLAINT
 from tests.security.conftest import Api, bearer, row_counts, state_of
@@ -141,7 +141,7 @@ def test_complaint_api_refuses_hostile_bodies_without_writing(quiet_app, clock, 
 
 def _complaint_schema(app) -> dict[str, Any]:
     with app.test_request_context():
-        from web import public
+        from web.pages import public
 
         return public._complaint_schema()
 
@@ -204,7 +204,7 @@ def test_citizen_reply_and_withdrawal_refuse_hostile_bodies(quiet_app, data):
 
 
 def check_only_a_failure_counted(app, before: dict[str, int], status: int) -> None:
-    """A refused sign-in writes nothing but its count in sign_in_failure (engine/accounts.py): at most one
+    """A refused sign-in writes nothing but its count in sign_in_failure (engine/accounts/users.py): at most one
     new row for a 401 (none when that username from this address is counting already), none for a 400."""
     after = row_counts(app)
     added = after.pop("sign_in_failure") - before["sign_in_failure"]

@@ -26,10 +26,10 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import select
 
-from engine.store import User
+from engine.db.tables import User
 from tests.security.conftest import Api
-from web.auth import issue_token
 from web.extensions import db
+from web.pages.auth import issue_token
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance, response_schema_conformance]
 EXAMPLES = 25

@@ -1,4 +1,4 @@
-"""The sandbox every expression of a process model runs in (engine/sandbox.py).
+"""The sandbox every expression of a process model runs in (engine/runtime/sandbox.py).
 
 Each escape attempt is refused twice: by ``validate`` (``lapor validate``, ``lapor deploy``, the upload on /proses)
 with a finding that names what is forbidden, and, injected straight into the process_definition table past every
@@ -25,11 +25,13 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from engine import CaseService, DefinitionInvalid, definitions, make_script_engine, sandbox, scripting
-from engine.definitions import Bundle, parse_xml, project_bundle, validate
-from engine.sandbox import MAX_ITERATIONS, SandboxEnvironment, SandboxError, compiled
-from engine.serialization import state_serializer
-from engine.store import AuditEvent, Case, Definition, Incident
+from engine import CaseService, DefinitionInvalid, make_script_engine
+from engine.db.tables import AuditEvent, Case, Definition, Incident
+from engine.definitions import validation as definitions
+from engine.definitions.validation import Bundle, parse_xml, project_bundle, validate
+from engine.runtime import sandbox, scripting
+from engine.runtime.sandbox import MAX_ITERATIONS, SandboxEnvironment, SandboxError, compiled
+from engine.runtime.serialization import state_serializer
 from engine.worker import run_once
 from tests.engine.support import fast_password_hashing  # noqa: F401 - autouse fixture
 from tests.scenarios import COMPLAINT

@@ -13,10 +13,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from engine import accounts
-from engine.accounts import username_key
-from engine.ids import hash_token
-from engine.store import ApiToken, OutboxMail, SignInFailure, User
+from engine.accounts import users as accounts
+from engine.accounts.users import username_key
+from engine.cases.ids import hash_token
+from engine.db.tables import ApiToken, OutboxMail, SignInFailure, User
 from tests.reliability.processes import complaint
 from tests.security.conftest import Api, bearer, build_url, row_counts, url_rules
 from tests.web.pages import csrf, login, submit

@@ -21,7 +21,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, StreamObject, TextStringObject
 from sqlalchemy import select
 
-from engine.store import Attachment
+from engine.db.tables import Attachment
 from tests.security.conftest import row_counts
 from tests.web.pages import PNG, complaint_form, csrf, login
 from web.attachments import MAX_BYTES, MAX_PIXELS

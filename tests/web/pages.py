@@ -8,7 +8,7 @@ import re
 from PIL import Image
 from sqlalchemy import select
 
-from engine.store import Case, OpenTask
+from engine.db.tables import Case, OpenTask
 from web.extensions import db
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine.store import AdminEvent, AuditEvent, OpenTask, Unit, User
+from engine.db.tables import AdminEvent, AuditEvent, OpenTask, Unit, User
 from tests.web.pages import csrf, login, open_task, submit
 from web.extensions import db
 

@@ -1,4 +1,4 @@
-"""web/analyst.py (/proses): check and deploy a new process version, the versions with diff and heatmap, moving cases."""
+"""web/pages/analyst.py (/proses): check and deploy a new process version, the versions with diff and heatmap, moving cases."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine import definitions, versions
-from engine.definitions import MAX_FILE_BYTES, Finding, project_bundle
-from engine.store import AuditEvent, Case, Definition
-from engine.versions import ProcessWatcher, WatchOutcome
+from engine.db.tables import AuditEvent, Case, Definition
+from engine.definitions import validation as definitions
+from engine.definitions import versions
+from engine.definitions.validation import MAX_FILE_BYTES, Finding, project_bundle
+from engine.definitions.versions import ProcessWatcher, WatchOutcome
 from tests.web.pages import csrf, login, open_task, submit
 from tests.web.test_i18n import _catalogue, assert_no_indonesian, choose
 from web import labels

@@ -14,10 +14,10 @@ from referencing.jsonschema import DRAFT202012
 from sqlalchemy import func, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
-import engine.views
+import engine.cases.access
 from engine import CaseService
-from engine.audit import guards_lifted
-from engine.store import AuditEvent, Case, OpenTask, OutboxMail, SubmissionKey
+from engine.audit.trail import guards_lifted
+from engine.db.tables import AuditEvent, Case, OpenTask, OutboxMail, SubmissionKey
 from tests.reliability.support import BARRIER_TIMEOUT, run_in_threads
 from tests.scenarios import COMPLAINT
 from web import submissions
@@ -587,7 +587,7 @@ def test_unexpected_failure_answers_json_500_without_details(app, api, client, m
     def broken(session, case):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(engine.views, "citizen_case", broken)
+    monkeypatch.setattr(engine.cases.access, "citizen_case", broken)
     response = client.get(f"/api/v1/complaints/{created['tracking_id']}", headers=bearer(created["access_token"]))
     assert response.status_code == 500
     assert response.is_json and "secret" not in response.json["error"] and response.json["errors"] == {}
@@ -677,7 +677,7 @@ def test_openapi_document_is_3_1_and_self_contained(doc):
 
 
 def test_openapi_inlines_every_form_schema(doc):
-    from engine.definitions import project_bundle
+    from engine.definitions.validation import project_bundle
 
     schemas = doc["components"]["schemas"]
     for name, form in project_bundle().forms().items():

@@ -10,8 +10,8 @@ import re
 import pytest
 from sqlalchemy import select, text
 
-from engine.audit import guards_lifted
-from engine.store import AuditEvent, Case
+from engine.audit.trail import guards_lifted
+from engine.db.tables import AuditEvent, Case
 from tests.scenarios import COMPLAINT
 from tests.web.conftest import bearer
 from tests.web.pages import csrf, login
@@ -99,7 +99,7 @@ def test_confidential_reporter_is_hidden_from_the_auditor_not_from_admin_pusat(a
 
 
 def test_named_reporter_is_hidden_from_the_auditor_and_shown_to_admin_pusat(app, api):
-    """Auditors check how a case was handled, not who complained (engine/views.py, the rule)."""
+    """Auditors check how a case was handled, not who complained (engine/cases/access.py, the rule)."""
     tracking_id = case_in_progress(api)
     assert REPORTER["email"] not in login(app, "auditor").get(f"/riwayat/{tracking_id}?langkah=1").get_data(as_text=True)
     assert REPORTER["email"] in login(app, "pusat").get(f"/riwayat/{tracking_id}?langkah=1").get_data(as_text=True)

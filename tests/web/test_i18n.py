@@ -24,7 +24,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from lxml import etree
 
-from engine import notify, views
+from engine.cases import access as views
+from engine.notifications import notify
 from tests.web.pages import complaint_form, csrf, login, open_task, submit
 from web import labels
 
@@ -164,12 +165,12 @@ def _engine_messages() -> dict[str, str]:
                 if sample:
                     found[sample] = f"{path.relative_to(ROOT)}:{text.lineno}"
     for status, message in views.STATUS_MESSAGES.items():
-        found[message] = f"engine/views.py STATUS_MESSAGES[{status!r}]"
+        found[message] = f"engine/cases/access.py STATUS_MESSAGES[{status!r}]"
     for topic, (subject, _body) in notify.TEMPLATES.items():
-        found[subject.format_map(defaultdict(lambda: "X"))] = f"engine/notify.py TEMPLATES[{topic!r}] subject"
+        found[subject.format_map(defaultdict(lambda: "X"))] = f"engine/notifications/notify.py TEMPLATES[{topic!r}] subject"
     for table in ("CATEGORY_NAMES", "STAGE_NAMES", "CLOCK_NAMES"):
         for code, name in getattr(notify, table).items():
-            found[name] = f"engine/notify.py {table}[{code!r}]"
+            found[name] = f"engine/notifications/notify.py {table}[{code!r}]"
     return found
 
 

@@ -8,8 +8,8 @@ import pytest
 from flask import template_rendered
 from sqlalchemy import select, update
 
-from engine.mailer import MAX_ATTEMPTS
-from engine.store import Notification, OutboxMail, User
+from engine.db.tables import Notification, OutboxMail, User
+from engine.notifications.mailer import MAX_ATTEMPTS
 from tests.web.conftest import bearer
 from tests.web.pages import csrf, login
 from web.extensions import db

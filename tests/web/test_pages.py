@@ -7,7 +7,7 @@ import re
 
 from sqlalchemy import func, select
 
-from engine.store import Attachment, Case, OutboxMail
+from engine.db.tables import Attachment, Case, OutboxMail
 from tests.conftest import MONDAY_9AM
 from tests.web.pages import PNG, complaint_form, csrf, login, open_task, submit
 from web.extensions import db

@@ -1,4 +1,4 @@
-"""web/reports.py: /rekap (SLA report, heatmap, CSV export, monthly register) and the printable case sheet."""
+"""web/pages/reports.py: /rekap (SLA report, heatmap, CSV export, monthly register) and the printable case sheet."""
 
 from __future__ import annotations
 

@@ -1,0 +1,287 @@
+"""What each reader may see of a case: the one redaction rule (:func:`sight`) and the one loader
+(:func:`case_for`, :func:`seen_cases`) that every staff page, case sheet, export, register, history and
+API answer of a case goes through. An output takes a :class:`SeenCase`, never a bare ``Case`` row.
+
+A reporter's identity is their name, email and phone, all three together. Who opens a case at all
+("own unit": the case is with the unit, as its current unit or by an open task of the unit), and who
+sees its reporter's identity, by the case's flags:
+
+| viewer                             | opens the case         | neither | confidential | anonymous | both   |
+|------------------------------------|------------------------|---------|--------------|-----------|--------|
+| ``pusat`` (Admin Pusat)            | every case             | shown   | shown        | hidden    | hidden |
+| ``kominfo`` (Admin Kominfo)        | every case             | shown   | shown        | hidden    | hidden |
+| ``satker``/``vertikal``, own unit  | yes                    | shown   | shown        | hidden    | hidden |
+| ``satker``/``vertikal``, other     | no (404)               | hidden  | hidden       | hidden    | hidden |
+| ``auditor``                        | every case             | hidden  | hidden       | hidden    | hidden |
+| ``analis``                         | no (403: figures only) | hidden  | hidden       | hidden    | hidden |
+| the public (no account)            | only if not confidential, on the public pages | hidden | hidden | hidden | hidden |
+
+Why: an anonymous reporter is known to no one but the system (and themselves, through the access
+token: their tracking page and their own mail are not staff outputs). The office handling a case
+(Admin Pusat, Admin Kominfo, the unit it is with) may have to reach a named reporter, confidential or
+not: confidentiality keeps the case, its content included, off public pages, not away from the office.
+Auditors check how a case was handled, not who complained: no reporter is shown to them. Analysts
+read figures and the process, never a reporter. Staff mail and inbox notifications name no reporter
+at all (engine/notifications/notify.py), so they need no redaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from engine.audit.trail import step_numbers, verify_chain
+from engine.cases.ids import normalize_tracking_id
+from engine.contract import CASE_READERS, CITIZEN, HANDLERS, SYSTEM, UNIT_ROLES, Actor
+from engine.db.tables import AuditEvent, Case, Definition, OpenTask, Unit, User
+from engine.errors import Forbidden, NotFound
+
+STATUS_MESSAGES = {
+    "diterima": "Laporan Anda telah diterima dan menunggu diteruskan oleh Admin Kominfo.",
+    "didisposisikan": "Laporan Anda telah diteruskan kepada unit kerja yang berwenang.",
+    "ditindaklanjuti": "Unit kerja sedang menindaklanjuti laporan Anda.",
+    "dijawab": "Jawaban atas laporan Anda telah terbit.",
+    "selesai": "Laporan Anda telah selesai.",
+    "dicabut": "Laporan Anda telah dicabut.",
+}
+REDACTED = "(dirahasiakan)"
+# the events a case page lists; mail and claim bookkeeping stay in the full audit history
+STAFF_HISTORY_TYPES = ("case_started", "task_completed", "timer_fired", "status_changed", "case_withdrawn", "deadline_missed", "task_reassigned")
+
+
+# ---- the rule -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sight:
+    """What one viewer may see of one case (the table in the module docstring)."""
+
+    case: bool  # the case itself: its page, sheet, history, its line in an export (hidden: 404, or left out of a list)
+    identity: bool  # the reporter's name, email and phone
+
+
+def sight(role: str | None, anonymous: bool, confidential: bool, own_unit: bool = False) -> Sight:
+    """The rule, for a viewer of ``role`` (None: the public) and a case with these flags; ``own_unit``: the case is
+    with the viewer's unit (its current unit, or an open task of the unit). Pure: the loader works out ``own_unit``."""
+    if role is None:
+        return Sight(case=not confidential, identity=False)
+    if role not in CASE_READERS or (role in UNIT_ROLES and not own_unit):
+        return Sight(case=False, identity=False)
+    if anonymous:
+        return Sight(case=True, identity=False)
+    return Sight(case=True, identity=role in HANDLERS)
+
+
+def public_cases() -> ColumnElement[bool]:
+    """The rule's row for the public as a query condition (the public pages' lists and counts): not confidential."""
+    return Case.confidential.is_(False)
+
+
+# ---- the loader -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeenCase:
+    """A case as one viewer may see it: the row and the rule's verdict. Every output of a case takes one of these."""
+
+    case: Case
+    sight: Sight
+
+    @property
+    def hides_reporter(self) -> bool:
+        return not self.sight.identity
+
+
+def seen_cases(session: Session, cases: Sequence[Case], viewer: Actor) -> list[SeenCase]:
+    """The cases ``viewer`` may open, in the given order, each with what it may see of them; the others left out."""
+    own: set[int] = set()
+    if viewer.role in UNIT_ROLES:
+        own = {case.id for case in cases if case.unit_id == viewer.unit_id}
+        rest = [case.id for case in cases if case.id not in own]
+        if rest:  # a task of the unit open on a case now with another unit (a unit moved on, a reassignment)
+            own |= set(session.scalars(select(OpenTask.case_id).where(OpenTask.case_id.in_(rest), OpenTask.unit_id == viewer.unit_id)))
+    seen = (SeenCase(case, sight(viewer.role, case.anonymous, case.confidential, case.id in own)) for case in cases)
+    return [item for item in seen if item.sight.case]
+
+
+def seen_case(session: Session, case: Case, viewer: Actor) -> SeenCase:
+    """``case`` as ``viewer`` may see it. Raises NotFound when the viewer may not open it."""
+    for item in seen_cases(session, [case], viewer):
+        return item
+    raise NotFound("Laporan tidak ditemukan.")
+
+
+def case_for(session: Session, tracking_id: str, viewer: Actor) -> SeenCase:
+    """The one loader of a case for staff. Raises Forbidden for a role that opens no case (before looking, so a
+    tracking id cannot be probed), NotFound for an unknown case or one the viewer may not open."""
+    if viewer.role not in CASE_READERS:
+        raise Forbidden("Peran Anda tidak dapat membuka halaman laporan.")
+    return seen_case(session, case_by_tracking_id(session, tracking_id), viewer)
+
+
+# ---- what the outputs show ------------------------------------------------------------------
+
+
+def complaint_of(session: Session, case: Case) -> dict[str, Any]:
+    """The complaint as submitted (from the case_started event)."""
+    event = session.scalar(select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.seq == 1))
+    return json.loads(event.data)["data"] if event is not None else {}
+
+
+def redact_complaint(complaint: dict[str, Any], hide_reporter: bool) -> dict[str, Any]:
+    """The complaint with ``reporter`` set to None when ``hide_reporter`` (see SeenCase.hides_reporter)."""
+    if not hide_reporter:
+        return complaint
+    return {**complaint, "reporter": None}
+
+
+def unit_name(session: Session, unit_id: str | None) -> str | None:
+    unit = session.get(Unit, unit_id) if unit_id else None
+    return unit.name if unit else None
+
+
+def timeline(session: Session, case: Case) -> list[dict[str, Any]]:
+    """The citizen's timeline: one line per status the case reached, in plain Indonesian."""
+    items = [{"at": case.submitted_at.isoformat(), "status": "diterima", "message": STATUS_MESSAGES["diterima"]}]
+    events = session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.type == "status_changed").order_by(AuditEvent.seq))
+    for event in events:
+        status = json.loads(event.data)["to"]
+        message = STATUS_MESSAGES[status]
+        if status == "didisposisikan" and not case.confidential and case.unit_id:
+            message = f"Laporan Anda telah diteruskan kepada {unit_name(session, case.unit_id)}."
+        items.append({"at": event.at.isoformat(), "status": status, "message": message})
+    return items
+
+
+def staff_history(session: Session, case: Case) -> list[dict[str, Any]]:
+    """Completed steps with their data, for the task and case pages (reporter identity redacted)."""
+    history = []
+    for event in session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.seq)):
+        if event.type not in STAFF_HISTORY_TYPES:
+            continue
+        data = json.loads(event.data)
+        if event.type == "case_started":  # the complaint itself is shown above, redacted; never repeat it here
+            data = {"channel": data.get("channel")}
+        history.append({"seq": event.seq, "at": event.at, "type": event.type, "actor": event.actor, "data": data})
+    return history
+
+
+def case_by_tracking_id(session: Session, tracking_id: str) -> Case:
+    """A case by its tracking id, for staff (who are then checked for what they may see). Raises NotFound."""
+    case = session.scalar(select(Case).where(Case.tracking_id == normalize_tracking_id(tracking_id)))
+    if case is None:
+        raise NotFound("Laporan tidak ditemukan.")
+    return case
+
+
+def audit_history(session: Session, seen: SeenCase) -> list[dict[str, Any]]:
+    """Every audit event of a case with its hashes, for auditors; the reporter's identity redacted as the viewer requires."""
+    history = []
+    for event in session.scalars(select(AuditEvent).where(AuditEvent.case_id == seen.case.id).order_by(AuditEvent.seq)):
+        data = json.loads(event.data)
+        if event.type == "case_started" and isinstance(data.get("data"), dict):
+            data["data"] = redact_complaint(data["data"], seen.hides_reporter)
+        history.append(
+            {
+                "seq": event.seq,
+                "at": event.at.isoformat(),
+                "type": event.type,
+                "actor": event.actor,
+                "task": event.task,
+                "data": data,
+                "prev_hash": event.prev_hash,
+                "hash": event.hash,
+            }
+        )
+    return history
+
+
+def auditor_history(session: Session, seen: SeenCase) -> list[dict[str, Any]]:
+    """audit_history with, for each event, its step (the command it belongs to) and the actor's role and unit.
+
+    The role and unit of a completed task are those recorded with it; other staff actors' are their
+    account's now; ``sistem`` and ``pelapor`` are the system and the citizen.
+    """
+    rows = audit_history(session, seen)
+    steps = step_numbers([(row["type"], datetime.fromisoformat(row["at"])) for row in rows])
+    names = {row["actor"] for row in rows} - {SYSTEM.username, CITIZEN.username}
+    accounts: dict[str, tuple[str | None, str | None]] = {
+        u.username: (u.role, u.unit_id) for u in (session.scalars(select(User).where(User.username.in_(names))) if names else [])
+    }
+    accounts.update({SYSTEM.username: (SYSTEM.role, None), CITIZEN.username: (CITIZEN.role, None)})
+    for row, step in zip(rows, steps, strict=True):
+        data = row["data"]
+        if row["type"] == "task_completed" and isinstance(data, dict):
+            role, unit = data.get("role"), data.get("unit")
+        else:
+            role, unit = accounts.get(row["actor"], (None, None))
+        row.update(step=step, role=role, unit=unit)
+    return rows
+
+
+def history_export(session: Session, seen: SeenCase, reader: str, now: datetime) -> dict[str, Any]:
+    """One case's whole history as an auditor downloads it (JSON; the CSV has one row per event),
+    redacted as the viewer requires, with whether its hash chain verifies."""
+    case = seen.case
+    broken = verify_chain(session, case)
+    definition = session.get(Definition, case.definition_id)
+    return {
+        "tracking_id": case.tracking_id,
+        "title": case.title,
+        "category": case.category,
+        "status": case.status,
+        "anonymous": case.anonymous,
+        "confidential": case.confidential,
+        "reporter_redacted": seen.hides_reporter,
+        "definition": {"number": definition.number, "content_hash": definition.content_hash} if definition else None,
+        "verified": broken is None,
+        "broken": {"seq": broken.seq, "reason": broken.reason} if broken else None,
+        "exported_at": now.isoformat(),
+        "exported_by": reader,
+        "events": auditor_history(session, seen),
+    }
+
+
+def staff_case(session: Session, seen: SeenCase) -> dict[str, Any]:
+    """The case as a staff member may see it (its page, its task pages, GET /api/v1/tasks/{id})."""
+    case = seen.case
+    complaint = redact_complaint(complaint_of(session, case), seen.hides_reporter)
+    return {
+        "tracking_id": case.tracking_id,
+        "status": case.status,
+        "title": case.title,
+        "category": case.category,
+        "body": complaint.get("body"),
+        "location": complaint.get("location"),
+        "incident_date": complaint.get("incident_date"),
+        "anonymous": case.anonymous,
+        "confidential": case.confidential,
+        "reporter": complaint.get("reporter"),
+        "reporter_hidden": seen.hides_reporter,
+        "submitted_at": case.submitted_at.isoformat(),
+        "unit": case.unit_id,
+        "unit_name": unit_name(session, case.unit_id),
+        "late": case.late,
+        "answer": {"text": case.answer_text, "at": case.answered_at.isoformat()} if case.answer_text and case.answered_at else None,
+        "history": [{"at": h["at"].isoformat(), "type": h["type"], "actor": h["actor"], "data": h["data"]} for h in staff_history(session, case)],
+    }
+
+
+def citizen_case(session: Session, case: Case) -> dict[str, Any]:
+    """The case as its reporter sees it (the API's GET /complaints/{tracking_id}; docs/architecture.md)."""
+    return {
+        "tracking_id": case.tracking_id,
+        "status": case.status,
+        "title": case.title,
+        "category": case.category,
+        "submitted_at": case.submitted_at.isoformat(),
+        "timeline": timeline(session, case),
+        "answer": {"text": case.answer_text, "at": case.answered_at.isoformat()} if case.answer_text and case.answered_at else None,
+    }

@@ -1,0 +1,122 @@
+"""Queries over the open-task index: whose task is it, and what does each inbox hold.
+
+Nothing here deserializes a workflow: the inbox is one indexed query however many cases exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, defer
+
+from engine.cases import ids
+from engine.contract import Actor
+from engine.db.tables import Case, OpenTask
+from engine.errors import NotFound
+
+PAGE_SIZE = 20
+
+
+def is_holder(row: OpenTask, actor: Actor) -> bool:
+    """True when ``actor`` is among the people who act on this task (its lane's role, its unit)."""
+    return row.role == actor.role and (row.unit_id is None or row.unit_id == actor.unit_id)
+
+
+def _holder_filter(actor: Actor) -> list:
+    where = [OpenTask.role == actor.role]
+    if actor.unit_id is not None:
+        where.append(OpenTask.unit_id == actor.unit_id)
+    return where
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    rows: list[tuple[OpenTask, Case]]
+    total: int
+    page: int
+    pages: int
+
+
+def inbox(
+    session: Session, actor: Actor, status: str | None = None, category: str | None = None, page: int = 1, per_page: int = PAGE_SIZE
+) -> InboxPage:
+    """The actor's open tasks, soonest deadline first (tasks without one last)."""
+    where = _holder_filter(actor)
+    if status:
+        where.append(Case.status == status)
+    if category:
+        where.append(Case.category == category)
+    joined = select(OpenTask.id).join(Case, Case.id == OpenTask.case_id) if status or category else select(OpenTask.id)
+    # counting reads the open-task index alone: never the case rows with their workflow state
+    total = session.scalar(select(func.count()).select_from(joined.where(*where).subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    query = (
+        select(OpenTask, Case)
+        .join(Case, Case.id == OpenTask.case_id)
+        .where(*where)
+        .options(defer(Case.state), defer(Case.access_token_hash))  # a page lists cases; it never runs them
+    )
+    # Tasks with a deadline in deadline order, then those without: two index walks that stop at the page's
+    # end, instead of sorting every open task of the unit by "due_at IS NULL" (which no index serves).
+    dated = session.scalar(select(func.count()).select_from(joined.where(*where, OpenTask.due_at.is_not(None)).subquery())) or 0
+    offset = (page - 1) * per_page
+    rows: list[tuple[OpenTask, Case]] = []
+    if offset < dated:
+        ordered = query.where(OpenTask.due_at.is_not(None)).order_by(OpenTask.due_at, OpenTask.created_at, OpenTask.id)
+        rows += [(t, c) for t, c in session.execute(ordered.limit(per_page).offset(offset))]
+    if len(rows) < per_page:
+        undated = query.where(OpenTask.due_at.is_(None)).order_by(OpenTask.created_at, OpenTask.id)
+        rows += [(t, c) for t, c in session.execute(undated.limit(per_page - len(rows)).offset(max(0, offset - dated)))]
+    return InboxPage(rows, total, page, pages)
+
+
+def counts(session: Session, actor: Actor) -> tuple[int, int]:
+    """(open tasks, of which overdue) for the navigation bar: one pass over the open-task index."""
+    overdue = func.sum(case((OpenTask.overdue.is_(True), 1), else_=0))
+    total, late = session.execute(select(func.count(), overdue).where(*_holder_filter(actor))).one()
+    return total or 0, late or 0
+
+
+def own_task(session: Session, task_id: str, actor: Actor) -> tuple[OpenTask, Case]:
+    """The actor's open task with its case. Raises NotFound for a task that is not theirs."""
+    row = session.get(OpenTask, task_id)
+    if row is None or not is_holder(row, actor):
+        raise NotFound("Tugas tidak ditemukan.")
+    return row, session.get(Case, row.case_id)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class CaseSearch:
+    """Admin Pusat's and the auditors' filters over all cases; every field optional."""
+
+    text: str = ""  # a tracking id (found exactly, however typed) or words of the title
+    status: str | None = None
+    category: str | None = None
+    unit: str | None = None
+    late: bool = False
+    overdue: bool = False
+
+
+def search_cases(session: Session, search: CaseSearch, page: int = 1, per_page: int = PAGE_SIZE) -> tuple[list[Case], bool]:
+    """One page of matching cases, newest first, and whether there is a next page."""
+    query = select(Case).options(defer(Case.state), defer(Case.access_token_hash))
+    text = search.text.strip()
+    if text and ids.looks_like_tracking_id(text):
+        query = query.where(Case.tracking_id == ids.normalize_tracking_id(text))  # the unique index, not a scan
+    elif text:
+        # autoescape: "%" and "_" are searched for as typed, never wildcards that match every title
+        query = query.where(Case.title.contains(text, autoescape=True) | Case.tracking_id.contains(text.upper(), autoescape=True))
+    for column in ("status", "category"):
+        if getattr(search, column):
+            query = query.where(getattr(Case, column) == getattr(search, column))
+    if search.unit:
+        query = query.where(Case.unit_id == search.unit)
+    if search.late:
+        query = query.where(Case.late.is_(True))
+    if search.overdue:
+        query = query.where(Case.id.in_(select(OpenTask.case_id).where(OpenTask.overdue.is_(True))))
+    page = max(1, page)
+    rows = list(session.scalars(query.order_by(Case.submitted_at.desc()).limit(per_page + 1).offset((page - 1) * per_page)))
+    return rows[:per_page], len(rows) > per_page

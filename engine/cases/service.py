@@ -1,0 +1,761 @@
+"""The one façade over cases: submit, complete a task, reply, withdraw, claim, fire timers.
+
+Each verb is one unit of work in the caller's transaction: it loads the case, runs the workflow
+under the injected clock, then writes the state, the open-task index, the next timer, the status
+and the audit events together. It flushes (so a stale version raises Conflict here) but never
+commits: the request handler, CLI command or worker tick commits.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import CursorResult, Select, Table, delete, func, select, text
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.audit.trail import STEP_FAILED, STEPS_RETRIED, AuditLog
+from engine.cases import ids, incidents
+from engine.contract import CEILING, CITIZEN, DEADLINE_PROPERTY, FINISHED_STATUSES, LANE_ROLES, OPEN_STATUSES, SYSTEM, UNIT_LANES, UNIT_ROLES, Actor
+from engine.db.tables import AdminEvent, AuditEvent, Case, Definition, Escalation, OpenTask, Unit
+from engine.definitions import forms
+from engine.definitions import validation as definitions
+from engine.definitions.validation import Bundle, Parsed
+from engine.errors import Conflict, DefinitionInvalid, Forbidden, InvalidData, NotFound
+from engine.notifications.notify import Notifier
+from engine.runtime.scripting import Effect, RunContext, make_script_engine, running
+from engine.runtime.serialization import state_serializer
+from engine.timekeeping import clock as clocks
+from engine.timekeeping.calendar import WorkingCalendar, default_calendar, zone
+from engine.timekeeping.timers import deadlines, is_timer, timer_due
+
+log = logging.getLogger("lapor.cases")
+
+STAGE_HOLDERS = {"disposisi": "kominfo", "teruskan": "kominfo"}  # other stages: the case's unit
+
+
+@dataclass(frozen=True)
+class Submitted:
+    case: Case
+    access_token: str
+
+
+class _StepFailed(Exception):
+    """A step's result the engine refuses before it is written; ``task`` is the step (as SpiffWorkflow's errors name theirs)."""
+
+    def __init__(self, message: str, task: Task) -> None:
+        super().__init__(message)
+        self.task = task
+
+
+class StepsFailedAsRecorded(Exception):
+    """Raised in place of the system steps of a run whose record says they failed (audit event ``step_failed``): the
+    replay (engine/audit/replay.py) makes the run fail as the recorded one did, at the element it names, whatever the steps
+    would do today (a transient failure does not come back on replay)."""
+
+    def __init__(self, element: str, element_name: str | None) -> None:
+        super().__init__(f"{element} gagal pada saat yang tercatat")
+        self.element, self.element_name = element, element_name
+
+
+class _Steps:
+    """The system steps of one run, in order, with the effects each asked for: to name the element a failure belongs to."""
+
+    def __init__(self, effects: list[Effect]) -> None:
+        self.effects = effects
+        self.first = len(effects)  # effects before this index belong to the command's own change
+        self.ran: list[tuple[Task, int]] = []  # each task run, with how many effects there were once it had run
+        self.running: Task | None = None
+        self.applying: int | None = None  # the index of the effect being applied
+
+    def will_run(self, task: Task) -> None:
+        self.running = task
+
+    def did_run(self, task: Task) -> None:
+        self.ran.append((task, len(self.effects)))
+        self.running = None
+
+    def culprit(self, error: BaseException, process: Any) -> Any:
+        """The spec of the element that failed: the task the error names or the one running when it was raised, the one
+        whose effect could not be applied, the first whose data cannot be stored; else the last BPMN element that ran (not
+        SpiffWorkflow's own helper tasks, such as a boundary event split), or ``process``."""
+        named = getattr(error, "task", None)
+        if isinstance(named, Task):
+            return named.task_spec
+        if self.running is not None:
+            return self.running.task_spec
+        if self.applying is not None and self.applying >= self.first:
+            return next(task for task, emitted in self.ran if emitted > self.applying).task_spec
+        unstorable = next((task for task, _emitted in self.ran if not state_serializer().storable(task.data)), None)
+        if unstorable is not None:
+            return unstorable.task_spec
+        return next((task.task_spec for task, _emitted in reversed(self.ran) if getattr(task.task_spec, "bpmn_id", None)), process)
+
+
+class CaseService:
+    def __init__(
+        self,
+        session: Session,
+        clock: clocks.Clock = clocks.SYSTEM_CLOCK,
+        base_url: str = "http://127.0.0.1:5000",
+        calendar: WorkingCalendar | None = None,
+    ) -> None:
+        self.session = session
+        self.clock = clock
+        self.audit = AuditLog(session)
+        self.notifier = Notifier(session, base_url)
+        self.calendar = calendar or default_calendar()
+        self._units: dict[str, tuple[str, str]] | None = None
+
+    # ---- definitions and reference data -------------------------------------------------
+
+    def deploy(self, bundle: Bundle, by: str | None = None, note: str | None = None) -> tuple[Definition, bool]:
+        """Store ``bundle`` as a new version unless identical content is deployed already.
+
+        Returns (definition, created). Raises DefinitionInvalid (nothing stored) for a broken bundle.
+        """
+        parsed, findings = definitions.validate(bundle)
+        if parsed is None:
+            raise DefinitionInvalid(findings)
+        existing = self.session.scalar(select(Definition).where(Definition.content_hash == bundle.content_hash))
+        if existing is not None:
+            return existing, False
+        number = (self.session.scalar(select(func.max(Definition.number))) or 0) + 1
+        definition = Definition(
+            number=number, content_hash=bundle.content_hash, bundle=bundle.to_json(), deployed_at=self.clock.now(), deployed_by=by, note=note
+        )
+        self.session.add(definition)
+        # an administrative action, on record with who did it (Admin Pusat's "recent changes" lists it)
+        record = {"number": number, "content_hash": bundle.content_hash, "note": note or ""}
+        actor = by or SYSTEM.username
+        self.session.add(AdminEvent(at=definition.deployed_at, actor=actor, action="definition_deployed", target=f"v{number}", data=record))
+        self.session.flush()
+        return definition, True
+
+    def current_definition(self) -> Definition:
+        definition = self.session.scalar(select(Definition).order_by(Definition.number.desc()).limit(1))
+        if definition is None:
+            raise NotFound("Belum ada definisi proses yang dipasang; jalankan 'lapor init'.")
+        return definition
+
+    def parsed_for(self, definition: Definition) -> Parsed:
+        return definitions.parsed(definition.bundle, definition.content_hash)
+
+    def units(self) -> dict[str, tuple[str, str]]:
+        """Active units: id -> (name, kind). Read once per service, i.e. per request or command."""
+        if self._units is None:
+            rows = self.session.execute(select(Unit.id, Unit.name, Unit.kind).where(Unit.active.is_(True)).order_by(Unit.kind, Unit.name))
+            self._units = {row.id: (row.name, row.kind) for row in rows}
+        return self._units
+
+    def served_form(self, parsed: Parsed, form: str) -> dict[str, Any]:
+        return forms.served(parsed.forms[form], self.units())
+
+    def _validate_form(self, parsed: Parsed, form: str, data: Any) -> None:
+        forms.validate(self.served_form(parsed, form), data, self.clock.now().astimezone(zone()).date())
+
+    # ---- verbs -----------------------------------------------------------------------------
+
+    def submit(self, data: Any, channel: str = "web", access_token: str | None = None) -> Submitted:
+        """Start a case from complaint data (form ``pengaduan``); ``access_token`` when the caller derived it (an
+        idempotent submission gives the same one back), a new random one otherwise. Raises InvalidData naming each bad field.
+
+        A system step of the model that fails after it does not fail the submission: the case is stored as received
+        (tracking id, receipt mail, status ``diterima``) and waits for a retry with an incident (see ``_advance``)."""
+        definition = self.current_definition()
+        parsed = self.parsed_for(definition)
+        self._validate_form(parsed, parsed.start_form, data)
+        complaint = {"anonymous": False, "confidential": False, **data}
+        now = self.clock.now()
+        token = access_token or ids.new_access_token()
+        case = Case(
+            tracking_id=self._unused_tracking_id(),
+            access_token_hash=ids.hash_token(token),
+            definition_id=definition.id,
+            status="diterima",
+            title=complaint["title"],
+            category=complaint["category"],
+            anonymous=bool(complaint["anonymous"]),
+            confidential=bool(complaint["confidential"]),
+            channel=channel,
+            submitted_at=now,
+            updated_at=now,
+            state="",
+            breached=[],
+        )
+        self.session.add(case)
+        self.session.flush()
+
+        def received() -> None:  # the case's first event and the citizen's receipt, whatever the system steps after it do
+            self.audit.append(case, "case_started", CITIZEN.username, now, data={"form": parsed.start_form, "data": complaint, "channel": channel})
+            url = self.notifier.private_link(case.tracking_id, token)
+            self._audit_mail(
+                case, "pelapor", "laporan_diterima", self.notifier.to_reporter(case, self._reporter_email(complaint), "laporan_diterima", now, url)
+            )
+
+        workflow = self._new_workflow(parsed)
+
+        def start_case(wf: BpmnWorkflow) -> None:  # the complaint reaches the start event
+            start = wf.get_tasks(state=TaskState.READY)[0]
+            start.data.update(pengaduan=complaint, tracking_id=case.tracking_id)
+            start.run()
+
+        self._advance(case, parsed, workflow, "submit", CITIZEN, apply_input=start_case, record_input=received)
+        return Submitted(case, token)
+
+    def complete_task(self, task_id: str, data: Any, actor: Actor) -> Case:
+        """Complete an open user task with form data.
+
+        Raises NotFound (no such task, or another unit's), Forbidden (the actor's role does not
+        act in the task's lane), Conflict (already completed, or the case changed meanwhile),
+        InvalidData (per-field errors; nothing changes).
+        """
+        if self.session.get(OpenTask, task_id) is None:
+            self._refuse_closed_task(task_id, actor)
+        row = self._actionable(task_id, actor)
+        return self._complete(self._case(row.case_id), task_id, data, actor)
+
+    def reply(self, tracking_id: str, token: str, data: Any) -> Case:
+        """The citizen's step 7 (form ``balasan``). Raises NotFound, Conflict (no reply expected now), InvalidData."""
+        case = self.citizen_case(tracking_id, token)
+        row = self.session.scalar(select(OpenTask).where(OpenTask.case_id == case.id, OpenTask.role == CITIZEN.role))
+        if row is None:
+            raise Conflict("Laporan ini sedang tidak menunggu balasan Anda.")
+        return self._complete(case, row.id, data, CITIZEN)
+
+    def withdraw(self, tracking_id: str, token: str, reason: str | None = None) -> Case:
+        """The citizen withdraws an open complaint: status ``dicabut``. Raises NotFound, Conflict."""
+        with self.session.no_autoflush:  # the case row is written once, in save, where a stale version is a Conflict
+            case = self.citizen_case(tracking_id, token)
+            if case.status not in OPEN_STATUSES:
+                raise Conflict("Laporan yang sudah selesai atau dicabut tidak dapat dicabut lagi.")
+            parsed, workflow = self.load(case)
+            now = self.clock.now()
+            holders = {row.unit_id or row.role for row in self._open_rows(case) if row.role != CITIZEN.role}
+            workflow.cancel()
+            self.audit.append(case, "case_withdrawn", CITIZEN.username, now, data={"reason": reason or ""})
+            self._set_status(case, "dicabut", CITIZEN.username, now)
+            for holder in sorted(holders):
+                self._audit_mail(case, holder, "dicabut", self.notifier.to_staff(case, holder, "dicabut", now))
+            self.save(case, parsed, workflow)
+            return case
+
+    def claim(self, task_id: str, actor: Actor) -> OpenTask:
+        """Take a task so colleagues see who works on it. Raises NotFound, Forbidden, Conflict (held by another)."""
+        row = self._actionable(task_id, actor)
+        if row.claimed_by not in (None, actor.username):
+            raise Conflict(f"Tugas ini sedang dikerjakan oleh {row.claimed_by}.")
+        row.claimed_by = actor.username
+        self.audit.append(self._case(row.case_id), "task_claimed", actor.username, self.clock.now(), task=task_id)
+        return row
+
+    def unclaim(self, task_id: str, actor: Actor) -> OpenTask:
+        """Release a claim (one's own; Admin Pusat may release anyone's). Raises NotFound, Forbidden."""
+        row = self.session.get(OpenTask, task_id)
+        if row is None:
+            raise NotFound("Tugas tidak ditemukan.")
+        if actor.role != "pusat":
+            row = self._actionable(task_id, actor)
+            if row.claimed_by not in (None, actor.username):
+                raise Forbidden("Hanya pemegang tugas atau Admin Pusat yang dapat melepasnya.")
+        if row.claimed_by is not None:
+            self.audit.append(
+                self._case(row.case_id), "task_unclaimed", actor.username, self.clock.now(), task=task_id, data={"holder": row.claimed_by}
+            )
+            row.claimed_by = None
+        return row
+
+    def reassign(self, task_id: str, unit_id: str, actor: Actor, reason: str = "") -> Case:
+        """Admin Pusat moves a unit's open task to another unit of the same kind (a wrong disposition,
+        a unit closed or overloaded). The case then belongs to the new unit for the rest of its way.
+
+        Raises Forbidden (not Admin Pusat), NotFound, InvalidData (unit missing, same, or of the other kind).
+        """
+        if actor.role != "pusat":
+            raise Forbidden("Hanya Admin Pusat yang dapat mengalihkan tugas.")
+        with self.session.no_autoflush:  # the case row is written once, in save, where a stale version is a Conflict
+            row = self.session.get(OpenTask, task_id)
+            if row is None:
+                raise NotFound("Tugas tidak ditemukan.")
+            units = self.units()
+            if row.unit_id is None:
+                raise InvalidData({"unit": "Hanya tugas Satuan Kerja atau Instansi Vertikal yang dapat dialihkan."})
+            if unit_id == row.unit_id:
+                raise InvalidData({"unit": "Tugas ini sudah berada di unit tersebut."})
+            if unit_id not in units or units[unit_id][1] != UNIT_ROLES[row.role]:
+                raise InvalidData({"unit": "Pilih unit aktif yang sejenis dengan unit sekarang."})
+            if not reason.strip():
+                raise InvalidData({"reason": "Tuliskan alasan pengalihan; alasan ini masuk ke riwayat laporan."})
+            case = self._case(row.case_id)
+            parsed, workflow = self.load(case)
+            task = next(t for t in workflow.get_tasks(state=TaskState.READY, manual=True) if str(t.id) == task_id)
+            # the task and its boundary timers carry unit_tujuan on to every later step of the unit
+            for holder in task.parent.children if isinstance(task.parent.task_spec, BoundaryEventSplit) else [task]:
+                holder.data["unit_tujuan"] = unit_id
+            now = self.clock.now()
+            self.audit.append(case, "task_reassigned", actor.username, now, task=task_id, data={"from": row.unit_id, "to": unit_id, "reason": reason})
+            row.unit_id, row.claimed_by, case.unit_id = unit_id, None, unit_id
+            self._audit_mail(case, unit_id, "laporan_masuk", self.notifier.to_staff(case, unit_id, "laporan_masuk", now, unit=units[unit_id][0]))
+            self.save(case, parsed, workflow)
+            return case
+
+    def due_case_ids(self, limit: int = 100) -> list[int]:
+        """Ids of cases whose next timer is due, oldest first, then those whose retry is due (read only: a worker
+        claims with claim_due_case). A case waiting for a retry is left out of the first: its retry fires its timers."""
+        return [case_id for query in self._due() for case_id in self.session.scalars(query.limit(limit))][:limit]
+
+    def claim_due_case(self, skip: Collection[int] = ()) -> int | None:
+        """Claim the case whose next timer is most overdue, else the one whose retry of a failed system step is most
+        overdue, leaving out ``skip``; None when none is due.
+
+        On PostgreSQL the row is locked (``FOR UPDATE SKIP LOCKED``) until the caller's transaction ends:
+        concurrent workers each take a different case, and a dead worker's lock ends with its connection
+        (or after a minute idle in the transaction). SQLite has one worker; the version check turns a race
+        into Conflict. Cost: a range scan of the ``next_timer_at`` index, then (when no timer is due) one of
+        the ``retry_at`` index, whatever the number of open cases.
+        """
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(text("SET LOCAL idle_in_transaction_session_timeout = '60s'"))
+        for query in self._due():
+            if skip:
+                query = query.where(Case.id.not_in(list(skip)))
+            case_id = self.session.scalar(query.limit(1).with_for_update(skip_locked=True))
+            if case_id is not None:
+                return case_id
+        return None
+
+    def _due(self) -> tuple[Select[int], Select[int]]:
+        """The cases whose next timer is due (unless they wait for a retry, which fires their timers), and those whose
+        retry is due: each query oldest first (of two due at the same instant, the older case), along its own index
+        (``retry_at``'s holds only the waiting cases)."""
+        now = self.clock.now()
+        timers = select(Case.id).where(Case.next_timer_at <= now, Case.retry_at.is_(None)).order_by(Case.next_timer_at, Case.id)
+        return timers, select(Case.id).where(Case.retry_at <= now).order_by(Case.retry_at, Case.id)
+
+    def fire_timers(self, case_id: int) -> int:
+        """Fire every due timer of one case and run what follows. A case waiting on a failed system step is retried
+        instead, once its ``retry_at`` is due (its due timers fire with it). Returns how many timers fired (0 when the
+        retry failed again: the case waits longer, see ``_advance``)."""
+        case = self._case(case_id)
+        due = case.retry_at or case.next_timer_at
+        if due is None or due > self.clock.now():
+            return 0
+        return self._resume(case, SYSTEM)
+
+    def retry(self, case_id: int, actor: Actor) -> Case:
+        """Run now the system steps a case waits on after a failure: Admin Pusat's "Coba lagi", once the model is fixed
+        (a new version and the case migrated to it, or the same version after a transient error). The case advances,
+        its incident is resolved and the history records the retry (``steps_retried`` by ``actor``), or the incident
+        counts up and ``case.retry_at`` moves further off (nothing recorded in the history).
+
+        Raises Forbidden (not Admin Pusat), NotFound, Conflict (the case does not wait for a retry).
+        """
+        if actor.role != "pusat":
+            raise Forbidden("Hanya Admin Pusat yang dapat mencoba lagi langkah otomatis yang gagal.")
+        case = self._case(case_id)
+        if case.retry_at is None:
+            raise Conflict("Laporan ini tidak sedang menunggu percobaan ulang langkah otomatis.")
+        self._resume(case, actor)
+        return case
+
+    def _resume(self, case: Case, actor: Actor, command: str | None = None) -> int:
+        """Fire the due timers of a case and run the system steps it waits on: a ``"retry"`` when it waits for one (the
+        replay says so itself: a failed timer pass left no record of the wait). Returns how many timers fired."""
+        command = command or ("fire_timers" if case.retry_at is None else "retry")
+        parsed, workflow = self.load(case)
+        return self._advance(case, parsed, workflow, command, actor)
+
+    def citizen_case(self, tracking_id: str, token: str) -> Case:
+        """The case a citizen's tracking id and access token open. Raises NotFound for any mismatch."""
+        case = self.session.scalar(select(Case).where(Case.tracking_id == ids.normalize_tracking_id(tracking_id)))
+        if case is None or not token or not ids.token_matches(token, case.access_token_hash):
+            raise NotFound("Laporan tidak ditemukan. Periksa nomor pelacakan dan tautan pribadi Anda.")
+        return case
+
+    def workflow_of(self, case: Case) -> tuple[Parsed, BpmnWorkflow]:
+        """Load a case's workflow read-only (for pages that show data or the diagram)."""
+        return self.load(case)
+
+    # ---- internals -----------------------------------------------------------------------
+
+    def _unused_tracking_id(self) -> str:
+        while True:
+            candidate = ids.new_tracking_id()
+            if self.session.scalar(select(Case.id).where(Case.tracking_id == candidate)) is None:
+                return candidate
+
+    def _case(self, case_id: int) -> Case:
+        case = self.session.get(Case, case_id)
+        if case is None:
+            raise NotFound("Laporan tidak ditemukan.")
+        return case
+
+    def _refuse_closed_task(self, task_id: str, actor: Actor) -> None:
+        """A task that is no longer open: 409 only to someone who could have done it, else as if it never existed."""
+        query = select(AuditEvent.data).where(AuditEvent.task == task_id, AuditEvent.type == "task_completed").limit(1)
+        completed = self.session.scalar(query)
+        if completed is None:
+            raise NotFound("Tugas tidak ditemukan.")
+        done = json.loads(completed)
+        if done.get("role") != actor.role or (done.get("unit") is not None and done.get("unit") != actor.unit_id):
+            raise NotFound("Tugas tidak ditemukan.")
+        raise Conflict("Tugas ini sudah diselesaikan.")
+
+    def _actionable(self, task_id: str, actor: Actor) -> OpenTask:
+        row = self.session.get(OpenTask, task_id)
+        if row is None:
+            raise NotFound("Tugas tidak ditemukan.")
+        if actor.role != row.role:
+            raise Forbidden("Peran Anda tidak dapat mengerjakan tugas ini.")
+        if row.unit_id is not None and actor.unit_id != row.unit_id:
+            raise NotFound("Tugas tidak ditemukan.")
+        return row
+
+    def _open_rows(self, case: Case) -> list[OpenTask]:
+        return list(self.session.scalars(select(OpenTask).where(OpenTask.case_id == case.id)))
+
+    def parsed_of(self, case: Case) -> Parsed:
+        """The parsed definition version the case runs on (its forms may differ from the newest)."""
+        # the version's content hash alone finds it in the per-process cache; its large bundle is read only on a miss
+        content_hash = self.session.scalar(select(Definition.content_hash).where(Definition.id == case.definition_id))
+        return definitions.cached(content_hash) or self.parsed_for(self.session.get(Definition, case.definition_id))  # type: ignore[arg-type]
+
+    def load(self, case: Case) -> tuple[Parsed, BpmnWorkflow]:
+        """The case's definition version and its workflow as stored; migration and replay rebuild it through this too."""
+        parsed = self.parsed_of(case)
+        return parsed, state_serializer().loads(case.state, parsed.spec, parsed.subprocess_specs)
+
+    def _complete(self, case: Case, task_id: str, data: Any, actor: Actor) -> Case:
+        parsed, workflow = self.load(case)
+        task = next((t for t in workflow.get_tasks(state=TaskState.READY, manual=True) if str(t.id) == task_id), None)
+        if task is None:
+            raise Conflict("Tugas ini sudah tidak terbuka; muat ulang halaman.")
+        form = parsed.form_of(task.task_spec)
+        assert form is not None  # validated at deploy: every user task has a form
+        self._validate_form(parsed, form, data)
+        spec = task.task_spec
+        done = {"task": spec.bpmn_id, "name": spec.bpmn_name, "form": form, "data": data, "role": actor.role, "unit": actor.unit_id}
+
+        def run(wf: BpmnWorkflow) -> None:
+            user_task = wf.get_task_from_id(task.id)  # in whichever copy of the workflow it is given (see _advance)
+            user_task.data[form] = data
+            user_task.run()
+
+        def completed() -> None:
+            self.audit.append(case, "task_completed", actor.username, self.clock.now(), task=task_id, data=done)
+
+        command = "reply" if actor.role == CITIZEN.role else "complete_task"
+        self._advance(case, parsed, workflow, command, actor, apply_input=run, record_input=completed, task=task_id)
+        return case
+
+    def _advance(
+        self,
+        case: Case,
+        parsed: Parsed,
+        workflow: BpmnWorkflow,
+        command: str,
+        actor: Actor,
+        apply_input: Callable[[BpmnWorkflow], None] | None = None,
+        record_input: Callable[[], None] | None = None,
+        task: str | None = None,
+    ) -> int:
+        """Take the command's input (``apply_input`` changes the workflow: the complaint reaches the start event, the
+        user's task is completed; ``record_input`` adds its events: ``case_started`` and the receipt,
+        ``task_completed``; neither for timers and retries), run the system steps after it up to the next wait
+        (scripts, gateways, the DMN decision; for timers and retries first the timers that are due), and record what
+        happened. Returns how many timers fired.
+
+        The system steps run as one unit after a checkpoint, as after an asynchronous continuation in Camunda: when
+        one fails (it raises, leaves in the task data a value the serializer cannot store, sends the case to a unit
+        that does not exist, or asks for an effect that cannot be applied), all they did is dropped (workflow state,
+        effects, audit events, mail, fired timers: nothing of it was written yet, as nothing is flushed before
+        ``save``) and the case is saved as it stood at the checkpoint, the input included, with an incident naming
+        the element and ``case.retry_at`` for the worker (``incidents.retry_delay``). Back to the checkpoint rather
+        than to the step before the failing one, on purpose: SpiffWorkflow leaves a failing task half run (in ERROR,
+        its data partly written by the script, a split's children partly updated) while the checkpoint is a wait
+        state that serializes and reloads cleanly; and the steps before the failing one did nothing lasting (effects
+        are applied only once every step has run), so they simply run again at the retry. A run that succeeds
+        clears ``retry_at`` and resolves the case's incident. Either way the case row is written once, in ``save``.
+
+        The history records both for the replay (engine/audit/replay.py), in the same transaction: a failed run that kept an
+        input adds ``step_failed`` (the element) after the input's events, so the replay keeps the input and does not run
+        the steps at that instant; a retry (``command == "retry"``) that succeeds starts with ``steps_retried``, so the
+        replay runs the steps again at the retry's instant. A failed timer pass or retry changes nothing in the case and
+        writes no event (its incident counts it).
+
+        Raises Conflict; an error in ``apply_input`` or ``record_input``, or one the database raises while writing,
+        propagates: the command fails whole and saves nothing.
+        """
+        with self.session.no_autoflush:  # nothing is written before save: a failed step leaves nothing to undo in the database
+            waiting = [t for t in workflow.get_tasks(state=TaskState.WAITING) if is_timer(t)]
+            context = RunContext(units=self.units(), calendar=self.calendar)
+            with clocks.using(self.clock), running(context):
+                if apply_input is not None:
+                    apply_input(workflow)
+            kept = len(context.effects)  # what the input itself asked for stays, whatever the steps do
+            before = set(self.session.new), set(self.session.dirty)
+            if record_input is not None:
+                record_input()
+            steps = _Steps(context.effects)
+            fired: list[Task] = []
+            try:
+                with clocks.using(self.clock), running(context):
+                    started = time.perf_counter()
+                    self._run_steps(workflow, steps, timers_first=apply_input is None)
+                    # the system's own steps (SOP standard time: 1 minute) run here; their real duration goes on record
+                    steps_ms = round((time.perf_counter() - started) * 1000, 1)
+                state = state_serializer().dumps(workflow)  # a value the serializer cannot store fails here, not in save
+                self._check_units(steps)
+                fired = [t for t in waiting if t.state in (TaskState.READY, TaskState.COMPLETED)]
+                now = self.clock.now()  # one instant: a retry's event and the timers it fired make one step of the history
+                if command == "retry":
+                    self._audit_retry(case, actor, now)
+                if case.retry_at is not None:
+                    case.retry_at = None
+                    incidents.recovered(self.session, case.id, actor.username, now)
+                self._record(case, workflow, fired, context.effects, steps_ms, steps, at=now)
+            except Exception as error:
+                fired = []
+                self._forget(*before)
+                if record_input is not None:
+                    record_input()
+                if isinstance(error, StepsFailedAsRecorded):
+                    element, element_name = error.element, error.element_name
+                else:
+                    spec = steps.culprit(error, parsed.spec)
+                    element, element_name = getattr(spec, "bpmn_id", None) or spec.name, getattr(spec, "bpmn_name", None)
+                now = self.clock.now()
+                incident = incidents.step_failed(
+                    self.session,
+                    now,
+                    command,
+                    error,
+                    actor=actor.username,
+                    case_id=case.id,
+                    task=task,
+                    element=element,
+                    element_name=element_name,
+                )
+                case.retry_at = now + incidents.retry_delay(incident.count)
+                state = None
+                workflow = self._checkpoint(case, parsed, apply_input)
+                self._record(case, workflow, [], context.effects[:kept], 0.0, at=now)
+                if record_input is not None:  # the kept input's steps did not run: the replay must not run them either
+                    data = {"element": incident.element, "name": incident.element_name}
+                    self.audit.append(case, STEP_FAILED, SYSTEM.username, now, data=data)
+                if not isinstance(error, StepsFailedAsRecorded):
+                    log.warning("%s of case %s: %s failed (%s), retry at %s", command, case.id, incident.element, incident.error, case.retry_at)
+            self.save(case, parsed, workflow, state)
+            return len(fired)
+
+    def _checkpoint(self, case: Case, parsed: Parsed, apply_input: Callable[[BpmnWorkflow], None] | None) -> BpmnWorkflow:
+        """The workflow as it stood once the command's input was applied, made again after a failed run: from the
+        stored state (a new workflow for a submission) with the input applied once more. Rebuilt only on failure, so
+        that a run that succeeds serializes the workflow once, not a second time to keep a checkpoint."""
+        workflow = self.load(case)[1] if case.state else self._new_workflow(parsed)
+        if apply_input is not None:
+            # the input's own effects were kept from the first time; these are the same and are dropped
+            with clocks.using(self.clock), running(RunContext(units=self.units(), calendar=self.calendar)):
+                apply_input(workflow)
+        return workflow
+
+    @staticmethod
+    def _new_workflow(parsed: Parsed) -> BpmnWorkflow:
+        return BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=make_script_engine())
+
+    def _run_steps(self, workflow: BpmnWorkflow, steps: _Steps, timers_first: bool) -> None:
+        """Run the system steps up to the next wait: for a timer pass or a retry (``timers_first``) first the timers
+        that are due. The replay's service overrides it to fail as a recorded run failed (``StepsFailedAsRecorded``)."""
+        if timers_first:
+            workflow.refresh_timers()
+        workflow.do_engine_steps(steps.will_run, steps.did_run)
+
+    def _audit_retry(self, case: Case, actor: Actor, now: datetime) -> None:
+        """Record that a retry ran the system steps the case waited on (``steps_retried``: the first event of the retry's
+        step, which the replay runs again at its instant), naming the incident it resolves; no personal data."""
+        incident = incidents.waiting_on(self.session, case.id)
+        data = {
+            "incident": incident.id if incident else None,
+            "element": incident.element if incident else None,
+            "name": incident.element_name if incident else None,
+        }
+        self.audit.append(case, STEPS_RETRIED, actor.username, now, data=data)
+
+    def _forget(self, new: set[Any], dirty: set[Any]) -> None:
+        """Drop what the session gained since it held ``new`` and ``dirty`` (nothing of it was flushed): objects added are
+        removed, objects changed are read again from the database. A fresh audit log forgets the events it chained."""
+        for added in set(self.session.new) - new:
+            self.session.expunge(added)
+        for changed in set(self.session.dirty) - dirty:
+            self.session.expire(changed)
+        self.audit = AuditLog(self.session)
+
+    def _check_units(self, steps: _Steps) -> None:
+        """Raise, naming the step, when a step sent the case to a unit id that does not exist (the database would refuse
+        the write, failing the whole command). A deactivated unit still exists: its running cases go on."""
+        for task, _emitted in steps.ran:
+            unit = task.data.get("unit_tujuan")
+            if unit is not None and unit not in self.units() and (not isinstance(unit, str) or self.session.get(Unit, unit) is None):
+                raise _StepFailed(f"unit {unit!r} tidak terdaftar", task)
+
+    def _record(
+        self,
+        case: Case,
+        workflow: BpmnWorkflow,
+        fired: list[Task],
+        effects: list[Effect],
+        steps_ms: float,
+        steps: _Steps | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        """Add to the session what a run did at ``at`` (now by default; nothing is flushed): the unit it reached, the timers
+        that fired, each effect in order."""
+        now = at or self.clock.now()
+        last = workflow.last_task
+        if last is not None and last.data.get("unit_tujuan"):
+            case.unit_id = last.data["unit_tujuan"]
+        for timer in fired:
+            self.audit.append(
+                case,
+                "timer_fired",
+                SYSTEM.username,
+                now,
+                task=str(timer.id),
+                data={
+                    "timer": timer.task_spec.bpmn_id,
+                    "name": timer.task_spec.bpmn_name,
+                    "due": timer.internal_data.get("event_value"),
+                    "clock": timer.task_spec.extensions.get("properties", {}).get(DEADLINE_PROPERTY),
+                    "interrupting": bool(timer.task_spec.cancel_activity),
+                    "attached_to": definitions.attached_task(timer.task_spec),
+                },
+            )
+        for index, effect in enumerate(effects):
+            if steps is not None:
+                steps.applying = index
+            self._apply(case, workflow, effect, now, steps_ms)
+        if steps is not None:
+            steps.applying = None
+
+    def _apply(self, case: Case, workflow: BpmnWorkflow, effect: Effect, now: datetime, steps_ms: float) -> None:
+        args = effect.args
+        if effect.type == "status":
+            self._set_status(case, args["status"], SYSTEM.username, now)
+        elif effect.type == "record":
+            self.audit.append(case, "complaint_recorded", SYSTEM.username, now, data={"tracking_id": case.tracking_id, "duration_ms": steps_ms})
+        elif effect.type == "publish":
+            case.answer_text, case.answered_at = args["text"], now
+            self.audit.append(case, "answer_published", SYSTEM.username, now, data={"text": args["text"], "duration_ms": steps_ms})
+        elif effect.type == "notify":
+            to, topic = args["to"], args["topic"]
+            if to == "pelapor":
+                sent = self.notifier.to_reporter(case, self._reporter_email(self._complaint(workflow)), topic, now)
+            else:
+                unit = self.units().get(case.unit_id or "", ("", ""))[0]
+                sent = self.notifier.to_staff(case, to, topic, now, unit=unit)
+            self._audit_mail(case, to, topic, sent)
+        elif effect.type == "escalate":
+            self._escalate(case, workflow, args["stage"], args["clock"], now)
+        else:  # pragma: no cover - scripting only emits the types above
+            raise ValueError(f"unknown effect {effect.type}")
+
+    def _escalate(self, case: Case, workflow: BpmnWorkflow, stage: str, clock_name: str, now: datetime) -> None:
+        holder = STAGE_HOLDERS.get(stage, case.unit_id or "kominfo")
+        unit_name = self.units().get(case.unit_id or "", ("", ""))[0] if holder == case.unit_id else ""
+        self.session.add(Escalation(case_id=case.id, at=now, stage=stage, clock=clock_name, unit_id=case.unit_id if holder == case.unit_id else None))
+        self.audit.append(case, "deadline_missed", SYSTEM.username, now, data={"stage": stage, "clock": clock_name, "holder": holder})
+        if stage == "balasan":
+            sent = self.notifier.to_reporter(case, self._reporter_email(self._complaint(workflow)), "pengingat", now)
+        else:
+            sent = self.notifier.to_staff(case, holder, "pengingat", now, stage=stage, clock=clock_name)
+        self._audit_mail(case, holder, "pengingat", sent)
+        self._audit_mail(
+            case, "pusat", "eskalasi", self.notifier.to_staff(case, "pusat", "eskalasi", now, stage=stage, clock=clock_name, unit=unit_name)
+        )
+        if clock_name == CEILING:
+            case.late = True
+            case.breached = [*case.breached, f"{stage}:{clock_name}"]
+
+    def _set_status(self, case: Case, status: str, actor: str, now: datetime) -> None:
+        if status == case.status:
+            return
+        self.audit.append(case, "status_changed", actor, now, data={"from": case.status, "to": status})
+        case.status = status
+        if status in FINISHED_STATUSES:
+            case.closed_at = now
+
+    def _audit_mail(self, case: Case, to: str, topic: str, sent: Any) -> None:
+        self.audit.append(
+            case, "notification_queued", SYSTEM.username, self.clock.now(), data={"to": to, "topic": topic, "users": sent.users, "mails": sent.mails}
+        )
+
+    @staticmethod
+    def _complaint(workflow: BpmnWorkflow) -> dict[str, Any]:
+        return workflow.task_tree.children[0].data.get("pengaduan", {}) if workflow.task_tree.children else {}
+
+    @staticmethod
+    def _reporter_email(complaint: dict[str, Any]) -> str | None:
+        return (complaint.get("reporter") or {}).get("email")
+
+    def save(self, case: Case, parsed: Parsed, workflow: BpmnWorkflow, state: str | None = None) -> None:
+        """Write the case: its open tasks, next timer, the workflow's state (``state`` when the caller serialized it
+        already) and its version. Raises Conflict. Every verb saves through here, and so do migration and replay."""
+        self._lock_case(case)
+        now = self.clock.now()
+        self._sync_open_tasks(case, parsed, workflow, now)
+        dues = [d for d in (timer_due(t) for t in workflow.get_tasks(state=TaskState.WAITING) if is_timer(t)) if d is not None]
+        case.next_timer_at = min(dues) if dues else None
+        case.state = state if state is not None else state_serializer().dumps(workflow)
+        case.updated_at = now
+        try:
+            self.session.flush()
+        except StaleDataError:
+            raise Conflict("Laporan ini baru saja diubah oleh orang lain; muat ulang dan coba lagi.") from None
+
+    def _lock_case(self, case: Case) -> None:
+        """Take the case row's write lock before the command writes anything else, checking the version it read.
+
+        The flush may insert audit events and touch open tasks before it updates the case row; two commands
+        racing on one case would then collide on the next audit seq or deadlock instead of one of them finding
+        the version changed. Writing the case row first makes the later command wait here until the earlier
+        one commits, then raise Conflict. Raises Conflict.
+        """
+        table = cast(Table, Case.__table__)  # a Core statement: executing it does not flush the session first
+        guard = table.update().where(table.c.id == case.id, table.c.version == case.version).values(version=table.c.version)
+        if cast(CursorResult, self.session.execute(guard)).rowcount != 1:
+            raise Conflict("Laporan ini baru saja diubah oleh orang lain; muat ulang dan coba lagi.")
+
+    def _sync_open_tasks(self, case: Case, parsed: Parsed, workflow: BpmnWorkflow, now: datetime) -> None:
+        existing = {row.id: row for row in self._open_rows(case)}
+        ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+        stale = [task_id for task_id in existing if task_id not in ready]
+        if stale:
+            self.session.execute(delete(OpenTask).where(OpenTask.id.in_(stale)))
+        for task_id, task in ready.items():
+            due, ceiling, overdue = deadlines(task, now)
+            row = existing.get(task_id)
+            if row is None:
+                lane = task.task_spec.lane
+                row = OpenTask(
+                    id=task_id,
+                    case_id=case.id,
+                    spec_name=task.task_spec.bpmn_id,
+                    name=task.task_spec.bpmn_name,
+                    form=parsed.form_of(task.task_spec) or "",
+                    lane=lane,
+                    role=LANE_ROLES[lane],
+                    unit_id=task.data.get("unit_tujuan") if lane in UNIT_LANES else None,
+                    created_at=now,
+                )
+                self.session.add(row)
+            row.due_at, row.ceiling_at, row.overdue = due, ceiling, overdue

@@ -1,0 +1,1 @@
+"""Storage: the tables (``tables``), connecting and the schema's Alembic upgrade (``database``), backup and restore."""

@@ -1,0 +1,118 @@
+"""JSON Schema forms: load, serve (with live enums), validate into per-field messages."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
+from datetime import date
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
+
+from engine.errors import InvalidData
+
+_today: ContextVar[date] = ContextVar("lapor_form_today")
+
+
+def _not_future(validator: Any, enabled: bool, instance: Any, schema: Mapping[str, Any]) -> Iterable[ValidationError]:
+    if not enabled or not isinstance(instance, str):
+        return
+    try:
+        day = date.fromisoformat(instance)
+    except ValueError:
+        return  # the "format": "date" check reports it
+    if day > _today.get():
+        yield ValidationError("tanggal di masa depan", validator="x-notFuture")
+
+
+_Validator = validators.extend(Draft202012Validator, {"x-notFuture": _not_future})
+_FORMATS = FormatChecker(["date"])
+
+
+def valid_email(text: str) -> bool:
+    """The one email rule of every form (the page's, the API's, Admin Pusat's account form): an address mail can go to
+    by its syntax (email-validator: no reserved names such as ``.test``; jsonschema's own check wants only an "@").
+    No DNS lookup: validating a form never waits on the network."""
+    try:
+        validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
+
+
+@_FORMATS.checks("email")
+def _email(instance: object) -> bool:
+    """``format: email``: ``valid_email``; True for a value that is not a string (``type`` says so)."""
+    return not isinstance(instance, str) or valid_email(instance)
+
+
+def _path(error: ValidationError) -> str:
+    parts = [str(p) for p in error.absolute_path]
+    if error.validator == "required":
+        missing = error.message.split("'")[1]
+        parts.append(missing)
+    return ".".join(parts) or "_"
+
+
+def _message(error: ValidationError) -> str:
+    v, arg = error.validator, error.validator_value
+    if v == "required":
+        return "Wajib diisi."
+    if v == "minLength":
+        return f"Minimal {arg} karakter."
+    if v == "maxLength":
+        return f"Maksimal {arg} karakter."
+    if v == "enum":
+        return "Pilih salah satu: " + ", ".join(str(a) for a in arg) + "."
+    if v == "format" and arg == "email" or (v == "pattern" and "@" in str(arg)):
+        return "Alamat email tidak valid."
+    if v == "format" and arg == "date":
+        return "Tanggal tidak valid (format TTTT-BB-HH)."
+    if v == "x-notFuture":
+        return "Tanggal tidak boleh di masa depan."
+    if v == "pattern":
+        return "Formatnya tidak sesuai."
+    if v == "type":
+        return {"string": "Harus berupa teks.", "boolean": "Harus ya atau tidak.", "object": "Harus berupa objek."}.get(
+            str(arg), "Jenis isian tidak sesuai."
+        )
+    if v == "additionalProperties":
+        return "Isian tidak dikenal: " + ", ".join(sorted(set(error.instance) - set(error.schema.get("properties", {})))) + "."
+    if v == "const":
+        return f"Harus {arg}."
+    return "Isian tidak valid."
+
+
+def field_errors(schema: Mapping[str, Any], data: Any, today: date) -> dict[str, str]:
+    """Return {dotted field path: message} for every problem in ``data``; empty when valid."""
+    validator = _Validator(schema, format_checker=_FORMATS)
+    token = _today.set(today)
+    try:
+        found = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), e.validator != "required"))
+    finally:
+        _today.reset(token)
+    errors: dict[str, str] = {}
+    for error in found:
+        errors.setdefault(_path(error), _message(error))
+    return errors
+
+
+def validate(schema: Mapping[str, Any], data: Any, today: date) -> None:
+    """Raise InvalidData naming each bad field; return None when ``data`` fits ``schema``."""
+    if not isinstance(data, dict):
+        raise InvalidData({"_": "Data formulir harus berupa objek JSON."})
+    errors = field_errors(schema, data, today)
+    if errors:
+        raise InvalidData(errors)
+
+
+def served(schema: Mapping[str, Any], units: Mapping[str, tuple[str, str]]) -> dict[str, Any]:
+    """Return the schema as served to a client: fields marked ``x-enumSource: units`` list the units."""
+    result = copy.deepcopy(dict(schema))
+    for prop in result.get("properties", {}).values():
+        if prop.get("x-enumSource") == "units":
+            prop["enum"] = list(units)
+            prop["x-enumNames"] = [name for name, _kind in units.values()]
+    return result

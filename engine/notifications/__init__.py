@@ -1,0 +1,1 @@
+"""Telling people: inbox notifications and outbox mail written with their cause, and delivering the outbox."""

@@ -1,0 +1,324 @@
+"""Notifications (the SOP's "email dan pemberitahuan"): an inbox row per staff member and a mail
+in the outbox, written in the caller's transaction so a notification exists exactly when its
+cause does. The worker sends the outbox (engine/notifications/mailer.py).
+
+Staff mail never carries a reporter's identity, whether or not the reporter asked for anonymity or
+confidentiality: staff learn the tracking id, title, category and unit only, and open the case page
+(which applies the case's own visibility rules) for more. Every mail has a plain-text and an HTML
+part, and every subject names the tracking id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+from urllib.parse import parse_qs, urlsplit
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from engine.db.tables import Case, Notification, OutboxMail, User
+from engine.errors import NotFound
+
+CATEGORY_NAMES = {
+    "pendidikan": "Pendidikan",
+    "kesehatan": "Kesehatan",
+    "infrastruktur": "Infrastruktur",
+    "pertanahan": "Pertanahan",
+    "keagamaan": "Keagamaan",
+    "lainnya": "Lainnya",
+}
+STAGE_NAMES = {
+    "disposisi": "penerusan laporan ke unit kerja",
+    "terima": "penerimaan laporan oleh unit",
+    "tanggapan": "tanggapan unit",
+    "teruskan": "peninjauan jawaban",
+    "balasan": "balasan pelapor",
+}
+CLOCK_NAMES = {"target": "batas SOP", "plafon": "batas nasional"}
+
+# Staff topics: (subject, body). The subject is also the in-app notification's message.
+# Placeholders: tracking_id, title, category, url, unit, unit_suffix, stage, clock. Paragraphs are
+# separated by a blank line; a line that is exactly {url} becomes a link in the HTML part.
+TEMPLATES: dict[str, tuple[str, str]] = {
+    "perlu_disposisi": (
+        "Laporan {tracking_id} menunggu disposisi",
+        'Laporan "{title}" (kategori {category}) menunggu Anda teruskan kepada Satuan Kerja atau Instansi Vertikal '
+        "yang berwenang, paling lambat 1 hari kerja.{history}\n\n{url}",
+    ),
+    "laporan_masuk": (
+        "Laporan {tracking_id} diteruskan kepada {unit}",
+        'Laporan "{title}" (kategori {category}) telah diteruskan kepada {unit}.\n\n'
+        "Mohon terima laporan ini, atau kembalikan bila bukan wewenang unit Anda, lalu beri tanggapan paling lambat 1 hari kerja.\n\n{url}",
+    ),
+    "diterima_unit": (
+        "Laporan {tracking_id} diterima unit",
+        '{unit} telah menerima laporan "{title}" dan sedang menindaklanjutinya.\n\n{url}',
+    ),
+    "jawaban_masuk": (
+        "Jawaban unit untuk {tracking_id}",
+        '{unit} telah memberi tanggapan atas laporan "{title}".\n\n'
+        "Mohon tinjau tanggapan tersebut, lalu teruskan kepada pelapor atau kembalikan kepada unit dengan catatan.\n\n{url}",
+    ),
+    "perlu_revisi": (
+        "Jawaban untuk {tracking_id} dikembalikan",
+        'Admin Kominfo mengembalikan tanggapan atas laporan "{title}" dengan catatan. Mohon perbaiki tanggapan Anda.\n\n{url}',
+    ),
+    "dicabut": (
+        "Laporan {tracking_id} dicabut pelapor",
+        'Pelapor mencabut laporan "{title}". Tugas yang masih terbuka untuk laporan ini telah ditutup; '
+        "tidak ada lagi yang perlu Anda kerjakan.\n\n{url}",
+    ),
+    "pengingat": (
+        "Pengingat: {stage} untuk {tracking_id} melewati {clock}",
+        'Tugas {stage} untuk laporan "{title}" telah melewati {clock}. Mohon segera diselesaikan.\n\n{url}',
+    ),
+    "eskalasi": (
+        "Eskalasi: {tracking_id} melewati {clock} ({stage})",
+        'Laporan "{title}" (kategori {category}) melewati {clock} pada tahap {stage}{unit_suffix}. Mohon ditindaklanjuti.\n\n{url}',
+    ),
+}
+
+# Reporter topics (mail only; citizens have no account). Extra placeholders: answer, access_code (the token in the url).
+# They name the case by its tracking id only, never by what the reporter wrote (title, body): anyone can have a
+# complaint's receipt mailed to any address, and must not be able to choose its words.
+REPORTER_TEMPLATES: dict[str, tuple[str, str]] = {
+    "laporan_diterima": (
+        "Laporan Anda telah diterima: {tracking_id}",
+        "Terima kasih. Laporan Anda telah kami terima dengan nomor pelacakan {tracking_id}.\n\n"
+        "Ikuti perkembangannya melalui tautan pribadi berikut. Simpan email ini dan jangan bagikan tautannya: "
+        "siapa pun yang memegang tautan ini dapat membaca dan membalas laporan Anda.\n\n{url}\n\n"
+        "Bila tautan tidak dapat dibuka, masukkan data berikut pada halaman Lacak laporan:\n"
+        "Nomor pelacakan: {tracking_id}\nKode akses: {access_code}\n\n"
+        "Admin Kominfo akan meneruskan laporan Anda kepada unit kerja yang berwenang paling lambat 1 hari kerja.\n\n"
+        "Bila Anda tidak merasa mengirim laporan ini, abaikan email ini.",
+    ),
+    "jawaban_terbit": (
+        "Jawaban atas laporan Anda {tracking_id}",
+        "Laporan Anda {tracking_id} telah dijawab.{answer}\n\n"
+        "Beri tahu kami apakah Anda puas dengan jawaban ini melalui tautan pribadi pada email tanda terima laporan Anda, "
+        "atau buka halaman berikut lalu masukkan nomor pelacakan dan kode akses yang tercantum pada email tersebut.\n\n{url}",
+    ),
+    "pengingat": (
+        "Pengingat: laporan {tracking_id} menunggu balasan Anda",
+        "Jawaban atas laporan Anda {tracking_id} telah terbit dan kami menunggu balasan Anda: apakah Anda puas dengan jawaban tersebut? "
+        "Bila tidak ada balasan dalam 10 hari kerja setelah jawaban terbit, laporan akan ditutup.\n\n{url}",
+    ),
+    "selesai": (
+        "Laporan {tracking_id} selesai",
+        "Laporan Anda {tracking_id} telah selesai. Terima kasih atas partisipasi Anda dalam memperbaiki pelayanan publik di Jawa Timur.",
+    ),
+    "ditutup_otomatis": (
+        "Laporan {tracking_id} ditutup",
+        "Laporan Anda {tracking_id} ditutup karena tidak ada balasan dalam 10 hari kerja setelah jawaban terbit. Terima kasih atas partisipasi Anda.",
+    ),
+}
+# A topic the model sends the reporter that has no template of its own (a staff template would name the title).
+REPORTER_UPDATE = (
+    "Kabar terbaru laporan Anda {tracking_id}",
+    "Ada perkembangan baru pada laporan Anda {tracking_id}. Buka halaman berikut, lalu masukkan nomor pelacakan dan kode akses "
+    "yang tercantum pada email tanda terima laporan Anda.\n\n{url}",
+)
+
+SIGNATURE = "Salam,\nSP4N-LAPOR! Provinsi Jawa Timur\nDinas Komunikasi dan Informatika Provinsi Jawa Timur"
+FOOTER = "Email ini dikirim otomatis oleh sistem pengelolaan pengaduan SP4N-LAPOR! Jawa Timur. Mohon tidak membalas email ini."
+MAIL_FAILED = "Email gagal terkirim: {subject}"  # the in-app incident for Admin Pusat (kind "surel_gagal")
+
+_PAGE = "font-family:Arial,Helvetica,sans-serif;font-size:15px;line-height:1.5;color:#1f2933;max-width:600px;margin:0 auto;padding:16px"
+_HEAD = "margin:0 0 16px;padding:8px 12px;background:#0b5cad;color:#ffffff;font-weight:bold"
+_PARA = "margin:0 0 14px"
+_LINK = "color:#0b5cad;word-break:break-all"
+_SMALL = "margin:24px 0 0;padding-top:8px;border-top:1px solid #d9dee3;font-size:12px;color:#616e7c"
+
+
+@dataclass(frozen=True)
+class Sent:
+    users: int
+    mails: int
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def compose(subject: str, greeting: str, body: str, url: str | None) -> Rendered:
+    """Wrap a rendered body in greeting, signature and footer; return the text and the HTML part.
+
+    The HTML escapes every value; a line that is exactly ``url`` becomes a link.
+    """
+    text = f"{greeting}\n\n{body}\n\n{SIGNATURE}\n\n-- \n{FOOTER}\n"  # "-- ": the signature separator mail clients know
+
+    def paragraph(block: str) -> str:
+        lines = []
+        for line in block.split("\n"):
+            if url and line == url:
+                lines.append(f'<a href="{escape(url)}" style="{_LINK}">{escape(url)}</a>')
+            else:
+                lines.append(escape(line))
+        return f'<p style="{_PARA}">' + "<br>\n".join(lines) + "</p>"
+
+    paragraphs = "\n".join(paragraph(block) for block in [greeting, *body.split("\n\n"), SIGNATURE])
+    html = (
+        '<!DOCTYPE html>\n<html lang="id">\n<head><meta charset="utf-8"><title>'
+        + escape(subject)
+        + f'</title></head>\n<body style="margin:0;background:#ffffff">\n<div style="{_PAGE}">\n'
+        + f'<p style="{_HEAD}">SP4N-LAPOR! Jawa Timur</p>\n'
+        + paragraphs
+        + f'\n<p style="{_SMALL}">{escape(FOOTER)}</p>\n</div>\n</body>\n</html>\n'
+    )
+    return Rendered(subject, text, html)
+
+
+def with_access_code(tracking_url: str, token: str) -> str:
+    """A tracking page's URL with the citizen's access code in its fragment (Notifier.private_link)."""
+    return f"{tracking_url}#token={token}"
+
+
+class Notifier:
+    def __init__(self, session: Session, base_url: str) -> None:
+        self.session = session
+        self.base_url = base_url.rstrip("/")
+
+    def private_link(self, tracking_id: str, token: str) -> str:
+        """The citizen's private link: the tracking page with the access code after "#", the part of a URL a browser
+        never sends, so no server or proxy log holds it (web/static/track.js posts it to the page instead)."""
+        return with_access_code(f"{self.base_url}/lacak/{tracking_id}", token)
+
+    def staff(self, to: str) -> list[User]:
+        """Active users of a role ("kominfo", "pusat") or of a unit id."""
+        role_filter = User.role == to if to in ("kominfo", "pusat") else User.unit_id == to
+        return list(self.session.scalars(select(User).where(role_filter, User.active.is_(True)).order_by(User.id)))
+
+    @staticmethod
+    def _values(case: Case, url: str, extra: dict[str, str]) -> dict[str, str]:
+        unit = extra.get("unit", "")
+        history = ""
+        if unit:  # back at Admin Kominfo after a unit had it (returned as bukan_wewenang, or the reporter was not satisfied)
+            history = (
+                f"\n\nLaporan ini kembali kepada Anda setelah sebelumnya diteruskan kepada {unit}: unit mengembalikannya karena "
+                "bukan wewenangnya, atau pelapor belum puas dengan jawabannya. Lihat riwayat laporan sebelum meneruskannya kembali."
+            )
+        return {
+            "tracking_id": case.tracking_id,
+            "title": case.title,
+            "category": CATEGORY_NAMES.get(case.category, case.category),
+            "url": url,
+            "unit": unit,
+            "unit_suffix": f" di {unit}" if unit else "",
+            "stage": STAGE_NAMES.get(extra.get("stage", ""), extra.get("stage", "")),
+            "clock": CLOCK_NAMES.get(extra.get("clock", ""), extra.get("clock", "")),
+            "history": history,
+            "answer": f"\n\nJawaban:\n{case.answer_text}" if case.answer_text else "",
+            "access_code": parse_qs(urlsplit(url).fragment).get("token", [""])[0],
+        }
+
+    def render(self, topic: str, case: Case, url: str, greeting: str, reporter: bool = False, **extra: str) -> Rendered:
+        """The mail of ``topic``: for the reporter its REPORTER_TEMPLATES entry, else REPORTER_UPDATE; for staff its
+        TEMPLATES entry, else the reporter's. Raises KeyError for a staff topic with no template at all."""
+        if reporter:
+            subject, body = REPORTER_TEMPLATES.get(topic, REPORTER_UPDATE)
+        else:
+            subject, body = TEMPLATES[topic] if topic in TEMPLATES else REPORTER_TEMPLATES[topic]
+        values = self._values(case, url, extra)
+        return compose(subject.format(**values), greeting, body.format(**values), url)
+
+    def to_staff(self, case: Case, to: str, topic: str, at: datetime, **extra: str) -> Sent:
+        users = self.staff(to)
+        url = f"{self.base_url}/kasus/{case.tracking_id}"
+        for user in users:
+            mail = self.render(topic, case, url, f"Yth. {user.full_name or user.username},", reporter=False, **extra)
+            self.session.add(Notification(user_id=user.id, case_id=case.id, at=at, kind=topic, message=mail.subject))
+            self._queue(case, user.email, mail, topic, at, user_id=user.id)
+        return Sent(len(users), len(users))
+
+    def to_reporter(self, case: Case, email: str | None, topic: str, at: datetime, url: str | None = None) -> Sent:
+        if not email:
+            return Sent(0, 0)
+        mail = self.render(topic, case, url or f"{self.base_url}/lacak/{case.tracking_id}", "Yth. Bapak/Ibu Pelapor,", reporter=True)
+        self._queue(case, email, mail, topic, at)
+        return Sent(0, 1)
+
+    def _queue(self, case: Case, to: str, mail: Rendered, topic: str, at: datetime, user_id: int | None = None) -> None:
+        self.session.add(
+            OutboxMail(
+                case_id=case.id,
+                user_id=user_id,
+                topic=topic,
+                to_addr=to,
+                subject=mail.subject,
+                body=mail.text,
+                html=mail.html,
+                created_at=at,
+                next_attempt_at=at,
+                status="queued",
+                attempts=0,
+            )
+        )
+
+
+def mail_failed(session: Session, case_id: int | None, subject: str, at: datetime) -> int:
+    """Tell every active Admin Pusat, in the caller's transaction, that the mail ``subject`` was given up. Returns how many."""
+    users = list(session.scalars(select(User.id).where(User.role == "pusat", User.active.is_(True)).order_by(User.id)))
+    for user_id in users:
+        session.add(Notification(user_id=user_id, case_id=case_id, at=at, kind="surel_gagal", message=MAIL_FAILED.format(subject=subject)))
+    return len(users)
+
+
+# ---- reading and marking a user's notifications (the bell, the page, the API) -----------------
+
+
+@dataclass(frozen=True)
+class NotificationItem:
+    id: int
+    at: datetime
+    kind: str
+    tracking_id: str | None
+    message: str
+    read: bool
+
+
+def _item(note: Notification, tracking_id: str | None) -> NotificationItem:
+    return NotificationItem(note.id, note.at, note.kind, tracking_id, note.message, note.read)
+
+
+def notifications_of(session: Session, user_id: int, limit: int = 50, unread_only: bool = False) -> list[NotificationItem]:
+    """The user's notifications, newest first."""
+    query = (
+        select(Notification, Case.tracking_id)
+        .outerjoin(Case, Case.id == Notification.case_id)
+        .where(Notification.user_id == user_id)
+        .order_by(Notification.at.desc(), Notification.id.desc())
+        .limit(limit)
+    )
+    if unread_only:
+        query = query.where(Notification.read.is_(False))
+    return [_item(note, tracking_id) for note, tracking_id in session.execute(query)]
+
+
+def unread_count(session: Session, user_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Notification).where(Notification.user_id == user_id, Notification.read.is_(False))) or 0
+
+
+def mark_read(session: Session, user_id: int, notification_id: int) -> NotificationItem:
+    """Mark one of the user's notifications read (idempotent). Raises NotFound for a missing one or another user's."""
+    note = session.get(Notification, notification_id)
+    if note is None or note.user_id != user_id:
+        raise NotFound("Notifikasi tidak ditemukan.")
+    note.read = True
+    tracking_id = session.scalar(select(Case.tracking_id).where(Case.id == note.case_id)) if note.case_id is not None else None
+    return _item(note, tracking_id)
+
+
+def mark_all_read(session: Session, user_id: int) -> int:
+    """Mark every unread notification of the user read. Returns how many changed."""
+    result = session.execute(
+        update(Notification)
+        .where(Notification.user_id == user_id, Notification.read.is_(False))
+        .values(read=True)
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount or 0  # type: ignore[attr-defined]

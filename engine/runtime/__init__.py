@@ -1,0 +1,1 @@
+"""Running the model: the helpers a model may call, the sandbox its expressions run in, the stored workflow state."""

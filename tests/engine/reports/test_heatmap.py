@@ -1,0 +1,83 @@
+"""engine/reports/heatmap.py: per element of a version, how often cases completed it there and the median time it took.
+
+More figures on the same computation: tests/engine/reports/test_sla.py (the SLA week's timers, system steps and escalations)
+and tests/engine/definitions/test_versions.py (a timer fired before a migration).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from engine import Actor
+from engine.definitions.validation import Bundle, project_bundle
+from engine.definitions.versions import Migrations
+from engine.reports.heatmap import heat
+from engine.reports.sla import CaseFilter
+from tests.engine.support import (
+    do,
+    fast_password_hashing,  # noqa: F401 - autouse fixture
+    submit,
+)
+from tests.scenarios import ACCEPT_SATKER, ANSWER_SATKER, COMPLAINT, FORWARD_SATKER, PUBLISH, Do
+
+ANALIS = Actor("analis", "analis")
+SEND_BACK = Do("Task_Teruskan", {"decision": "kembalikan", "note": "Mohon sebutkan tanggal perbaikan."})
+
+
+def renamed() -> Bundle:
+    """The project's bundle with one task renamed: a second version every case can move to."""
+    bundle = project_bundle()
+    text = bundle.files[bundle.bpmn_name].replace('name="Teruskan laporan ke unit kerja"', 'name="Teruskan laporan ke unit yang berwenang"', 1)
+    return Bundle(bundle.bpmn_name, {**bundle.files, bundle.bpmn_name: text})
+
+
+def test_a_loop_completes_a_task_twice_and_a_migrated_case_counts_each_step_on_the_version_it_took_it_on(service, session, clock):
+    looped = submit(service, COMPLAINT)
+    moved = submit(service, COMPLAINT)
+    for hours, step in ((1, FORWARD_SATKER), (1, ACCEPT_SATKER), (1, ANSWER_SATKER), (1, SEND_BACK), (2, ANSWER_SATKER), (1, PUBLISH)):
+        clock.advance(hours=hours)
+        do(service, looped, step)
+    clock.advance(hours=1)
+    do(service, moved, FORWARD_SATKER)  # open 8 hours, on version 1
+    v1 = service.current_definition()
+    v2, _ = service.deploy(renamed(), by="analis")
+    Migrations(service).migrate(v1.number, [moved.case.id], v2.number, ANALIS)
+    session.commit()
+    clock.advance(hours=3)
+    do(service, moved, ACCEPT_SATKER)  # open 3 hours, across the move: counted where it was completed
+
+    first = heat(session, CaseFilter(definition_id=v1.id))
+    assert first["Start_Pengaduan"].count == 2 and first["Task_Rekam"].count == 2
+    assert first["Task_Disposisi"].count == 2 and first["Task_Disposisi"].median == timedelta(hours=4.5)  # 1 h and 8 h
+    assert first["Task_Tanggapan_Satker"].count == 2 and first["Task_Tanggapan_Satker"].median == timedelta(hours=1.5)  # 1 h, then 2 h
+    assert first["Task_Teruskan"].count == 2 and first["Task_Teruskan"].median == timedelta(hours=1)
+    assert first["Task_Terima_Satker"].count == 1 and first["Task_Terima_Satker"].median == timedelta(hours=1)
+    assert first["Task_Terbitkan"].count == 1 and "Task_Balasan" not in first  # waiting for the citizen: not completed
+
+    second = heat(session, CaseFilter(definition_id=v2.id))
+    assert second == {"Task_Terima_Satker": second["Task_Terima_Satker"]}
+    assert second["Task_Terima_Satker"].count == 1 and second["Task_Terima_Satker"].median == timedelta(hours=3)
+
+    every = heat(session)
+    assert every["Task_Terima_Satker"].count == 2 and every["Task_Disposisi"].count == 2
+    assert heat(session, CaseFilter(definition_id=v2.id + 1)) == {}  # no such version: not every version's figures
+
+
+def test_a_reverted_case_takes_its_next_steps_on_the_version_it_came_back_to(service, session, clock):
+    case = submit(service, COMPLAINT)
+    v1 = service.current_definition()
+    v2, _ = service.deploy(renamed(), by="analis")
+    migrations = Migrations(service)
+    migrations.migrate(v1.number, [case.case.id], v2.number, ANALIS)
+    session.commit()
+    migrations.revert(case.case.id, ANALIS)
+    session.commit()
+    clock.advance(hours=2)
+    do(service, case, FORWARD_SATKER)
+    assert heat(session, CaseFilter(definition_id=v1.id))["Task_Disposisi"].median == timedelta(hours=2)
+    assert heat(session, CaseFilter(definition_id=v2.id)) == {}
+
+
+def test_no_case_no_figures(service, session):
+    assert heat(session, CaseFilter(definition_id=service.current_definition().id)) == {}
+    assert heat(session) == {}

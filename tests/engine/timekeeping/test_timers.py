@@ -1,0 +1,67 @@
+"""engine/timekeeping/timers.py: reading a workflow's timer events and a user task's two deadlines."""
+
+from __future__ import annotations
+
+from SpiffWorkflow.util.task import TaskState
+
+from engine.timekeeping.timers import deadlines, is_timer, timer_due
+from tests.engine.support import (
+    fast_password_hashing,  # noqa: F401 - autouse fixture
+    submit,
+    wib,
+)
+from tests.scenarios import COMPLAINT, FORWARD_SATKER
+
+
+def tasks_of(service, case) -> dict[str, object]:
+    """The case's workflow tasks by BPMN id (the newest of each), loaded read-only."""
+    _parsed, workflow = service.workflow_of(case)
+    return {task.task_spec.bpmn_id: task for task in workflow.get_tasks() if task.task_spec.bpmn_id}
+
+
+def test_only_timer_events_are_timers(service):
+    tasks = tasks_of(service, submit(service, COMPLAINT).case)
+    assert is_timer(tasks["Timer_Disposisi_Target"]) and is_timer(tasks["Timer_Disposisi_Plafon"])
+    assert not is_timer(tasks["Task_Disposisi"]) and not is_timer(tasks["Task_Rekam"]) and not is_timer(tasks["Start_Pengaduan"])
+
+
+def test_an_armed_timer_falls_due_at_its_expressions_instant(service):
+    tasks = tasks_of(service, submit(service, COMPLAINT).case)
+    assert timer_due(tasks["Timer_Disposisi_Target"]) == wib(2026, 12, 1, 23, 59, 59)  # 1 working day
+    assert timer_due(tasks["Timer_Disposisi_Plafon"]) == wib(2026, 12, 3, 23, 59, 59)  # 3 working days
+
+
+def test_a_timer_not_yet_armed_has_no_due_instant(service):
+    tasks = tasks_of(service, submit(service, COMPLAINT).case)
+    ahead = tasks["Timer_Terima_Satker_Target"]  # the unit's timer, predicted while the case waits at disposition
+    assert ahead.state != TaskState.WAITING and timer_due(ahead) is None
+
+
+def test_a_user_task_has_its_sop_target_and_national_ceiling_and_is_not_overdue_before_them(service, clock):
+    tasks = tasks_of(service, submit(service, COMPLAINT).case)
+    assert deadlines(tasks["Task_Disposisi"], clock.now()) == (wib(2026, 12, 1, 23, 59, 59), wib(2026, 12, 3, 23, 59, 59), False)
+
+
+def test_a_user_task_is_overdue_once_its_target_has_passed_even_before_the_timer_fires(service):
+    tasks = tasks_of(service, submit(service, COMPLAINT).case)
+    _due, _ceiling, overdue = deadlines(tasks["Task_Disposisi"], wib(2026, 12, 2, 0, 0, 0))
+    assert overdue and tasks["Timer_Disposisi_Target"].state == TaskState.WAITING
+
+
+def test_a_user_task_whose_target_timer_fired_stays_overdue(service, session, clock):
+    case = submit(service, COMPLAINT).case
+    clock.set(wib(2026, 12, 2, 0, 0, 1))
+    assert service.fire_timers(case.id) == 1
+    session.commit()
+    tasks = tasks_of(service, case)
+    assert deadlines(tasks["Task_Disposisi"], wib(2026, 11, 30, 9, 0))[2] is True  # fired, whatever the instant asked about
+
+
+def test_a_user_task_without_a_ceiling_has_only_its_target(service, clock):
+    tasks = tasks_of(service, submit(service, COMPLAINT, [FORWARD_SATKER]).case)
+    assert deadlines(tasks["Task_Terima_Satker"], clock.now()) == (wib(2026, 12, 1, 23, 59, 59), None, False)
+
+
+def test_a_task_without_boundary_timers_has_no_deadline(service, clock):
+    tasks = tasks_of(service, submit(service, COMPLAINT).case)
+    assert deadlines(tasks["Task_Rekam"], clock.now()) == (None, None, False)

@@ -1,0 +1,1 @@
+"""The JSON API under /api/v1 (the mobile-app and partner channel) and its OpenAPI description."""

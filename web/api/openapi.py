@@ -1,0 +1,521 @@
+"""The OpenAPI 3.1 document of the JSON API (served at GET /api/v1/openapi.json).
+
+Self-contained: every ``$ref`` points inside it; the form schemas (forms/*.schema.json of the
+project's process) are inlined under ``components/schemas`` as ``<Name>Form``. Tests keep it in
+step with the routes (every /api/v1 rule and method documented, and nothing more).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from typing import Any
+
+from engine.contract import STATUSES
+from engine.definitions.validation import project_bundle
+
+STAFF_FORMS = ("disposisi", "terima", "tanggapan", "teruskan")
+JSON = "application/json"
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def form_schema_name(form: str) -> str:
+    return form.capitalize() + "Form"
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _obj(properties: dict[str, Any], required: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+    return {"type": "object", "required": list(properties) if required is None else required, "properties": properties, **extra}
+
+
+STRING = {"type": "string"}
+NULLABLE_STRING = {"type": ["string", "null"]}
+DATETIME = {"type": "string", "format": "date-time"}
+NULLABLE_DATETIME = {"type": ["string", "null"], "format": "date-time"}
+BOOLEAN = {"type": "boolean"}
+INTEGER = {"type": "integer"}
+
+
+def _schemas() -> dict[str, Any]:
+    schemas: dict[str, Any] = {
+        "Error": _obj(
+            {
+                "error": {"type": "string", "description": "A message fit to show the user (Indonesian)."},
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string"},
+                    "description": "Per-field messages keyed by the field's dotted path in the submitted data (`title`, `reporter.email`, `unit`).",
+                },
+            }
+        ),
+        "CaseStatus": {"type": "string", "enum": list(STATUSES)},
+        "TrackingId": {"type": "string", "pattern": "^LPR-[0-9A-HJKMNP-TV-Z]{8}$", "examples": ["LPR-7K2M9QXD"]},
+        "ComplaintCreated": _obj(
+            {
+                "tracking_id": ref("TrackingId"),
+                "access_token": {"type": "string", "description": "The citizen's secret for this case; shown once, never stored in clear."},
+                "status": ref("CaseStatus"),
+            }
+        ),
+        "CaseStatusResult": _obj({"tracking_id": ref("TrackingId"), "status": ref("CaseStatus")}),
+        "Answer": _obj({"text": STRING, "at": DATETIME}),
+        "TimelineItem": _obj({"at": DATETIME, "status": ref("CaseStatus"), "message": STRING}),
+        "CitizenComplaint": _obj(
+            {
+                "tracking_id": ref("TrackingId"),
+                "status": ref("CaseStatus"),
+                "title": STRING,
+                "category": STRING,
+                "submitted_at": DATETIME,
+                "timeline": {"type": "array", "items": ref("TimelineItem")},
+                "answer": _nullable(ref("Answer")),
+            }
+        ),
+        "Withdrawal": {"type": "object", "properties": {"reason": {"type": "string", "maxLength": 2000}}},
+        "TokenRequest": _obj({"username": {"type": "string", "minLength": 1}, "password": {"type": "string", "minLength": 1}}),
+        "Token": _obj(
+            {
+                "token": STRING,
+                "token_type": {"const": "Bearer"},
+                "expires_at": DATETIME,
+                "user": _obj({"username": STRING, "role": STRING, "unit": NULLABLE_STRING}),
+            }
+        ),
+        "TaskSummary": _obj(
+            {
+                "id": {"type": "string", "description": "This task instance; a loop creates a new task with a new id."},
+                "name": STRING,
+                "form": {"type": "string", "description": "The form to fill in, by name (forms/<form>.schema.json)."},
+                "lane": STRING,
+                "unit": NULLABLE_STRING,
+                "tracking_id": ref("TrackingId"),
+                "title": STRING,
+                "category": STRING,
+                "case_status": ref("CaseStatus"),
+                "created_at": DATETIME,
+                "due_at": {**NULLABLE_DATETIME, "description": "The SOP target."},
+                "overdue": {"type": "boolean", "description": "The deadline timer fired or due_at has passed."},
+            }
+        ),
+        "TaskList": _obj(
+            {
+                "tasks": {"type": "array", "items": ref("TaskSummary")},
+                "total": INTEGER,
+                "page": INTEGER,
+                "pages": INTEGER,
+            }
+        ),
+        "StaffCase": _obj(
+            {
+                "tracking_id": ref("TrackingId"),
+                "status": ref("CaseStatus"),
+                "title": STRING,
+                "category": STRING,
+                "body": NULLABLE_STRING,
+                "location": NULLABLE_STRING,
+                "incident_date": NULLABLE_STRING,
+                "anonymous": BOOLEAN,
+                "confidential": BOOLEAN,
+                "reporter": {"type": ["object", "null"], "description": "null for an anonymous complaint."},
+                "submitted_at": DATETIME,
+                "unit": NULLABLE_STRING,
+                "unit_name": NULLABLE_STRING,
+                "late": BOOLEAN,
+                "answer": _nullable(ref("Answer")),
+                "history": {"type": "array", "items": _obj({"at": DATETIME, "type": STRING, "actor": STRING, "data": {"type": "object"}})},
+            }
+        ),
+        "TaskDetail": {
+            "allOf": [
+                ref("TaskSummary"),
+                _obj(
+                    {
+                        "ceiling_at": {**NULLABLE_DATETIME, "description": "The national ceiling (null where none)."},
+                        "claimed_by": NULLABLE_STRING,
+                        "schema": {"type": "object", "description": "The served JSON Schema of the task's form (the `unit` enum filled in)."},
+                        "case": ref("StaffCase"),
+                    }
+                ),
+            ]
+        },
+        "TaskCompletion": _obj(
+            {
+                "data": {
+                    "description": "The task's form data; GET /tasks/{task_id} serves its exact schema.",
+                    "anyOf": [ref(form_schema_name(f)) for f in STAFF_FORMS],
+                }
+            }
+        ),
+        "Notification": _obj(
+            {"id": INTEGER, "at": DATETIME, "kind": STRING, "tracking_id": {"type": ["string", "null"]}, "message": STRING, "read": BOOLEAN}
+        ),
+        "NotificationList": _obj({"notifications": {"type": "array", "items": ref("Notification")}}),
+        "NotificationRead": _obj({"id": INTEGER, "read": {"const": True}}),
+        "HistoryEvent": _obj(
+            {
+                "seq": INTEGER,
+                "at": DATETIME,
+                "type": {"type": "string", "examples": ["case_started", "task_completed", "timer_fired", "status_changed"]},
+                "actor": STRING,
+                "task": NULLABLE_STRING,
+                "data": {"type": "object", "description": "The event's data; for an anonymous case the reporter of case_started is null."},
+                "prev_hash": STRING,
+                "hash": STRING,
+            }
+        ),
+        "History": _obj(
+            {
+                "tracking_id": ref("TrackingId"),
+                "status": ref("CaseStatus"),
+                "events": {"type": "array", "items": ref("HistoryEvent")},
+                "verified": {"type": "boolean", "description": "Every event's hash chain verifies."},
+            }
+        ),
+        "ReplayTask": _obj(
+            {
+                "task": {"type": "string", "description": "The BPMN id of the user task."},
+                "name": STRING,
+                "form": STRING,
+                "lane": STRING,
+                "role": STRING,
+                "unit": NULLABLE_STRING,
+                "claimed_by": NULLABLE_STRING,
+                "due_at": NULLABLE_DATETIME,
+                "ceiling_at": NULLABLE_DATETIME,
+                "overdue": BOOLEAN,
+            }
+        ),
+        "ReplayCompletedTask": _obj(
+            {
+                "seq": INTEGER,
+                "at": DATETIME,
+                "task": STRING,
+                "name": STRING,
+                "form": STRING,
+                "actor": STRING,
+                "role": NULLABLE_STRING,
+                "unit": NULLABLE_STRING,
+                "data": {"type": "object", "description": "The form data submitted."},
+            }
+        ),
+        "ReplayTimer": _obj(
+            {
+                "timer": {"type": "string", "description": "The BPMN id of the timer event."},
+                "name": NULLABLE_STRING,
+                "due": NULLABLE_STRING,
+                "seq": INTEGER,
+                "at": DATETIME,
+            },
+            required=["timer", "name", "due"],
+        ),
+        "ReplayDifference": _obj(
+            {
+                "step": INTEGER,
+                "seq": {"type": ["integer", "null"], "description": "The stored event that differs (null: an extra event or the final state)."},
+                "reason": STRING,
+                "type": NULLABLE_STRING,
+                "path": {"type": "string", "description": "The differing field, e.g. `data.to` or `status`."},
+                "recorded": {"description": "The stored side."},
+                "replayed": {"description": "The replayed side."},
+            }
+        ),
+        "ReplayState": _obj(
+            {
+                "tracking_id": ref("TrackingId"),
+                "step": {"type": "integer", "minimum": 1},
+                "steps": {"type": "integer", "description": "How many steps (commands: an input and what it produced) the case's record holds."},
+                "at": {**NULLABLE_DATETIME, "description": "When the step was recorded."},
+                "input": {
+                    "anyOf": [_obj({"seq": INTEGER, "type": STRING, "actor": STRING}), {"type": "null"}],
+                    "description": "The step's input event.",
+                },
+                "status": {"anyOf": [ref("CaseStatus"), {"type": "null"}]},
+                "unit": NULLABLE_STRING,
+                "active_tasks": {"type": "array", "items": ref("ReplayTask")},
+                "completed_tasks": {"type": "array", "items": ref("ReplayCompletedTask")},
+                "timers_waiting": {"type": "array", "items": ref("ReplayTimer")},
+                "timers_fired": {"type": "array", "items": ref("ReplayTimer")},
+                "data": {"type": "object", "description": "The process data after the step; the reporter null where the reader may not see it."},
+                "matches": {"type": "boolean", "description": "The replay up to this step produced exactly the stored events."},
+                "difference": {"anyOf": [ref("ReplayDifference"), {"type": "null"}]},
+            }
+        ),
+    }
+    for name, form in sorted(project_bundle().forms().items()):
+        schemas[form_schema_name(name)] = {k: v for k, v in form.items() if k not in ("$schema", "$id")}
+    return schemas
+
+
+def _error(description: str, **extra: Any) -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": ref("Error")}}, **extra}
+
+
+RESPONSES = {
+    "BadRequest": _error("The body is not a JSON object, or fields are invalid (`errors` names each)."),
+    "Unauthorized": _error(
+        "Missing, unknown, expired or revoked staff token.",
+        headers={"WWW-Authenticate": {"schema": {"type": "string"}, "description": "Bearer challenge."}},
+    ),
+    "Forbidden": _error("The caller's role may not do this."),
+    "NotFound": _error("No such case or task, or the caller may not see it (a wrong access token included)."),
+    "Conflict": _error("Already done, or the case changed meanwhile."),
+    "Error": _error("Any other error (405, 413, 500), in the same shape."),
+}
+
+
+def _ok(schema: str, description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": ref(schema)}}}
+
+
+def _errors(*names: str) -> dict[str, Any]:
+    codes = {"BadRequest": "400", "Unauthorized": "401", "Forbidden": "403", "NotFound": "404", "Conflict": "409"}
+    return {**{codes[n]: {"$ref": f"#/components/responses/{n}"} for n in names}, "default": {"$ref": "#/components/responses/Error"}}
+
+
+def _body(schema: str, required: bool = True) -> dict[str, Any]:
+    return {"required": required, "content": {JSON: {"schema": ref(schema)}}}
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+PUBLIC: list[dict[str, list[str]]] = []
+CITIZEN = [{"citizenToken": []}]
+STAFF = [{"staffToken": []}]
+TRACKING = {"$ref": "#/components/parameters/TrackingId"}
+TASK = {"$ref": "#/components/parameters/TaskId"}
+NOTIFICATION = {"$ref": "#/components/parameters/NotificationId"}
+
+
+def _paths() -> dict[str, Any]:
+    return {
+        "/complaints": {
+            "post": {
+                "operationId": "submit_complaint",
+                "tags": ["citizen"],
+                "summary": "Submit a complaint (step 1)",
+                "security": PUBLIC,
+                "parameters": [
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                        "description": (
+                            "A key of your own (printable ASCII, e.g. a UUID) making the submission idempotent: sent again with the same "
+                            "body it answers the same 201 and creates nothing; with another body, 422. At most 5 submissions a minute "
+                            "and 30 a day per client address (429)."
+                        ),
+                    }
+                ],
+                "requestBody": _body(form_schema_name("pengaduan")),
+                "responses": {
+                    "201": {
+                        **_ok("ComplaintCreated", "Recorded; keep the access token."),
+                        "headers": {
+                            "Location": {"schema": {"type": "string"}, "description": "The complaint's URL."},
+                            "Idempotent-Replayed": {"schema": {"type": "string"}, "description": "`true` when this answers an earlier request."},
+                        },
+                    },
+                    **_errors("BadRequest"),
+                },
+            }
+        },
+        "/complaints/{tracking_id}": {
+            "parameters": [TRACKING],
+            "get": {
+                "operationId": "get_complaint",
+                "tags": ["citizen"],
+                "summary": "The complaint as its reporter sees it",
+                "security": CITIZEN,
+                "responses": {"200": _ok("CitizenComplaint"), **_errors("NotFound")},
+            },
+        },
+        "/complaints/{tracking_id}/replies": {
+            "parameters": [TRACKING],
+            "post": {
+                "operationId": "reply_to_complaint",
+                "tags": ["citizen"],
+                "summary": "Reply to the answer (step 7)",
+                "security": CITIZEN,
+                "description": "Satisfied closes the case (`selesai`); not satisfied sends it back to Admin Kominfo.",
+                "requestBody": _body(form_schema_name("balasan")),
+                "responses": {"200": _ok("CaseStatusResult"), **_errors("BadRequest", "NotFound", "Conflict")},
+            },
+        },
+        "/complaints/{tracking_id}/withdraw": {
+            "parameters": [TRACKING],
+            "post": {
+                "operationId": "withdraw_complaint",
+                "tags": ["citizen"],
+                "summary": "Withdraw an open complaint (status `dicabut`)",
+                "security": CITIZEN,
+                "requestBody": _body("Withdrawal", required=False),
+                "responses": {"200": _ok("CaseStatusResult"), **_errors("BadRequest", "NotFound", "Conflict")},
+            },
+        },
+        "/auth/token": {
+            "post": {
+                "operationId": "create_token",
+                "tags": ["staff"],
+                "summary": "Exchange a staff username and password for a bearer token (12 h)",
+                "security": PUBLIC,
+                "requestBody": _body("TokenRequest"),
+                "responses": {"200": _ok("Token"), **_errors("BadRequest", "Unauthorized")},
+            },
+            "delete": {
+                "operationId": "revoke_token",
+                "tags": ["staff"],
+                "summary": "Revoke the token this request carries",
+                "security": STAFF,
+                "responses": {"204": {"description": "Revoked."}, **_errors("Unauthorized")},
+            },
+        },
+        "/tasks": {
+            "get": {
+                "operationId": "list_tasks",
+                "tags": ["staff"],
+                "summary": "The caller's open tasks, soonest deadline first",
+                "security": STAFF,
+                "parameters": [
+                    _query("status", {"$ref": "#/components/schemas/CaseStatus"}, "Only tasks of cases in this status."),
+                    _query("category", {"type": "string"}, "Only tasks of cases in this category."),
+                    _query("page", {"type": "integer", "minimum": 1, "default": 1}, "Page number."),
+                    _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}, "Tasks per page."),
+                ],
+                "responses": {"200": _ok("TaskList"), **_errors("BadRequest", "Unauthorized")},
+            }
+        },
+        "/tasks/{task_id}": {
+            "parameters": [TASK],
+            "get": {
+                "operationId": "get_task",
+                "tags": ["staff"],
+                "summary": "A task, its served form schema and the case as the caller may see it",
+                "security": STAFF,
+                "responses": {"200": _ok("TaskDetail"), **_errors("Unauthorized", "NotFound")},
+            },
+        },
+        "/tasks/{task_id}/complete": {
+            "parameters": [TASK],
+            "post": {
+                "operationId": "complete_task",
+                "tags": ["staff"],
+                "summary": "Complete a task with its form data",
+                "security": STAFF,
+                "requestBody": _body("TaskCompletion"),
+                "responses": {"200": _ok("CaseStatusResult"), **_errors("BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict")},
+            },
+        },
+        "/notifications": {
+            "get": {
+                "operationId": "list_notifications",
+                "tags": ["staff"],
+                "summary": "The caller's notifications, newest first",
+                "security": STAFF,
+                "parameters": [
+                    _query("limit", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}, "At most this many."),
+                    _query("unread", {"type": "boolean", "default": False}, "Only unread ones."),
+                ],
+                "responses": {"200": _ok("NotificationList"), **_errors("BadRequest", "Unauthorized")},
+            }
+        },
+        "/notifications/{notification_id}/read": {
+            "parameters": [NOTIFICATION],
+            "post": {
+                "operationId": "mark_notification_read",
+                "tags": ["staff"],
+                "summary": "Mark one of the caller's notifications read (idempotent)",
+                "description": "404 for a notification that does not exist or belongs to someone else.",
+                "security": STAFF,
+                "responses": {"200": _ok("NotificationRead"), **_errors("Unauthorized", "NotFound")},
+            },
+        },
+        "/cases/{tracking_id}/history": {
+            "parameters": [TRACKING],
+            "get": {
+                "operationId": "case_history",
+                "tags": ["audit"],
+                "summary": "Every audit event of a case and whether its hash chain verifies",
+                "description": "Roles `auditor` and `pusat` only.",
+                "security": STAFF,
+                "responses": {"200": _ok("History"), **_errors("Unauthorized", "Forbidden", "NotFound")},
+            },
+        },
+        "/cases/{tracking_id}/replay": {
+            "parameters": [TRACKING],
+            "get": {
+                "operationId": "case_replay",
+                "tags": ["audit"],
+                "summary": "The case as it stood after step K, rebuilt by re-executing its recorded inputs",
+                "description": (
+                    "Roles `auditor` and `pusat` only. The case is rebuilt from the start on its definition version, each recorded "
+                    "input applied at its recorded instant; `matches` says whether the events produced so far equal the stored ones. "
+                    "The reporter's identity is redacted as the caller's role requires."
+                ),
+                "security": STAFF,
+                "parameters": [_query("step", {"type": "integer", "minimum": 1}, "The step (1..steps); the last by default.")],
+                "responses": {"200": _ok("ReplayState"), **_errors("BadRequest", "Unauthorized", "Forbidden", "NotFound")},
+            },
+        },
+        "/openapi.json": {
+            "get": {
+                "operationId": "openapi_document",
+                "tags": ["meta"],
+                "summary": "This document",
+                "security": PUBLIC,
+                "responses": {"200": {"description": "The OpenAPI 3.1 document.", "content": {JSON: {"schema": {"type": "object"}}}}},
+            }
+        },
+    }
+
+
+@functools.cache
+def _build() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "SP4N-LAPOR! Jawa Timur API",
+            "version": "1.0.0",
+            "description": (
+                "Complaints for citizens (the mobile-app channel) and tasks for staff. Citizens authenticate on "
+                "/complaints/{tracking_id} with `Authorization: Bearer <access_token>` (a wrong or missing token answers 404); "
+                "staff with a bearer token from POST /auth/token (401 when missing, expired or revoked). "
+                'Errors are `{"error": "...", "errors": {"field": "message"}}`.'
+            ),
+        },
+        "servers": [{"url": "/api/v1"}],
+        "tags": [
+            {"name": "citizen", "description": "Masyarakat"},
+            {"name": "staff", "description": "Admin Kominfo, Satuan Kerja, Instansi Vertikal, Admin Pusat"},
+            {"name": "audit", "description": "Auditor and Admin Pusat"},
+            {"name": "meta"},
+        ],
+        "security": STAFF,
+        "paths": _paths(),
+        "components": {
+            "schemas": _schemas(),
+            "responses": RESPONSES,
+            "parameters": {
+                "TrackingId": {"name": "tracking_id", "in": "path", "required": True, "schema": {"type": "string"}, "example": "LPR-7K2M9QXD"},
+                "TaskId": {"name": "task_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                "NotificationId": {"name": "notification_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+            },
+            "securitySchemes": {
+                "staffToken": {"type": "http", "scheme": "bearer", "description": "A staff token from POST /auth/token."},
+                "citizenToken": {"type": "http", "scheme": "bearer", "description": "The access token returned when the complaint was submitted."},
+            },
+        },
+    }
+
+
+def document() -> dict[str, Any]:
+    """Return the OpenAPI 3.1 document (a fresh copy each call)."""
+    return copy.deepcopy(_build())

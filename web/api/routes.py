@@ -1,0 +1,416 @@
+"""JSON API /api/v1 (docs/architecture.md, "JSON API") for the mobile app and partner systems.
+
+Staff send ``Authorization: Bearer <token>`` from ``POST /auth/token`` (401 when it is missing,
+unknown, expired or revoked); citizens send their case's access token the same way on
+``/complaints/{tracking_id}*`` (404 for any mismatch, so a tracking id alone reveals nothing).
+Every error under /api/v1, routing errors included, answers ``{"error": message, "errors": {field: message}}``.
+Routes parse, call one engine verb, commit, render; an error rolls the transaction back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from engine import Conflict, EngineError, Forbidden, InvalidData, NotFound
+from engine.audit import replay
+from engine.audit.trail import first_broken
+from engine.cases import access as views
+from engine.cases import inbox as inboxes
+from engine.cases.ids import hash_token
+from engine.contract import CATEGORIES, OVERSIGHT_ROLES, STATUSES
+from engine.db.tables import ApiToken, Case, Definition, OpenTask, User
+from engine.notifications import notify
+from web import submissions
+from web.api import openapi
+from web.extensions import db, service
+from web.pages.auth import actor_of, authenticate, bearer_token, bearer_user, issue_token, locked_message, revoke_bearer_token
+from web.security import parse_json, unsafe_text_errors
+
+PREFIX = "/api/v1"
+bp = Blueprint("api", __name__, url_prefix=PREFIX)
+
+MAX_PER_PAGE = 100
+DEFAULT_PER_PAGE = 50
+MAX_NOTIFICATIONS = 200
+STATUS_OF: dict[type[EngineError], int] = {InvalidData: 400, Forbidden: 403, NotFound: 404, Conflict: 409}
+HTTP_MESSAGES = {
+    404: "Alamat API tidak ditemukan.",
+    405: "Metode HTTP ini tidak diizinkan untuk alamat ini.",
+    413: "Badan permintaan terlalu besar.",
+    429: "Terlalu banyak permintaan; coba lagi sebentar lagi.",
+    500: "Terjadi kesalahan pada server. Silakan coba lagi nanti.",
+}
+
+
+class ApiError(Exception):
+    """An error the API layer itself reports (bad request body, missing credentials)."""
+
+    def __init__(self, status: int, message: str, errors: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.errors, self.headers = status, message, errors or {}, headers or {}
+
+
+# ---- errors -------------------------------------------------------------------------------
+
+
+def error_response(status: int, message: str, errors: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> Response:
+    response = jsonify(error=message, errors=errors or {})
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
+
+
+@bp.errorhandler(ApiError)
+def _api_error(err: ApiError) -> Response:
+    db.session.rollback()
+    return error_response(err.status, err.message, err.errors, err.headers)
+
+
+@bp.errorhandler(EngineError)
+def _engine_error(err: EngineError) -> Response:
+    db.session.rollback()
+    status = next((code for kind, code in STATUS_OF.items() if isinstance(err, kind)), 500)
+    if status == 500:
+        current_app.logger.error("engine error in %s: %s", request.path, err.message)
+    return error_response(status, err.message, getattr(err, "errors", None))
+
+
+@bp.errorhandler(StaleDataError)
+def _stale(err: StaleDataError) -> Response:
+    """A case row changed under us outside the engine's own Conflict translation: still a 409."""
+    db.session.rollback()
+    return error_response(409, "Laporan ini baru saja diubah oleh orang lain; muat ulang dan coba lagi.")
+
+
+@bp.errorhandler(HTTPException)
+@bp.errorhandler(403)  # by code as well: Flask looks for handlers by code (the app's HTML error pages) before by class
+@bp.errorhandler(404)
+@bp.errorhandler(429)
+def _http_error(err: HTTPException) -> Response:
+    """404, 405, 413, and the 500 Flask raises for an unhandled exception (already logged by Flask)."""
+    db.session.rollback()
+    code = err.code or 500
+    headers = {k: v for k, v in err.get_headers() if k.lower() != "content-type"}
+    return error_response(code, HTTP_MESSAGES.get(code) or err.description or err.name, headers=headers)
+
+
+@bp.before_app_request
+def _routing_errors_as_json() -> Response | None:
+    """Unknown /api/v1 paths and wrong methods: routing fails before any blueprint is chosen, so
+    blueprint handlers never see it. Answer JSON here, leaving other paths to the app's own pages."""
+    err = request.routing_exception
+    path = request.path
+    if isinstance(err, HTTPException) and err.code in (404, 405) and (path == PREFIX or path.startswith(PREFIX + "/")):
+        return _http_error(err)
+    return None
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"  # bodies carry tokens and personal data
+    return response
+
+
+# ---- request parsing and authentication -------------------------------------------------
+
+
+def _body(optional: bool = False) -> dict[str, Any]:
+    """The request's JSON object. Raises ApiError(400) for a missing, non-JSON or non-object body."""
+    raw = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
+    if not raw.strip():
+        if optional:
+            return {}
+        raise ApiError(400, "Badan permintaan kosong: kirim objek JSON.")
+    if not request.is_json:
+        raise ApiError(400, "Badan permintaan harus JSON dengan Content-Type: application/json.")
+    try:
+        data = parse_json(raw)
+    except ValueError:  # not JSON, or nested deeper than the parser goes
+        raise ApiError(400, "Badan permintaan bukan JSON yang valid.") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "Badan permintaan harus berupa objek JSON ({...}).")
+    if errors := unsafe_text_errors(data.get("data") if set(data) == {"data"} and isinstance(data["data"], dict) else data):
+        raise InvalidData(errors)  # keyed as the form's own errors are: by the path in the submitted data
+    return data
+
+
+def _unauthorized() -> ApiError:
+    challenge = 'Bearer realm="lapor"' + (', error="invalid_token"' if bearer_token() else "")
+    return ApiError(
+        401,
+        "Token petugas tidak ada, tidak valid, kedaluwarsa, atau sudah dicabut. Minta token baru di POST /api/v1/auth/token.",
+        headers={"WWW-Authenticate": challenge},
+    )
+
+
+def staff(*roles: str) -> Callable:
+    """A staff route: 401 without a valid token, 403 for a role not in ``roles`` (any role when empty).
+    The view receives the signed-in User as its first argument."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            user = bearer_user()
+            if user is None:
+                raise _unauthorized()
+            if roles and user.role not in roles:
+                raise ApiError(403, "Peran Anda tidak dapat membuka sumber ini.")
+            return view(user, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def citizen(view: Callable) -> Callable:
+    """A citizen route: the case's access token must match (404 otherwise) before the body is read.
+    The view receives the token as its first argument."""
+
+    @wraps(view)
+    def wrapped(tracking_id: str, **kwargs: Any) -> Any:
+        token = bearer_token()
+        service().citizen_case(tracking_id, token)
+        return view(token, tracking_id, **kwargs)
+
+    return wrapped
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:  # "" too: the document says integer
+        raise ApiError(400, "Parameter tidak valid.", {name: f"Harus bilangan bulat {low}–{high}."})
+    return int(raw)
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _case_result(case: Case) -> dict[str, str]:
+    return {"tracking_id": case.tracking_id, "status": case.status}
+
+
+# ---- citizens -------------------------------------------------------------------------------
+
+
+@bp.post("/complaints")
+def submit_complaint():
+    """201 with the new case; with an ``Idempotency-Key`` header once per key (web/submissions.py): the same request
+    again gets the same 201 answer (same tracking id and access token, as if the first answer had arrived; marked
+    ``Idempotent-Replayed: true``) and creates nothing, another request under the key a 422."""
+    try:
+        key = submissions.usable_key(request.headers.get(submissions.HEADER))
+    except ValueError:
+        raise ApiError(
+            400, "Header Idempotency-Key tidak valid.", {submissions.HEADER: "1–255 karakter ASCII yang terbaca, misalnya sebuah UUID."}
+        ) from None
+    try:
+        submitted = submissions.submit_once(_body(), "api", key)
+    except submissions.KeyReused:
+        raise ApiError(
+            422, "Idempotency-Key ini sudah dipakai untuk permintaan lain.", {submissions.HEADER: "Kirim kunci baru untuk laporan baru."}
+        ) from None
+    db.session.commit()
+    case = submitted.case
+    headers = {"Location": url_for(".get_complaint", tracking_id=case.tracking_id)}
+    if submitted.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return jsonify(tracking_id=case.tracking_id, access_token=submitted.access_token, status=case.status), 201, headers
+
+
+@bp.get("/complaints/<tracking_id>")
+@citizen
+def get_complaint(token: str, tracking_id: str):
+    return jsonify(views.citizen_case(db.session, service().citizen_case(tracking_id, token)))
+
+
+@bp.post("/complaints/<tracking_id>/replies")
+@citizen
+def reply_to_complaint(token: str, tracking_id: str):
+    case = service().reply(tracking_id, token, _body())
+    db.session.commit()
+    return jsonify(_case_result(case))
+
+
+@bp.post("/complaints/<tracking_id>/withdraw")
+@citizen
+def withdraw_complaint(token: str, tracking_id: str):
+    body = _body(optional=True)
+    reason = body.get("reason")
+    if "reason" in body and not isinstance(reason, str):  # null too: the document says a string, or leave it out
+        raise InvalidData({"reason": "Harus berupa teks."})
+    if reason is not None and len(reason) > 2000:
+        raise InvalidData({"reason": "Maksimal 2000 karakter."})
+    case = service().withdraw(tracking_id, token, reason)
+    db.session.commit()
+    return jsonify(_case_result(case))
+
+
+# ---- staff: tokens --------------------------------------------------------------------------
+
+
+@bp.post("/auth/token")
+def create_token():
+    body = _body()
+    errors = {field: "Wajib diisi." for field in ("username", "password") if not isinstance(body.get(field), str) or not body[field]}
+    if errors:
+        raise InvalidData(errors)
+    user = authenticate(body["username"], body["password"], channel="api")
+    if user is None:
+        raise ApiError(401, locked_message() or "Nama pengguna atau kata sandi salah.", headers={"WWW-Authenticate": 'Bearer realm="lapor"'})
+    token = issue_token(user)
+    expires_at = db.session.scalar(select(ApiToken.expires_at).where(ApiToken.token_hash == hash_token(token)))
+    db.session.commit()
+    return jsonify(
+        token=token, token_type="Bearer", expires_at=_iso(expires_at), user={"username": user.username, "role": user.role, "unit": user.unit_id}
+    )
+
+
+@bp.delete("/auth/token")
+@staff()
+def revoke_token(user: User):
+    revoke_bearer_token()
+    db.session.commit()
+    return "", 204
+
+
+# ---- staff: tasks ---------------------------------------------------------------------------
+
+
+def _task(row: OpenTask, case: Case) -> dict[str, Any]:
+    now = current_app.config["LAPOR_CLOCK"].now()
+    return {
+        "id": row.id,
+        "name": row.name,
+        "form": row.form,
+        "lane": row.lane,
+        "unit": row.unit_id,
+        "tracking_id": case.tracking_id,
+        "title": case.title,
+        "category": case.category,
+        "case_status": case.status,
+        "created_at": _iso(row.created_at),
+        "due_at": _iso(row.due_at),
+        "overdue": bool(row.overdue or (row.due_at is not None and row.due_at <= now)),
+    }
+
+
+def _choice_arg(name: str, choices: tuple[str, ...]) -> str | None:
+    """A query filter that must be one of ``choices`` (absent: None). Raises ApiError(400) otherwise, "" included."""
+    raw = request.args.get(name)
+    if raw is not None and raw not in choices:
+        raise ApiError(400, "Parameter tidak valid.", {name: "Pilih salah satu: " + ", ".join(choices) + "."})
+    return raw
+
+
+@bp.get("/tasks")
+@staff()
+def list_tasks(user: User):
+    page = inboxes.inbox(
+        db.session,
+        actor_of(user),
+        status=_choice_arg("status", STATUSES),
+        category=_choice_arg("category", CATEGORIES),
+        page=_int_arg("page", 1, 1, 1_000_000),
+        per_page=_int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE),
+    )
+    return jsonify(tasks=[_task(row, case) for row, case in page.rows], total=page.total, page=page.page, pages=page.pages)
+
+
+@bp.get("/tasks/<task_id>")
+@staff()
+def get_task(user: User, task_id: str):
+    row, case = inboxes.own_task(db.session, task_id, actor_of(user))
+    parsed = service().parsed_for(db.session.get(Definition, case.definition_id))  # the case's own version, as completion validates
+    return jsonify(
+        {
+            **_task(row, case),
+            "ceiling_at": _iso(row.ceiling_at),
+            "claimed_by": row.claimed_by,
+            "schema": service().served_form(parsed, row.form),
+            "case": views.staff_case(db.session, views.seen_case(db.session, case, actor_of(user))),
+        }
+    )
+
+
+@bp.post("/tasks/<task_id>/complete")
+@staff()
+def complete_task(user: User, task_id: str):
+    body = _body()
+    if "data" not in body:
+        raise InvalidData({"data": 'Wajib diisi: kirim isian formulir sebagai {"data": {...}}.'})
+    if not isinstance(body["data"], dict):
+        raise InvalidData({"data": "Harus berupa objek JSON."})
+    case = service().complete_task(task_id, body["data"], actor_of(user))
+    db.session.commit()
+    return jsonify(_case_result(case))
+
+
+# ---- staff: notifications and history --------------------------------------------------------
+
+
+@bp.get("/notifications")
+@staff()
+def list_notifications(user: User):
+    items = notify.notifications_of(
+        db.session,
+        user.id,
+        limit=_int_arg("limit", 50, 1, MAX_NOTIFICATIONS),
+        unread_only=_choice_arg("unread", ("true", "false", "1", "0")) in ("true", "1"),
+    )
+    return jsonify(notifications=[_notification(item) for item in items])
+
+
+@bp.post("/notifications/<int:notification_id>/read")
+@staff()
+def mark_notification_read(user: User, notification_id: int):
+    item = notify.mark_read(db.session, user.id, notification_id)  # NotFound (404) for another user's
+    db.session.commit()
+    return jsonify(id=item.id, read=True)
+
+
+def _notification(item: notify.NotificationItem) -> dict[str, Any]:
+    return {"id": item.id, "at": _iso(item.at), "kind": item.kind, "tracking_id": item.tracking_id, "message": item.message, "read": item.read}
+
+
+@bp.get("/cases/<tracking_id>/history")
+@staff(*OVERSIGHT_ROLES)
+def case_history(user: User, tracking_id: str):
+    seen = views.case_for(db.session, tracking_id, actor_of(user))
+    case = seen.case
+    return jsonify(
+        tracking_id=case.tracking_id,
+        status=case.status,
+        events=views.audit_history(db.session, seen),
+        verified=first_broken(db.session, case) is None,
+    )
+
+
+@bp.get("/cases/<tracking_id>/replay")
+@staff(*OVERSIGHT_ROLES)
+def case_replay(user: User, tracking_id: str):
+    """The case as it stood after step ``step`` (default: the last), rebuilt by the deterministic replay."""
+    seen = views.case_for(db.session, tracking_id, actor_of(user))
+    case = seen.case
+    steps = replay.step_count(db.session, case)
+    step = _int_arg("step", steps, 1, max(steps, 1))
+    now = current_app.config["LAPOR_CLOCK"].now()
+    state = replay.state_after(db.session, case, step, now=now, calendar=service().calendar, redact=seen.hides_reporter)
+    return jsonify(tracking_id=case.tracking_id, **state.to_dict())
+
+
+# ---- the document -----------------------------------------------------------------------------
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    return jsonify(openapi.document())

@@ -1,0 +1,179 @@
+"""Staff sign-in: sessions for pages (Flask-Login), bearer tokens for the JSON API.
+
+Signing out ends every session of the account (it bumps the session epoch, which every session
+cookie carries, so a copied cookie dies with it) and revokes its API tokens.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import UserMixin, current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from engine import Actor
+from engine.accounts.users import check_login, end_sessions
+from engine.cases.ids import hash_token
+from engine.db.tables import ApiToken, User
+from web.extensions import db, login_manager
+
+bp = Blueprint("auth", __name__)
+log = logging.getLogger("lapor.security")  # beside web/security.py's log of refused access
+TOKEN_LIFETIME = timedelta(hours=12)
+login_manager.login_view = "auth.login"
+login_manager.login_message = _l("Silakan masuk untuk membuka halaman ini.")
+login_manager.localize_callback = str  # the lazy message, in the request's language, when flashed
+
+
+class StaffUser(UserMixin):
+    def __init__(self, user: User) -> None:
+        self.user = user
+
+    def get_id(self) -> str:
+        return f"{self.user.id}:{self.user.session_epoch}"
+
+    @property
+    def actor(self) -> Actor:
+        return actor_of(self.user)
+
+
+def actor_of(user: User) -> Actor:
+    return Actor(user.username, user.role, user.unit_id)
+
+
+@login_manager.user_loader
+def _load(session_id: str) -> StaffUser | None:
+    user_id, _sep, epoch = session_id.partition(":")
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    if user is None or not user.active or str(user.session_epoch) != epoch:
+        return None
+    return StaffUser(user)
+
+
+def authenticate(username: str, password: str, channel: str = "page") -> User | None:
+    """The active account these credentials open, or None. Counts a refusal against this username from
+    this client address and locks the pair after MAX_FAILED_LOGINS (engine/accounts/users.py); commits that
+    bookkeeping itself, since the caller's refusal rolls back. A refusal is logged (logger ``lapor.security``)."""
+    result = check_login(db.session, username, password, request.remote_addr, current_app.config["LAPOR_CLOCK"].now())
+    db.session.commit()
+    if result.user is None:
+        reason = result.reason or "refused"
+        if reason != "locked" and result.locked_until is not None:
+            reason += ", now locked for this address"
+        log_failed_login(username, reason, channel)
+        g.login_locked_until = result.locked_until if result.reason == "locked" else None
+    return result.user
+
+
+def log_failed_login(username: str, reason: str, channel: str) -> None:
+    """A refused sign-in (channel ``page`` or ``api``); the password is never logged."""
+    log.warning("login failed (%s) via %s for username %r from %s", reason, channel, username[:80], request.remote_addr)
+
+
+def locked_message() -> str | None:
+    """The message for a sign-in refused because this username is locked for this address, or None. It is
+    the same for an unknown username: failures at it count and lock alike."""
+    until = g.get("login_locked_until")
+    if until is None:
+        return None
+    minutes = max(1, -(-int((until - current_app.config["LAPOR_CLOCK"].now()).total_seconds()) // 60))
+    return ngettext(
+        "Nama pengguna ini dikunci sementara untuk alamat Anda karena terlalu banyak percobaan masuk yang gagal. "
+        "Coba lagi dalam %(num)s menit, atau minta Admin Pusat membuka kuncinya.",
+        "Nama pengguna ini dikunci sementara untuk alamat Anda karena terlalu banyak percobaan masuk yang gagal. "
+        "Coba lagi dalam %(num)s menit, atau minta Admin Pusat membuka kuncinya.",
+        minutes,
+    )
+
+
+def safe_next(target: str) -> str | None:
+    """``target`` when it is a path on this site; None for anything a browser could read as another host
+    (``//evil``, ``/\\evil``, a scheme, control characters)."""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
+def roles_required(*roles: str) -> Callable:
+    """A page for staff of these roles only: others get 403."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        @login_required
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if current_user.user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+@bp.route("/masuk", methods=["GET", "POST"])
+def login():
+    if request.method == "POST":
+        user = authenticate(request.form.get("username", ""), request.form.get("password", ""))
+        if user is None:
+            flash(locked_message() or _("Nama pengguna atau kata sandi salah."), "error")
+            return render_template("auth/login.html"), 401
+        session.clear()  # a new session at sign-in: nothing set before it (a planted session, the old CSRF token) survives
+        login_user(StaffUser(user))
+        return redirect(safe_next(request.args.get("next", "")) or url_for("staff.inbox_page"))
+    return render_template("auth/login.html")
+
+
+@bp.route("/keluar", methods=["POST"])
+@login_required
+def logout():
+    end_sessions(db.session, current_user.user, current_app.config["LAPOR_CLOCK"].now())  # every session and API token
+    db.session.commit()
+    logout_user()
+    flash(_("Anda telah keluar."), "info")
+    return redirect(url_for("public.home"))
+
+
+def issue_token(user: User) -> str:
+    token = secrets.token_urlsafe(32)
+    now = current_app.config["LAPOR_CLOCK"].now()
+    db.session.add(ApiToken(token_hash=hash_token(token), user_id=user.id, created_at=now, expires_at=now + TOKEN_LIFETIME))
+    return token
+
+
+def bearer_token() -> str:
+    """The credential of an ``Authorization: Bearer …`` header ("" without one); the scheme name is case-insensitive."""
+    scheme, _sep, value = request.headers.get("Authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
+def _live_token() -> ApiToken | None:
+    token = bearer_token()
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token))) if token else None
+    if row is None or row.revoked_at is not None or row.expires_at <= current_app.config["LAPOR_CLOCK"].now():
+        return None
+    return row
+
+
+def bearer_user() -> User | None:
+    """The staff member whose valid, unexpired, unrevoked token this request carries."""
+    row = _live_token()
+    user = db.session.get(User, row.user_id) if row is not None else None
+    return user if user is not None and user.active else None
+
+
+def revoke_bearer_token() -> None:
+    """Revoke the token this request carries (the caller commits)."""
+    row = _live_token()
+    if row is not None:
+        row.revoked_at = current_app.config["LAPOR_CLOCK"].now()

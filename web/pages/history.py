@@ -1,0 +1,142 @@
+"""The auditor's history of one case (/riwayat/<tracking_id>): every event, the diagram as it stood after
+each step, the hash chain's verdict, the deterministic replay, and the history's export (JSON, CSV).
+
+Roles ``auditor`` and ``pusat``. Read-only: the replay runs in a throwaway database (engine/audit/replay.py). The case is
+loaded as the reader may see it (engine/cases/access.py's rule): the reporter's identity is hidden where that rule says so.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup
+
+from engine import Forbidden, NotFound
+from engine.audit import replay
+from engine.audit.trail import verify_chain
+from engine.cases import access as views
+from engine.contract import OVERSIGHT_ROLES
+from engine.db.tables import Definition
+from engine.definitions.validation import Parsed
+from engine.diagram.render import Overlay, render_svg
+from web.extensions import db, service
+from web.labels import engine_text
+from web.pages.admin import ROLE_NAMES
+from web.pages.auth import roles_required
+
+bp = Blueprint("history", __name__)
+EVENT_NAMES = {
+    "case_started": _l("Laporan masuk"),
+    "complaint_recorded": _l("Pengaduan direkam"),
+    "task_completed": _l("Tugas diselesaikan"),
+    "timer_fired": _l("Timer terpicu"),
+    "deadline_missed": _l("Batas waktu terlewati"),
+    "status_changed": _l("Status berubah"),
+    "notification_queued": _l("Pemberitahuan diantrekan"),
+    "answer_published": _l("Jawaban diterbitkan"),
+    "task_claimed": _l("Tugas diambil"),
+    "task_unclaimed": _l("Tugas dilepas"),
+    "task_reassigned": _l("Tugas dialihkan"),
+    "case_withdrawn": _l("Laporan dicabut"),
+    "step_failed": _l("Langkah otomatis gagal"),
+    "steps_retried": _l("Langkah otomatis dicoba lagi"),
+}
+CSV_COLUMNS = ("step", "seq", "at", "type", "actor", "role", "unit", "task", "data", "prev_hash", "hash")
+
+
+def diagram_markup(parsed: Parsed, overlay: Overlay, id_prefix: str = "bpmn") -> Markup:
+    """A case's diagram with its overlay, in the reader's language (the renderer escapes every text)."""
+    return Markup(render_svg(parsed.bpmn, overlay, legend=True, translate=engine_text, id_prefix=id_prefix))
+
+
+def _case(tracking_id: str) -> views.SeenCase:
+    """The case as the reader may see it (engine/views.case_for). 404 for an unknown case; 403 for a role that opens none."""
+    try:
+        return views.case_for(db.session, tracking_id, current_user.actor)
+    except Forbidden:
+        abort(403)
+    except NotFound:
+        abort(404)
+
+
+@bp.route("/riwayat/<tracking_id>", methods=["GET", "POST"])
+@roles_required(*OVERSIGHT_ROLES)
+def page(tracking_id: str):
+    """GET: the history at step ``langkah`` (the last by default). POST: the same page, after a full replay."""
+    seen = _case(tracking_id)
+    case, hide = seen.case, seen.hides_reporter
+    now = current_app.config["LAPOR_CLOCK"].now()
+    events = views.auditor_history(db.session, seen)
+    steps = events[-1]["step"] if events else 0
+    wanted = request.args.get("langkah", type=int)
+    step = min(max(wanted if wanted is not None else steps, 1), steps) if steps else 0
+    calendar = service().calendar
+    state = replay.state_after(db.session, case, step, now=now, calendar=calendar, redact=hide) if steps else None
+    result = replay.replay_case(db.session, case, calendar=calendar, redact=hide) if request.method == "POST" else None
+    parsed = service().parsed_of(case)
+    return render_template(
+        "history/case.html",
+        case=case,
+        definition=db.session.get(Definition, case.definition_id),
+        events=events,
+        step=step,
+        steps=steps,
+        state=state,
+        current=[e for e in events if e["step"] == step],
+        broken=verify_chain(db.session, case),
+        result=result,
+        hide=hide,
+        diagram=diagram_markup(parsed, state.overlay if state else Overlay(), id_prefix="riwayat"),
+        event_names=EVENT_NAMES,
+        role_names=ROLE_NAMES,
+        pretty=_pretty,
+    )
+
+
+def _pretty(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, default=str)
+
+
+@bp.route("/riwayat/<tracking_id>/ekspor.json")
+@roles_required(*OVERSIGHT_ROLES)
+def export_json(tracking_id: str):
+    seen = _case(tracking_id)
+    return _download(_pretty(_export(seen)), "application/json", f"riwayat-{seen.case.tracking_id}.json")
+
+
+@bp.route("/riwayat/<tracking_id>/ekspor.csv")
+@roles_required(*OVERSIGHT_ROLES)
+def export_csv(tracking_id: str):
+    seen = _case(tracking_id)
+    export = _export(seen)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for event in export["events"]:
+        row = {**event, "data": json.dumps(event["data"], ensure_ascii=False, sort_keys=True)}
+        writer.writerow([_cell(row.get(column)) for column in CSV_COLUMNS])
+    return _download("\ufeff" + out.getvalue(), "text/csv", f"riwayat-{seen.case.tracking_id}.csv")  # the BOM: spreadsheets read UTF-8
+
+
+def _export(seen: views.SeenCase) -> dict[str, Any]:
+    return views.history_export(db.session, seen, current_user.user.username, current_app.config["LAPOR_CLOCK"].now())
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet will not run as a formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value
+
+
+def _download(body: str, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"  # personal data
+    return response

@@ -1,0 +1,250 @@
+"""Citizens (Masyarakat): submit a complaint, follow it, reply, withdraw; the public list."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from engine import Conflict, InvalidData, NotFound
+from engine.cases import access as views
+from engine.cases.inbox import PAGE_SIZE
+from engine.contract import CATEGORIES, CITIZEN, OPEN_STATUSES, STATUSES
+from engine.db.tables import Case, OpenTask, OutboxMail
+from engine.notifications.notify import with_access_code
+from web import attachments, submissions
+from web.extensions import db, service
+from web.pages import formrender
+from web.security import page_field_errors
+
+bp = Blueprint("public", __name__)
+
+
+@bp.app_context_processor
+def vocabulary():
+    return {"CATEGORIES": CATEGORIES, "STATUSES": STATUSES}
+
+
+@bp.route("/")
+def home():
+    counts = dict(db.session.execute(select(Case.status, func.count()).where(views.public_cases()).group_by(Case.status)).all())
+    return render_template("public/home.html", counts=counts)
+
+
+def _complaint_schema():
+    svc = service()
+    parsed = svc.parsed_for(svc.current_definition())
+    return svc.served_form(parsed, parsed.start_form)
+
+
+def _submit_form(schema, data=None, errors=None, key: str | None = None, file_error: str | None = None) -> str:
+    """The complaint form, with what was typed and its errors, carrying its one-time key (web/submissions.py): ``key``
+    when nothing was created under it yet, so that sending it twice still makes one case; a new one otherwise."""
+    fields = formrender.fields(schema, data, errors)
+    return render_template("public/submit.html", fields=fields, file_error=file_error, submission_key=key or submissions.new_form_key())
+
+
+@bp.route("/lapor", methods=["GET", "POST"])
+def submit():
+    """The complaint form. Its POST makes one case per one-time key: sent again (a double click, a reload), it shows
+    the same receipt; under the key with other content, the form again with a new key (422). Rate-limited per client
+    address (web/security.py, ``submission_limited``)."""
+    schema = _complaint_schema()
+    if request.method == "GET":
+        return _submit_form(schema)
+    data = formrender.parse(schema, request.form)
+    key = submissions.form_key(request.form)
+    checked, file_error, file_status = attachments.check(request.files.getlist("lampiran"))
+    unsafe = page_field_errors(data)
+    try:
+        if file_error or unsafe:
+            raise InvalidData({**unsafe, "lampiran": file_error} if file_error else unsafe)
+        submitted = submissions.submit_once(data, "web", key, submissions.upload_digests([file for file, _content, _kind in checked]))
+    except InvalidData as err:
+        db.session.rollback()
+        status = file_status if file_error else 400  # 413 for a file over the size limit, with the form and its message
+        return _submit_form(schema, data, err.errors, key, err.errors.get("lampiran")), status
+    except submissions.KeyReused:
+        db.session.rollback()
+        flash(
+            _("Formulir ini sudah pernah dikirim dengan isian lain. Periksa isian dan lampiran Anda, lalu kirim lagi untuk membuat laporan baru."),
+            "error",
+        )
+        return _submit_form(schema, data), 422
+    if not submitted.replayed:  # sent again: the first submission stored the files
+        attachments.store(db.session, submitted.case, checked, current_app.config["LAPOR_CLOCK"].now())
+    db.session.commit()
+    link = with_access_code(url_for("public.track", tracking_id=submitted.case.tracking_id, _external=True), submitted.access_token)
+    return _remember(make_response(render_template("public/receipt.html", case=submitted.case, link=link)), submitted.case, submitted.access_token)
+
+
+def submission_limited(_limit: object) -> Response:
+    """One complaint too many from this address (Flask-Limiter's on_breach, web/security.py): the form again with
+    what was typed, its one-time key and a polite message, 429."""
+    flash(_("Terlalu banyak laporan dikirim dari alamat internet Anda. Mohon coba lagi nanti; isian Anda masih tersimpan di bawah."), "error")
+    schema = _complaint_schema()
+    return make_response(_submit_form(schema, formrender.parse(schema, request.form), key=submissions.form_key(request.form)), 429)
+
+
+# The citizen's access code never travels in a URL the servers log: the mailed link carries it after "#" (never sent;
+# web/static/track.js posts it with the lookup form), and a code that does arrive in a query string (an older link)
+# is exchanged at once for this cookie and a redirect to the bare URL. One cookie per case, sent only under its path.
+TRACK_COOKIE = "lacak"
+
+
+def _remember(response: Response, case: Case, token: str) -> Response:
+    """Set the case's cookie holding its access code on ``response`` (HttpOnly, SameSite=Lax, Secure over https, path
+    /lacak/<tracking id>; gone when the browser closes). Returns the response."""
+    secure = bool(current_app.config.get("SESSION_COOKIE_SECURE"))  # web/security.py: true when LAPOR_BASE_URL is https
+    response.set_cookie(TRACK_COOKIE, token, path=url_for("public.track", tracking_id=case.tracking_id), httponly=True, samesite="Lax", secure=secure)
+    return response
+
+
+def _to_case(case: Case, token: str, code: int = 302) -> Response:
+    """A redirect to the case's tracking page, the URL without any code, carrying the code in the case's cookie."""
+    return _remember(redirect(url_for("public.track", tracking_id=case.tracking_id), code), case, token)
+
+
+@bp.route("/lacak", methods=["GET", "POST"])
+def track_lookup():
+    """The lookup form; its POST (tracking id and access code, typed or taken from the link by track.js) opens the case."""
+    if request.method == "GET":
+        return render_template("public/track_lookup.html")
+    tracking_id = request.form.get("tracking_id", "").strip()
+    token = request.form.get("token", "").strip()
+    try:
+        case = service().citizen_case(tracking_id, token)
+    except NotFound:
+        return render_template("public/track_lookup.html", tracking_id=tracking_id, not_found=True), 404
+    return _to_case(case, token, 303)
+
+
+def _citizen_case(tracking_id: str, token: str) -> Case:
+    try:
+        return service().citizen_case(tracking_id, token)
+    except NotFound:
+        abort(404)
+
+
+def _posted_token() -> str:
+    """The access code of a form posted to a case: the form's own ``token`` field when it has one, else the case's cookie."""
+    return request.form["token"] if "token" in request.form else request.cookies.get(TRACK_COOKIE, "")
+
+
+@bp.route("/lacak/<tracking_id>")
+def track(tracking_id: str):
+    """The case page for the case's cookie; the lookup form without it. A code in the query string (an older link)
+    is checked (404 when wrong) and exchanged for the cookie with a 303 to this URL without it."""
+    if "token" in request.args:
+        return _to_case(_citizen_case(tracking_id, request.args["token"]), request.args["token"], 303)
+    try:
+        case = service().citizen_case(tracking_id, request.cookies.get(TRACK_COOKIE, ""))
+    except NotFound:
+        return render_template("public/track_lookup.html", tracking_id=tracking_id)
+    return _render_track(case)
+
+
+def _render_track(case: Case, reply_errors=None, reply_values=None, status: int = 200):
+    svc = service()
+    parsed = svc.parsed_of(case)
+    waiting = db.session.scalar(select(OpenTask).where(OpenTask.case_id == case.id, OpenTask.role == CITIZEN.role))
+    reply_fields = formrender.fields(parsed.forms["balasan"], reply_values, reply_errors) if waiting else None
+    deadlines = db.session.scalars(select(OpenTask).where(OpenTask.case_id == case.id)).all()
+    return render_template(
+        "public/track.html",
+        case=case,
+        view=views.citizen_case(db.session, case),
+        reply_fields=reply_fields,
+        waiting=waiting,
+        deadlines=deadlines,
+        can_withdraw=case.status in OPEN_STATUSES,
+    ), status
+
+
+@bp.route("/lacak/<tracking_id>/balas", methods=["POST"])
+def reply(tracking_id: str):
+    token = _posted_token()
+    case = _citizen_case(tracking_id, token)
+    svc = service()
+    schema = svc.parsed_of(case).forms["balasan"]
+    data = formrender.parse(schema, request.form)
+    try:
+        if unsafe := page_field_errors(data):
+            raise InvalidData(unsafe)
+        svc.reply(tracking_id, token, data)
+    except InvalidData as err:
+        db.session.rollback()
+        return _render_track(case, err.errors, data, 400)
+    except Conflict as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return _to_case(case, token)
+    db.session.commit()
+    flash(_("Terima kasih, balasan Anda telah kami terima."), "info")
+    return _to_case(case, token)
+
+
+@bp.route("/lacak/<tracking_id>/cabut", methods=["POST"])
+def withdraw(tracking_id: str):
+    token = _posted_token()
+    case = _citizen_case(tracking_id, token)
+    try:
+        service().withdraw(tracking_id, token, request.form.get("reason"))
+    except Conflict as err:
+        db.session.rollback()
+        flash(err.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Laporan Anda telah dicabut."), "info")
+    return _to_case(case, token)
+
+
+@bp.route("/pengaduan")
+def public_list():
+    category = request.args.get("category") if request.args.get("category") in CATEGORIES else None
+    status = request.args.get("status") if request.args.get("status") in STATUSES else None
+    query = select(Case).where(views.public_cases())
+    if category:
+        query = query.where(Case.category == category)
+    if status:
+        query = query.where(Case.status == status)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, request.args.get("page", 1, type=int)), pages)
+    cases = db.session.scalars(query.order_by(Case.submitted_at.desc(), Case.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    return render_template("public/list.html", cases=cases, category=category, status=status, page=page, pages=pages, total=total)
+
+
+@bp.route("/bahasa/<lang>", methods=["POST"])
+def language(lang: str):
+    response = redirect(request.referrer if request.referrer and request.referrer.startswith(request.host_url) else url_for("public.home"))
+    if lang in ("id", "en"):
+        response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
+
+
+@bp.route("/dev/kotak-surat")
+def dev_mailbox():
+    """Development mailbox: queued mail is readable here when the app was started for development (LAPOR_DEV_MAILBOX,
+    which `lapor serve` sets without MAIL_SERVER); 404 otherwise, and always under gunicorn or a plain create_app()."""
+    # it shows citizens' private links, so only on a development machine, to a browser on that machine; a reverse
+    # proxy on the same machine makes every visitor look local, but it says so in its forwarding headers
+    forwarded = any(request.headers.get(h) for h in ("X-Forwarded-For", "X-Real-IP", "Forwarded"))
+    development = current_app.config.get("LAPOR_DEV_MAILBOX") and not current_app.config.get("MAIL_SERVER")
+    if not development or request.remote_addr not in ("127.0.0.1", "::1") or forwarded:
+        abort(404)
+    mails = db.session.scalars(select(OutboxMail).order_by(OutboxMail.id.desc()).limit(50)).all()
+    return render_template("public/mailbox.html", mails=mails)
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask for it on pages that declare no icon (error pages of other servers, raw files)."""
+    return current_app.send_static_file("favicon.svg")
+
+
+@bp.app_errorhandler(403)
+@bp.app_errorhandler(404)
+def error_page(error):
+    """Friendly pages for what a visitor may meet; /api/v1 answers JSON from its own handlers first."""
+    return render_template("error.html", code=error.code), error.code

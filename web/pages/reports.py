@@ -1,0 +1,323 @@
+"""Reports and records (``/rekap``): the SLA report with its heatmap, the CSV export, the monthly register
+(buku agenda pengaduan) and the printable case sheet, as print-ready HTML and as PDF.
+
+Who sees what: the SLA figures and the heatmap are aggregates (Admin Pusat, auditors and process
+analysts). The export and the register carry case contents (Admin Pusat and auditors). A case sheet
+follows the staff case page's visibility (``staff._seen_case``: a unit sees only its own cases).
+Each is made for its reader through engine/cases/access.py's one rule and loader, so a reporter's name, email
+and phone appear exactly where that reader's case page shows them: never an anonymous reporter's, and
+never any to auditors. Confidential complaints' content is shown to these staff readers.
+
+The printable pages and their PDFs come from one template each: WeasyPrint renders the same HTML
+with web/static/print.css (A4, the office's name on every page, page numbers, signature block).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import select
+
+from engine.contract import FIGURE_ROLES, OVERSIGHT_ROLES, ROLES
+from engine.db.tables import Definition, Unit
+from engine.diagram.render import Overlay, render_svg
+from engine.reports import sla as reports
+from engine.reports.heatmap import heat
+from engine.reports.sla import CaseFilter, Period
+from engine.timekeeping.calendar import zone
+from web import params
+from web.extensions import db, service
+from web.labels import engine_text
+from web.pages.auth import roles_required
+from web.pages.staff import _seen_case
+
+bp = Blueprint("reports", __name__)
+SOP_STEPS = {"disposisi": 3, "terima": 4, "tanggapan": 5, "teruskan": 6, "balasan": 7, "complaint_recorded": 2, "answer_published": 6}
+SYSTEM_STEP_NAMES = {"complaint_recorded": _l("Rekam pengaduan dan kirim notifikasi"), "answer_published": _l("Terbitkan jawaban")}
+OUTCOME_LABELS = {reports.MET: _l("terpenuhi"), reports.MISSED: _l("terlewati"), reports.OPEN: _l("berjalan")}
+FIELD_LABELS = {
+    "unit": _l("Unit tujuan"),
+    "note": _l("Catatan"),
+    "decision": _l("Keputusan"),
+    "response": _l("Tanggapan"),
+    "answer": _l("Jawaban untuk pelapor"),
+    "satisfied": _l("Pelapor puas"),
+    "text": _l("Balasan pelapor"),
+}
+PRIVATE = {"Cache-Control": "private, no-store"}  # case contents: never in a shared cache
+DECISION_LABELS = {"terima": _l("diterima"), "bukan_wewenang": _l("bukan wewenang"), "teruskan": _l("diteruskan"), "kembalikan": _l("dikembalikan")}
+
+
+class PdfUnavailable(RuntimeError):
+    """WeasyPrint or the system libraries it needs (Pango) are missing."""
+
+
+# ---- formatting for the templates -----------------------------------------------------------
+
+
+@bp.app_template_filter("duration")
+def duration(value: timedelta | None) -> str:
+    """``2 hari 1 jam``, ``3 jam 5 menit``, ``40 detik`` in the reader's language."""
+    if value is None:
+        return "—"
+    seconds = max(0, int(value.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = []
+    if days:
+        parts.append(ngettext("%(num)s hari", "%(num)s hari", days))
+    if hours:
+        parts.append(ngettext("%(num)s jam", "%(num)s jam", hours))
+    if minutes and not days:
+        parts.append(ngettext("%(num)s menit", "%(num)s menit", minutes))
+    if not parts:
+        parts.append(ngettext("%(num)s detik", "%(num)s detik", secs))
+    return " ".join(parts)
+
+
+@bp.app_template_filter("outcome_label")
+def outcome_label(value: str | None) -> str:
+    return str(OUTCOME_LABELS.get(value, "—")) if value else "—"
+
+
+@bp.app_template_filter("working_days")
+def working_days(clock: reports.ClockRow | None) -> str:
+    if clock is None or not clock.deadlines:
+        return "—"
+    days = clock.working_days
+    if days:
+        return " / ".join(ngettext("%(num)s hari kerja", "%(num)s hari kerja", n) for n in days)
+    return " / ".join(duration(d.delta) for d in clock.deadlines if d.delta is not None) or "—"
+
+
+@bp.app_template_filter("milliseconds")
+def milliseconds(value: float | None) -> str:
+    if value is None:
+        return "—"
+    number = f"{value:,.1f}".replace(",", " ")
+    return _("%(ms)s ms", ms=number)
+
+
+def _field_value(key: str, value: Any, units: dict[str, str]) -> str:
+    if key == "unit":
+        return units.get(value, value)
+    if key == "decision":
+        return str(DECISION_LABELS.get(value, value))
+    if isinstance(value, bool):
+        return _("ya") if value else _("tidak")
+    return "" if value is None else str(value)
+
+
+# ---- request parsing -----------------------------------------------------------------------
+
+
+def _now() -> datetime:
+    return current_app.config["LAPOR_CLOCK"].now()
+
+
+def _period(args: Any) -> Period:
+    """``bulan=YYYY-MM``, or ``dari`` / ``sampai`` (YYYY-MM-DD, both included); the current month otherwise.
+
+    Aborts with 400 and a message for a date that is unreadable or outside the years params.FIRST_YEAR..LAST_YEAR.
+    """
+    try:
+        if args.get("dari") or args.get("sampai"):
+            today = _now().astimezone(zone()).date()
+            end = params.day(args["sampai"]) if args.get("sampai") else today
+            start = params.day(args["dari"]) if args.get("dari") else end.replace(day=1)
+            return Period(start, end)
+        if args.get("bulan"):
+            return params.month(args["bulan"])
+    except ValueError:
+        abort(
+            400,
+            _(
+                "Periode tidak valid: gunakan bulan TTTT-BB, atau dari/sampai TTTT-BB-HH dengan tahun %(first)s sampai %(last)s "
+                "dan tanggal akhir tidak sebelum tanggal awal.",
+                first=params.FIRST_YEAR,
+                last=params.LAST_YEAR,
+            ),
+        )
+    return Period.containing(_now())
+
+
+def _filters() -> CaseFilter:
+    args = request.args
+    return CaseFilter(_period(args), unit_id=args.get("unit") or None, category=args.get("kategori") or None)
+
+
+def _query(filters: CaseFilter, **extra: Any) -> dict[str, str]:
+    """The query string that selects ``filters`` again (for the page's links)."""
+    assert filters.period is not None
+    values = {"dari": filters.period.start.isoformat(), "sampai": filters.period.end.isoformat()}
+    if filters.unit_id:
+        values["unit"] = filters.unit_id
+    if filters.category:
+        values["kategori"] = filters.category
+    values.update({k: v for k, v in extra.items() if v})
+    return values
+
+
+# ---- PDF -----------------------------------------------------------------------------------
+
+
+def render_pdf(html: str) -> bytes:
+    """The print HTML as a PDF, styled by print.css. Nothing outside the document is fetched. Raises PdfUnavailable."""
+    try:  # imported here, not at the top: WeasyPrint is heavy and optional (it needs Pango); without it only the PDF is refused
+        import weasyprint
+    except (ImportError, OSError) as error:  # OSError: Pango and friends missing on this machine
+        raise PdfUnavailable(str(error)) from error
+    stylesheet = Path(current_app.static_folder or "static") / "print.css"
+    nothing = weasyprint.URLFetcher(allowed_protocols=())
+    return weasyprint.HTML(string=html, base_url="/", url_fetcher=nothing).write_pdf(
+        stylesheets=[weasyprint.CSS(string=stylesheet.read_text(encoding="utf-8"), url_fetcher=nothing)]
+    )
+
+
+def _document(template: str, filename: str, as_pdf: bool, **context: Any) -> Response:
+    now = _now()
+    html = render_template(
+        template, pdf=as_pdf, printed_at=now, printed_day=now.astimezone(zone()).date(), printed_by=current_user.user.username, **context
+    )
+    if not as_pdf:
+        return Response(html, mimetype="text/html", headers=PRIVATE)
+    try:
+        body = render_pdf(html)
+    except PdfUnavailable:
+        abort(503, _("PDF tidak dapat dibuat di server ini (WeasyPrint/Pango belum terpasang). Cetak halaman HTML-nya dari peramban."))
+    return Response(body, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"', **PRIVATE})
+
+
+# ---- pages ---------------------------------------------------------------------------------
+
+
+def _heatmap(filters: CaseFilter, definition: Definition | None = None) -> str:
+    """The heatmap of the cases ``filters`` selects, on ``definition``'s diagram: its steps only (None: every version's, on the newest)."""
+    svc = service()
+    figures = heat(db.session, replace(filters, definition_id=definition.id if definition is not None else None))
+    model = svc.parsed_for(definition or svc.current_definition())
+    return render_svg(model.bpmn, Overlay(heat=figures), legend=True, id_prefix="rekap", translate=engine_text)
+
+
+@bp.route("/rekap")
+@roles_required(*FIGURE_ROLES)
+def overview():
+    filters = _filters()
+    report = reports.sla_report(db.session, filters, _now())
+    assert filters.period is not None
+    return render_template(
+        "reports/overview.html",
+        report=report,
+        filters=filters,
+        period=filters.period,
+        query=_query(filters),
+        units=db.session.scalars(select(Unit).order_by(Unit.name)).all(),
+        diagram=Markup(_heatmap(filters)),  # escaped by the renderer
+        may_read_cases=current_user.user.role in OVERSIGHT_ROLES,
+        sop_steps=SOP_STEPS,
+        system_names=SYSTEM_STEP_NAMES,
+        limit_ms=reports.SYSTEM_STEP_LIMIT_MS,
+    )
+
+
+@bp.route("/rekap/sla/diagram")
+@roles_required(*FIGURE_ROLES)
+def heatmap():
+    """The process diagram with each node's completions and median duration (``versi=N``: the steps taken on that version,
+    the figures of its page /proses/versi/N)."""
+    filters = _filters()
+    definition = None
+    if request.args.get("versi"):
+        try:
+            number = params.whole_number(request.args["versi"])
+        except ValueError:
+            abort(404)  # no such version, as ids past the database's range are (web/security.py)
+        definition = db.session.scalar(select(Definition).where(Definition.number == number))
+        if definition is None:
+            abort(404)
+    svg = _heatmap(filters, definition)
+    return Response(svg, mimetype="image/svg+xml", headers={"Content-Disposition": 'inline; filename="rekap-sla-diagram.svg"'})
+
+
+@bp.route("/rekap/ekspor.csv")
+@roles_required(*OVERSIGHT_ROLES)
+def export_csv():
+    filters = _filters()
+    assert filters.period is not None
+    text = reports.to_csv(reports.export_rows(db.session, filters, current_user.actor, _now()))
+    name = f"lapor-{filters.period.start.isoformat()}_{filters.period.end.isoformat()}.csv"
+    return Response(text.encode("utf-8"), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"', **PRIVATE})
+
+
+def _register(as_pdf: bool) -> Response:
+    period = _period(request.args) if request.args.get("bulan") else Period.containing(_now())
+    if not period.is_month:
+        abort(400)
+    entries = reports.register(db.session, period, current_user.actor, _now())
+    return _document(
+        "reports/register.html",
+        f"buku-agenda-{period.start:%Y-%m}.pdf",
+        as_pdf,
+        entries=entries,
+        period=period,
+        month=period.start,
+        previous=(period.start - timedelta(days=1)).strftime("%Y-%m"),
+        following=(period.end + timedelta(days=1)).strftime("%Y-%m"),
+    )
+
+
+@bp.route("/rekap/buku-agenda")
+@roles_required(*OVERSIGHT_ROLES)
+def register_page():
+    return _register(as_pdf=False)
+
+
+@bp.route("/rekap/buku-agenda.pdf")
+@roles_required(*OVERSIGHT_ROLES)
+def register_pdf():
+    return _register(as_pdf=True)
+
+
+def _sheet(tracking_id: str, as_pdf: bool) -> Response:
+    seen = _seen_case(tracking_id)
+    case = seen.case
+    facts = reports.sheet_facts(db.session, seen, _now())
+    units = reports.unit_names(db.session)
+    steps = [
+        {"pass": p, "fields": [(FIELD_LABELS.get(k, k), _field_value(k, v, units)) for k, v in p.data.items() if v not in (None, "")]}
+        for p in facts.passes
+    ]
+    return _document(
+        "reports/sheet.html",
+        f"lembar-{case.tracking_id}.pdf",
+        as_pdf,
+        case=case,
+        facts=facts,
+        complaint=facts.complaint,
+        steps=steps,
+        unit_name=units.get(case.unit_id or ""),
+        system_names=SYSTEM_STEP_NAMES,
+        limit_ms=reports.SYSTEM_STEP_LIMIT_MS,
+    )
+
+
+@bp.route("/kasus/<tracking_id>/lembar")
+@roles_required(*ROLES)
+def sheet(tracking_id: str):
+    return _sheet(tracking_id, as_pdf=False)
+
+
+@bp.route("/kasus/<tracking_id>/lembar.pdf")
+@roles_required(*ROLES)
+def sheet_pdf(tracking_id: str):
+    return _sheet(tracking_id, as_pdf=True)

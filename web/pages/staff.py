@@ -1,0 +1,337 @@
+"""Staff pages: the task inbox, the task page with its form, case pages, notifications."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from engine import Conflict, Forbidden, InvalidData, NotFound
+from engine.cases import access as views
+from engine.cases import inbox, incidents
+from engine.contract import OVERSIGHT_ROLES, ROLES, UNIT_ROLES
+from engine.db.tables import Attachment, Case, Escalation, OpenTask, Unit
+from engine.diagram.progress import overlay_of
+from engine.notifications import mailer, notify
+from web import attachments, params
+from web.extensions import db, service
+from web.pages import formrender
+from web.pages.auth import roles_required
+from web.pages.history import diagram_markup
+from web.security import page_field_errors
+
+bp = Blueprint("staff", __name__)
+
+
+@bp.app_context_processor
+def navigation():
+    if not getattr(current_user, "is_authenticated", False):
+        return {}
+    total, overdue = inbox.counts(db.session, current_user.actor)
+    unread = notify.unread_count(db.session, current_user.user.id)
+    return {"nav_tasks": total, "nav_overdue": overdue, "nav_unread": unread}
+
+
+@bp.route("/tugas")
+@login_required
+def inbox_page():
+    page = inbox.inbox(
+        db.session,
+        current_user.actor,
+        status=request.args.get("status") or None,
+        category=request.args.get("category") or None,
+        page=request.args.get("page", 1, type=int),
+    )
+    return render_template("staff/inbox.html", page=page, now=current_app.config["LAPOR_CLOCK"].now())
+
+
+def _seen_case(tracking_id: str) -> views.SeenCase:
+    """The case as the current user may see it (engine/cases/access.py: the one rule and loader). 404 for an unknown case or
+    one the user may not open (a unit sees only the cases with it); 403 for a role that opens no case (the analyst),
+    whether or not the tracking id exists (so it cannot be probed)."""
+    try:
+        return views.case_for(db.session, tracking_id, current_user.actor)
+    except Forbidden:
+        abort(403)
+    except NotFound:
+        abort(404)
+
+
+def _visible_case(tracking_id: str) -> Case:
+    """The row of ``_seen_case``, for routes that show nothing of the complaint itself (attachments, actions)."""
+    return _seen_case(tracking_id).case
+
+
+@bp.route("/tugas/<task_id>", methods=["GET", "POST"])
+@login_required
+def task(task_id: str):
+    try:
+        row, case = inbox.own_task(db.session, task_id, current_user.actor)
+    except NotFound:
+        if request.method == "POST" and db.session.get(OpenTask, task_id) is None:
+            return _closed_task_posted(task_id)
+        abort(404)
+    svc = service()
+    schema = svc.served_form(svc.parsed_of(case), row.form)
+    values, errors, incident_id = None, None, None
+    if request.method == "POST":
+        values = formrender.parse(schema, request.form)
+        case_id = case.id
+        try:
+            if unsafe := page_field_errors(values):
+                raise InvalidData(unsafe)
+            svc.complete_task(task_id, values, current_user.actor)
+        except InvalidData as err:
+            db.session.rollback()
+            errors = err.errors
+        except Conflict as err:
+            db.session.rollback()
+            flash(err.message, "error")
+            return redirect(url_for("staff.inbox_page"))
+        except Forbidden:
+            abort(403)
+        except NotFound:
+            abort(404)
+        except Exception as err:  # the completion itself failed (a system step after it waits for a retry instead): nothing was saved
+            incident_id = _record_incident(err, "complete_task", case_id, task_id)
+        else:
+            waiting = case.retry_at is not None  # a system step after the task failed: the completion is saved, the step retried
+            db.session.commit()
+            if waiting:
+                flash(_("Tugas selesai dan tersimpan. Langkah otomatis sesudahnya belum berhasil; sistem akan mencobanya lagi."), "info")
+            else:
+                flash(_("Tugas selesai. Terima kasih."), "info")
+            return redirect(url_for("staff.inbox_page"))
+    elif row.form == "disposisi":
+        workflow = svc.workflow_of(case)[1]
+        suggested = workflow.last_task.data.get("unit_saran") if workflow.last_task else None
+        values = {"unit": suggested} if suggested else None
+    return render_template(
+        "staff/task.html",
+        row=row,
+        case=case,
+        view=views.staff_case(db.session, views.seen_case(db.session, case, current_user.actor)),
+        fields=formrender.fields(schema, values, errors),
+        schema=schema,
+        attachments=_attachments(case),
+        now=current_app.config["LAPOR_CLOCK"].now(),
+        incident_id=incident_id,
+    ), (500 if incident_id else 400 if errors else 200)
+
+
+def _closed_task_posted(task_id: str):
+    """The form of a task that is no longer open came (again): a double click, a retry, a quicker colleague.
+
+    Says it was done already, as the API's 409 does, to whoever could have done it; 404 to anyone else.
+    """
+    try:
+        service().complete_task(task_id, {}, current_user.actor)  # no open task: the engine only judges who may know it was done
+    except Conflict as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return redirect(url_for("staff.inbox_page"))
+    except (NotFound, Forbidden):
+        pass
+    db.session.rollback()
+    abort(404)
+
+
+def _record_incident(error: Exception, command: str, case_id: int, task_id: str) -> int:
+    """Roll the failed command back, record it as an incident in a transaction of its own, and return the incident's id.
+
+    Re-raises ``error`` (a plain 500) when even the incident cannot be written: then the database itself is failing.
+    """
+    db.session.rollback()
+    current_app.logger.error("%s of task %s failed", command, task_id, exc_info=error)
+    try:
+        incident = incidents.record(
+            db.session, current_app.config["LAPOR_CLOCK"].now(), command, error, actor=current_user.user.username, case_id=case_id, task=task_id
+        )
+        incident_id = incident.id
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception("recording the incident failed too")
+        raise error from None
+    return incident_id
+
+
+def _attachments(case: Case) -> list[tuple[Attachment, str]]:
+    return attachments.of_case(db.session, case.id)
+
+
+@bp.route("/tugas/<task_id>/klaim", methods=["POST"])
+@login_required
+def claim(task_id: str):
+    return _claim_action(task_id, service().claim, _("Tugas Anda ambil."))
+
+
+@bp.route("/tugas/<task_id>/lepas", methods=["POST"])
+@login_required
+def unclaim(task_id: str):
+    return _claim_action(task_id, service().unclaim, _("Tugas dilepas."))
+
+
+def _claim_action(task_id, verb, done_message):
+    try:
+        verb(task_id, current_user.actor)
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+    except Conflict as err:
+        db.session.rollback()
+        flash(err.message, "error")
+    else:
+        db.session.commit()
+        flash(done_message, "info")
+    return redirect(request.referrer or url_for("staff.inbox_page"))
+
+
+@bp.route("/kasus/<tracking_id>")
+@roles_required(*ROLES)
+def case_page(tracking_id: str):
+    seen = _seen_case(tracking_id)
+    case = seen.case
+    tasks = db.session.scalars(select(OpenTask).where(OpenTask.case_id == case.id)).all()
+    now = current_app.config["LAPOR_CLOCK"].now()
+    parsed, workflow = service().workflow_of(case)
+    return render_template(
+        "staff/case.html",
+        case=case,
+        view=views.staff_case(db.session, seen),
+        tasks=tasks,
+        attachments=_attachments(case),
+        now=now,
+        diagram=diagram_markup(parsed, overlay_of(parsed, workflow, now)),
+        units=service().units() if current_user.user.role == "pusat" else {},
+        unit_kind_of_role=UNIT_ROLES,
+    )
+
+
+@bp.route("/kasus/<tracking_id>/tugas/<task_id>/alihkan", methods=["POST"])
+@roles_required("pusat")
+def reassign(tracking_id: str, task_id: str):
+    try:
+        service().reassign(task_id, request.form.get("unit", ""), current_user.actor, request.form.get("reason", "").strip())
+    except NotFound:
+        abort(404)
+    except (InvalidData, Conflict) as err:
+        db.session.rollback()
+        for message in err.errors.values() if isinstance(err, InvalidData) else [err.message]:
+            flash(message, "error")
+    else:
+        db.session.commit()
+        flash(_("Tugas dialihkan."), "info")
+    return redirect(url_for("staff.case_page", tracking_id=tracking_id))
+
+
+@bp.route("/kasus/<tracking_id>/lampiran/<int:attachment_id>")
+@roles_required(*ROLES)
+def attachment(tracking_id: str, attachment_id: int):
+    case = _visible_case(tracking_id)
+    found = next(((item, name) for item, name in _attachments(case) if item.id == attachment_id), None)
+    if found is None:
+        abort(404)
+    item, name = found  # named by its type and place in the case, never by the citizen's file name
+    return send_file(attachments.folder() / item.stored_name, mimetype=item.content_type, download_name=name, as_attachment=True)
+
+
+@bp.route("/kasus")
+@roles_required(*OVERSIGHT_ROLES)
+def cases():
+    args = request.args
+    search = inbox.CaseSearch(
+        text=args.get("q", ""),
+        status=args.get("status") or None,
+        category=args.get("category") or None,
+        unit=args.get("unit") or None,
+        late=bool(args.get("late")),
+        overdue=bool(args.get("overdue")),
+    )
+    page = params.page(args)
+    rows, has_next = inbox.search_cases(db.session, search, page)
+    units = db.session.scalars(select(Unit).order_by(Unit.name)).all()
+    escalations = db.session.scalars(select(Escalation).where(Escalation.resolved_at.is_(None)).order_by(Escalation.at.desc()).limit(20)).all()
+    return render_template(
+        "staff/cases.html",
+        cases=rows,
+        has_next=has_next,
+        page=page,
+        units=units,
+        escalations=escalations,
+        failed_mails=mailer.failed_mails(db.session) if current_user.user.role == "pusat" else [],
+        incidents=incidents.open_incidents(db.session) if current_user.user.role == "pusat" else [],
+    )
+
+
+@bp.route("/insiden/<int:incident_id>/selesai", methods=["POST"])
+@roles_required("pusat")
+def resolve_incident(incident_id: int):
+    """Admin Pusat marks an incident dealt with (the process or the code was fixed, the task was done again)."""
+    if incidents.resolve(db.session, incident_id, current_user.user.username, current_app.config["LAPOR_CLOCK"].now()):
+        db.session.commit()
+        flash(_("Insiden ditandai selesai."), "info")
+    else:
+        db.session.rollback()
+        flash(_("Insiden ini tidak ada atau sudah ditandai selesai."), "error")
+    return redirect(url_for("staff.cases", _anchor="insiden"))
+
+
+@bp.route("/insiden/<int:incident_id>/coba-lagi", methods=["POST"])
+@roles_required("pusat")
+def retry_incident(incident_id: int):
+    """Admin Pusat runs now the system steps the incident's case waits on (the model was fixed and the case moved to
+    the new version, or a transient error has passed): the case advances and the incident is resolved, or it stays."""
+    case_id = incidents.case_of(db.session, incident_id)
+    if case_id is None:
+        abort(404)
+    try:
+        case = service().retry(case_id, current_user.actor)
+    except Conflict as err:
+        db.session.rollback()
+        flash(err.message, "error")
+    else:
+        advanced = case.retry_at is None
+        db.session.commit()
+        if advanced:
+            flash(_("Langkah otomatis berhasil dijalankan; laporan berlanjut dan insidennya selesai."), "info")
+        else:
+            flash(_("Langkah otomatis masih gagal; rinciannya ada pada insiden. Sistem akan mencobanya lagi nanti."), "error")
+    return redirect(url_for("staff.cases", _anchor="insiden"))
+
+
+@bp.route("/surel/<int:mail_id>/kirim-ulang", methods=["POST"])
+@roles_required("pusat")
+def resend_mail(mail_id: int):
+    """Admin Pusat puts a given-up mail back in the queue (same Message-ID), e.g. after fixing the address or the server."""
+    if mailer.requeue(db.session, mail_id, current_app.config["LAPOR_CLOCK"]):
+        db.session.commit()
+        flash(_("Email dimasukkan kembali ke antrean kirim."), "info")
+    else:
+        db.session.rollback()
+        flash(_("Email ini tidak sedang berstatus gagal."), "error")
+    return redirect(url_for("staff.cases"))
+
+
+@bp.route("/notifikasi", methods=["GET", "POST"])
+@login_required
+def notifications():
+    """The user's notifications, newest first; POST marks them all read."""
+    if request.method == "POST":
+        notify.mark_all_read(db.session, current_user.user.id)
+        db.session.commit()
+        return redirect(url_for("staff.notifications"))
+    return render_template("staff/notifications.html", items=notify.notifications_of(db.session, current_user.user.id, limit=100))
+
+
+@bp.route("/notifikasi/<int:notification_id>/baca", methods=["POST"])
+@login_required
+def notification_read(notification_id: int):
+    try:
+        notify.mark_read(db.session, current_user.user.id, notification_id)
+    except NotFound:
+        abort(404)
+    db.session.commit()
+    return redirect(url_for("staff.notifications"))
