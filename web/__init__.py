@@ -42,7 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.setdefault("LAPOR_ATTACHMENTS_DIR", None)  # None: instance/attachments
     if test_config:
         app.config.update(test_config)
-    app.config.setdefault("LAPOR_BASE_URL", "http://127.0.0.1:5000")
+    app.config.setdefault("LAPOR_BASE_URL", settings.DEFAULT_BASE_URL)
     # the development mailbox (/dev/kotak-surat) shows every citizen's private link: only `lapor serve` turns it on
     # (without MAIL_SERVER); gunicorn and any other create_app() never serve it
     app.config.setdefault("LAPOR_DEV_MAILBOX", False)

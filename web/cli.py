@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import logging
+import os
 import sys
 import threading
 from pathlib import Path
@@ -130,9 +131,15 @@ def serve(host: str, port: int, no_worker: bool, reload_process: bool) -> None:
     with app.app_context():
         if not inspect(db.engine).has_table("process_definition") or db.session.scalar(select(Definition.id).limit(1)) is None:
             raise click.ClickException("Basis data belum disiapkan: jalankan 'lapor init --demo' (atau 'lapor init') dulu.")
+    # the links in mail follow the address this server listens on, unless LAPOR_BASE_URL names the public one
+    configured = os.environ.get("LAPOR_BASE_URL", "").strip().rstrip("/")
+    base_url = app.config["LAPOR_BASE_URL"] = configured or settings.listening_url(host, port)
+    click.echo(f"Tautan di email memakai {base_url}" + ("." if configured else " (ubah dengan LAPOR_BASE_URL)."))
+    if not configured and host in ("0.0.0.0", "::"):
+        click.echo("Server menerima dari semua alamat: atur LAPOR_BASE_URL ke alamat yang dibuka warga agar tautan di email sampai.", err=True)
     if not app.config["MAIL_SERVER"]:  # development only, like the watcher below: gunicorn builds the app itself
         app.config["LAPOR_DEV_MAILBOX"] = True
-        click.echo(f"MAIL_SERVER belum diatur: email tetap di outbox, bacalah di http://{host}:{port}/dev/kotak-surat (dari komputer ini).")
+        click.echo(f"MAIL_SERVER belum diatur: email tetap di outbox, bacalah di {base_url}/dev/kotak-surat (dari komputer ini).")
     watcher = None
     if reload_process:  # development only: gunicorn builds the app itself and never runs this
         watcher = versions.ProcessWatcher(project_file("processes", "sp4n_lapor.bpmn"), project_file("forms", ""))
@@ -142,7 +149,7 @@ def serve(host: str, port: int, no_worker: bool, reload_process: bool) -> None:
         stop = threading.Event()
         thread = threading.Thread(target=_worker_loop, args=(app.config, stop, watcher, not no_worker), name="lapor-worker", daemon=True)
         thread.start()
-    click.echo(f"SP4N-LAPOR! Flow di http://{host}:{port}  (Ctrl+C untuk berhenti)")
+    click.echo(f"SP4N-LAPOR! Flow di {settings.listening_url(host, port)}  (Ctrl+C untuk berhenti)")
     serving.run_simple(host, port, app, threaded=True, use_reloader=False)  # looked up on the module: a test stands in for it
 
 

@@ -30,12 +30,21 @@ def _secret_key() -> str:
     return key_file.read_text().strip()
 
 
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"  # `lapor serve` replaces it with the address it listens on
+
+
+def listening_url(host: str, port: int) -> str:
+    """The base URL of a server listening on ``host``:``port``; a wildcard address becomes this machine's loopback."""
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def from_environment() -> dict:
     env = os.environ
     return {
         "SQLALCHEMY_DATABASE_URI": env.get("LAPOR_DATABASE_URL") or default_database_url(),
         "SECRET_KEY": _secret_key(),
-        "LAPOR_BASE_URL": env.get("LAPOR_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "LAPOR_BASE_URL": env.get("LAPOR_BASE_URL", "").strip().rstrip("/") or DEFAULT_BASE_URL,
         "LAPOR_TIMEZONE": env.get("LAPOR_TIMEZONE", "Asia/Jakarta"),
         "LAPOR_WORKER_INTERVAL": float(env.get("LAPOR_WORKER_INTERVAL", "5")),
         "LAPOR_ATTACHMENTS_DIR": env.get("LAPOR_ATTACHMENTS_DIR") or None,  # citizens' files, outside any static folder
