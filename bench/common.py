@@ -28,8 +28,8 @@ from sqlalchemy.pool import NullPool  # noqa: E402
 from engine import CaseService, FakeClock
 from engine.accounts import users as accounts  # noqa: E402
 from engine.accounts.users import seed_demo  # noqa: E402
-from engine.db.database import create_schema  # noqa: E402
-from engine.definitions.validation import project_bundle  # noqa: E402
+from engine.db.schema import create_schema  # noqa: E402
+from engine.definitions.bundle import project_bundle  # noqa: E402
 
 PG_SERVER_URL = os.environ.get("LAPOR_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 from bench.common import database, median, percentile, pg_unavailable, renumbered, seed, table  # noqa: E402
 from engine import Actor, CaseService, FakeClock  # noqa: E402
 from engine.cases import inbox as inboxes  # noqa: E402
-from engine.db.database import make_engine  # noqa: E402
+from engine.db.connection import make_engine  # noqa: E402
 from engine.db.tables import Case, OpenTask  # noqa: E402
 from tests.engine.support import holder  # noqa: E402
 from tests.scenarios import ACCEPT_SATKER, ANSWER_SATKER, COMPLAINT, PUBLISH, SATISFIED  # noqa: E402

@@ -40,9 +40,10 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from bench.common import database, median, percentile, pg_unavailable, seed, table  # noqa: E402
 from engine import CaseService, FakeClock, make_script_engine  # noqa: E402
-from engine.db.database import make_engine  # noqa: E402
+from engine.db.connection import make_engine  # noqa: E402
 from engine.db.tables import AuditEvent, OpenTask  # noqa: E402
-from engine.definitions.validation import project_bundle, validate  # noqa: E402
+from engine.definitions.bundle import project_bundle  # noqa: E402
+from engine.definitions.validation import validate  # noqa: E402
 from engine.runtime.scripting import RunContext, running  # noqa: E402
 from engine.timekeeping import clock as clocks  # noqa: E402
 from tests.engine.support import free_port, holder  # noqa: E402

@@ -48,7 +48,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from engine import CaseService  # noqa: E402
 from engine.audit.trail import first_broken  # noqa: E402
-from engine.db.database import make_engine  # noqa: E402
+from engine.db.connection import make_engine  # noqa: E402
 from engine.db.tables import AuditEvent, Case, Incident, OpenTask, OutboxMail  # noqa: E402
 from engine.timekeeping.calendar import WorkingCalendar  # noqa: E402
 from engine.timekeeping.timers import is_timer, timer_due  # noqa: E402

@@ -26,7 +26,7 @@ from bench.common import database, median, seed, table  # noqa: E402
 from engine import Actor, CaseService, FakeClock  # noqa: E402
 from engine.audit.replay import replay_case  # noqa: E402
 from engine.audit.trail import verify_chain  # noqa: E402
-from engine.db.database import make_engine  # noqa: E402
+from engine.db.connection import make_engine  # noqa: E402
 from engine.db.tables import AuditEvent, Case, OpenTask  # noqa: E402
 from tests.scenarios import ACCEPT_SATKER, ANSWER_SATKER, COMPLAINT, FORWARD_SATKER, PUBLISH, SATISFIED  # noqa: E402
 

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 from bench.common import pg_database, pg_unavailable, renumbered, seed, sqlite_database  # noqa: E402
 from engine import CaseService, FakeClock  # noqa: E402
 from engine.audit.trail import guards_lifted  # noqa: E402
-from engine.db.database import make_engine  # noqa: E402
+from engine.db.connection import make_engine  # noqa: E402
 from engine.db.tables import AuditEvent, Case, Escalation, Notification, OpenTask, OutboxMail  # noqa: E402
 from engine.worker import run_once  # noqa: E402
 from tests.scenarios import COMPLAINT  # noqa: E402

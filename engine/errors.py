@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from engine.messages import N_, Message
+
 
 class EngineError(Exception):
-    """Base class. ``message`` is plain Indonesian, safe to show to the user."""
+    """Base class. ``message`` is plain Indonesian, safe to show to the user: ``template`` (marked with
+    ``N_``) filled with ``values``, which it keeps so the web layer can translate it exactly."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, template: str, **values: Any) -> None:
+        self.message = Message(template, **values)
+        super().__init__(self.message)
 
 
 class NotFound(EngineError):
@@ -26,7 +31,7 @@ class Conflict(EngineError):
 class InvalidData(EngineError):
     """Form data failed validation; ``errors`` maps each dotted field path to a message (HTTP 400)."""
 
-    def __init__(self, errors: dict[str, str], message: str = "Data yang dikirim belum benar.") -> None:
+    def __init__(self, errors: dict[str, str], message: str = N_("Data yang dikirim belum benar.")) -> None:
         super().__init__(message)
         self.errors = errors
 
@@ -35,5 +40,5 @@ class DefinitionInvalid(EngineError):
     """A process definition failed validation; ``findings`` lists each problem."""
 
     def __init__(self, findings: list) -> None:
-        super().__init__("Definisi proses tidak valid.")
+        super().__init__(N_("Definisi proses tidak valid."))
         self.findings = findings

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Re-extract the web UI's messages, merge them into each catalogue, compile.
+# Re-extract the messages of the web UI and of engine/ (babel.cfg), merge them into each catalogue, compile.
 #   bash scripts/i18n.sh            extract + update + compile; lists what still needs English
 #   bash scripts/i18n.sh compile    only compile (after writing translations in the .po)
 # New messages arrive in web/translations/en/LC_MESSAGES/messages.po with an empty msgstr:

@@ -34,9 +34,10 @@ from engine import CaseService, FakeClock
 from engine.accounts import users as accounts
 from engine.accounts.users import seed_demo
 from engine.audit.trail import guards_lifted
-from engine.db.database import create_schema, make_engine
+from engine.db.connection import make_engine
+from engine.db.schema import create_schema
 from engine.db.tables import Base
-from engine.definitions.validation import project_bundle
+from engine.definitions.bundle import project_bundle
 
 WIB = ZoneInfo("Asia/Jakarta")
 # A Monday with no holiday near it: deadlines of 1 / 3 / 5 / 10 working days are easy to read.

@@ -10,13 +10,13 @@ from typing import Any
 from flask import Flask, request
 from flask_babel import get_locale, ngettext
 
-from engine.db.database import configure_engine
+from engine.db.connection import configure_engine
 from engine.timekeeping.calendar import zone
 from engine.timekeeping.clock import SYSTEM_CLOCK
 from web import labels, security, settings
 from web.api import routes as api
 from web.extensions import babel, csrf, db, login_manager
-from web.pages import admin, analyst, auth, formrender, history, public, reports, staff
+from web.pages import admin, analyst, auth, errors, formrender, history, public, reports, staff
 
 LANGUAGES = ("id", "en")
 
@@ -63,6 +63,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.filters.update(labels.FILTERS)
     app.jinja_env.globals["form_text"] = formrender.text
 
+    app.register_blueprint(errors.bp)  # the pages' answers to the engine's errors, and the 403 and 404 pages
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(staff.bp)

@@ -4,8 +4,8 @@ Every file is rewritten before it is stored (``strip``), so that nothing in it n
 what they chose to show: images are re-encoded without EXIF (GPS, camera owner, ``Artist``, ``Copyright``), XMP,
 comments or PNG text chunks, upright as they were shown; PDFs are rewritten page by page without document info, XMP,
 annotation authors (nested ones too) or the EXIF of the photos inside them (under any filter chain). A file that
-cannot be rewritten is refused. Staff see and download each file as ``lampiran-<n>.<ext>`` (its place in the case,
-its detected type), never under the citizen's own file name.
+cannot be rewritten is refused. The files are written here; their rows (and the names staff see, ``lampiran-<n>.<ext>``,
+never the citizen's own file name) are engine/cases/attachments.py's.
 """
 
 from __future__ import annotations
@@ -22,17 +22,16 @@ from PIL import Image, ImageOps, JpegImagePlugin
 from pypdf import PdfReader, PdfWriter
 from pypdf.filters import decode_stream_data
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject, StreamObject
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
-from engine.db.tables import Attachment, Case
+from engine.cases import attachments as recorded
+from engine.db.tables import Case
 
 MAX_FILES = 3
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a 40-megapixel photo decodes to 160 MB at most; larger is no photo a 5 MB upload needs
 SIGNATURES = {b"%PDF-": "application/pdf", b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
-EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 PILLOW_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG"}
 # JPEG segments kept inside a PDF's photos: APP0 (JFIF), APP2 (ICC colour profile), APP14 (Adobe colour transform).
 # Every other APPn (APP1 EXIF and XMP, APP13 IPTC, makers' notes) and COM (comments) is dropped.
@@ -76,24 +75,12 @@ def check(files: list[FileStorage]) -> tuple[list[Checked], str | None, int]:
 
 def store(session: Session, case: Case, checked: list[Checked], now: datetime) -> None:
     """Write each checked file under a random name and record it; the citizen's own file name is not kept."""
-    before = session.scalar(select(func.count()).select_from(Attachment).where(Attachment.case_id == case.id)) or 0
-    for position, (_file, content, kind) in enumerate(checked, before + 1):
+    files = []
+    for _file, content, kind in checked:
         stored = secrets.token_hex(16)
         (folder() / stored).write_bytes(content)
-        session.add(
-            Attachment(case_id=case.id, stored_name=stored, filename=name(position, kind), content_type=kind, size=len(content), created_at=now)
-        )
-
-
-def name(position: int, kind: str) -> str:
-    """What staff see and download: ``lampiran-<position>.<extension of the detected type>``."""
-    return f"lampiran-{position}.{EXTENSIONS.get(kind, 'bin')}"
-
-
-def of_case(session: Session, case_id: int) -> list[tuple[Attachment, str]]:
-    """The case's attachments in upload order, each with its name (``name``: its place in the case, 1-based)."""
-    items = session.scalars(select(Attachment).where(Attachment.case_id == case_id).order_by(Attachment.id))
-    return [(item, name(position, item.content_type)) for position, item in enumerate(items, 1)]
+        files.append(recorded.StoredFile(stored, kind, len(content)))
+    recorded.record(session, case.id, files, now)
 
 
 # ---- metadata removal ---------------------------------------------------------------------------------------

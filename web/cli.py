@@ -20,10 +20,15 @@ from engine.accounts.users import DEMO_PASSWORD, DEMO_USERS, seed_demo
 from engine.audit.replay import replay_case
 from engine.audit.trail import verify_chain
 from engine.cases.ids import normalize_tracking_id
-from engine.db.database import BackupError, SchemaError, backup, create_schema, make_engine, restore, upgrade
+from engine.db.backup import BackupError, backup, restore
+from engine.db.connection import make_engine
+from engine.db.schema import SchemaError, create_schema, upgrade
 from engine.db.tables import Case, Definition
-from engine.definitions import versions
-from engine.definitions.validation import Bundle, attached_task, project_bundle, project_file, read_bundle, validate
+from engine.definitions import diff, versions
+from engine.definitions.bundle import Bundle, project_bundle, project_file, read_bundle
+from engine.definitions.parsing import attached_task
+from engine.definitions.validation import validate
+from engine.definitions.watcher import ProcessWatcher
 from engine.diagram.render import DiagramError, render_svg
 from engine.timekeeping.clock import SYSTEM_CLOCK
 from engine.worker import run_once
@@ -142,7 +147,7 @@ def serve(host: str, port: int, no_worker: bool, reload_process: bool) -> None:
         click.echo(f"MAIL_SERVER belum diatur: email tetap di outbox, bacalah di {base_url}/dev/kotak-surat (dari komputer ini).")
     watcher = None
     if reload_process:  # development only: gunicorn builds the app itself and never runs this
-        watcher = versions.ProcessWatcher(project_file("processes", "sp4n_lapor.bpmn"), project_file("forms", ""))
+        watcher = ProcessWatcher(project_file("processes", "sp4n_lapor.bpmn"), project_file("forms", ""))
         app.config["LAPOR_PROCESS_WATCHER"] = watcher  # the versions page shows its last refusal
         click.echo(f"Memantau {watcher.bpmn_path.parent}/ dan {watcher.forms_dir}/: berkas yang berubah divalidasi lalu dipasang.")
     if not no_worker or watcher is not None:
@@ -153,7 +158,7 @@ def serve(host: str, port: int, no_worker: bool, reload_process: bool) -> None:
     serving.run_simple(host, port, app, threaded=True, use_reloader=False)  # looked up on the module: a test stands in for it
 
 
-def _worker_loop(config: dict, stop: threading.Event, watcher: versions.ProcessWatcher | None = None, work: bool = True) -> None:
+def _worker_loop(config: dict, stop: threading.Event, watcher: ProcessWatcher | None = None, work: bool = True) -> None:
     engine = make_engine(config["SQLALCHEMY_DATABASE_URI"])
     transport = transport_from_config(config)  # None without MAIL_SERVER: mail waits in the outbox (/dev/kotak-surat)
     while not stop.wait(config["LAPOR_WORKER_INTERVAL"]):
@@ -167,7 +172,7 @@ def _worker_loop(config: dict, stop: threading.Event, watcher: versions.ProcessW
             logging.getLogger("lapor.worker").exception("worker pass failed")
 
 
-def _watch_once(watcher: versions.ProcessWatcher, engine, clock) -> None:  # type: ignore[no-untyped-def]
+def _watch_once(watcher: ProcessWatcher, engine, clock) -> None:  # type: ignore[no-untyped-def]
     """One look at processes/: deploy what changed (one transaction), log the outcome."""
     try:
         with Session(engine) as session:
@@ -255,7 +260,7 @@ def deploy(file: Path, note: str | None, by: str | None) -> None:
             return
         click.echo(f"{label} dipasang: laporan baru memakai versi ini, laporan yang berjalan tetap pada versinya.")
         before = versions.previous(session, definition)
-        changes = versions.diff(Bundle.from_json(before.bundle) if before else None, Bundle.from_json(definition.bundle))
+        changes = diff.diff(Bundle.from_json(before.bundle) if before else None, Bundle.from_json(definition.bundle))
         if before is not None:
             click.echo(f"Perubahan dibanding versi {before.number} ({len(changes)}):")
             for change in changes:
@@ -274,7 +279,7 @@ _KIND_WORDS = {
 }
 
 
-def _change_line(change: versions.Change) -> str:
+def _change_line(change: diff.Change) -> str:
     sign = {"added": "+", "removed": "-", "changed": "~"}[change.change]
     name = f" «{change.name}»" if change.name and change.name != change.element else ""
     details = "; ".join(f"{what}: {before or '-'} → {after or '-'}" for what, before, after in change.details)

@@ -1,12 +1,14 @@
 """Words the pages show for what engine/ hands the web as codes or as plain Indonesian text.
 
-engine/ has no Flask and speaks Indonesian: its error and field messages, the BPMN's task, timer
-and lane names, the notification subjects it stores, the citizen's timeline. Pages translate them
-here, at the boundary: codes through the ``*_label`` filters, Indonesian sentences through
-``engine_text``, which recognises each sentence listed in ENGINE_TEXTS (``%(name)s`` stands for a
-part that varies) and returns it in the request's language. Text it does not know is shown as it
-came. tests/web/test_i18n.py fails, naming the sentence, when engine/, processes/ or forms/ gain
-one that is missing here: add it to ENGINE_TEXTS, run scripts/i18n.sh, write the English.
+engine/ has no Flask and speaks Indonesian: its error and field messages, the notification subjects
+it stores, the citizen's timeline, the BPMN's task, timer and lane names. Pages translate them here,
+at the boundary: codes through the ``*_label`` filters, Indonesian through ``engine_text``. Its
+templates are the sentences engine/ marks with ``N_`` where it writes them (engine/messages.py) and
+the texts of the process model and the forms listed below (``%(name)s`` stands for a part that
+varies). An engine error or a ``Message`` carries its template and values and is translated exactly;
+finished text (read back from the database, flashed) is recognised by matching it to a template.
+Text it does not know is shown as it came. tests/web/test_i18n.py fails, naming the text, when one
+is missing: mark it (engine/) or list it here (processes/, forms/), run scripts/i18n.sh, write the English.
 """
 
 from __future__ import annotations
@@ -18,14 +20,11 @@ from typing import Any
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
+from engine.errors import EngineError
+from engine.messages import N_, Message, templates
 from engine.notifications.notify import CATEGORY_NAMES, CLOCK_NAMES, STAGE_NAMES
 
 DEFAULT_LOCALE = "id"
-
-
-def N_(message: str) -> str:
-    """Mark a msgid for extraction; ``engine_text`` translates it when the engine's text matches."""
-    return message
 
 
 # Codes (the contract's vocabulary, docs/architecture.md). Indonesian shows the status code itself, as before.
@@ -40,114 +39,9 @@ STATUS_LABELS = {
 ACTOR_LABELS = {"sistem": _l("sistem"), "pelapor": _l("pelapor")}
 CHANNEL_LABELS = {"web": _l("situs web"), "api": _l("aplikasi")}
 
-# Indonesian sentences and names as engine/, processes/ and forms/ write them.
-ENGINE_TEXTS = (
-    # engine/notifications/notify.py: category, stage and deadline names
-    N_("Pendidikan"),
-    N_("Kesehatan"),
-    N_("Infrastruktur"),
-    N_("Pertanahan"),
-    N_("Keagamaan"),
-    N_("Lainnya"),
-    N_("penerusan laporan ke unit kerja"),
-    N_("penerimaan laporan oleh unit"),
-    N_("tanggapan unit"),
-    N_("peninjauan jawaban"),
-    N_("balasan pelapor"),
-    N_("batas SOP"),
-    N_("batas nasional"),
-    # engine/notifications/notify.py: notification subjects (the staff notification list shows them)
-    N_("Laporan Anda telah diterima: %(tracking_id)s"),
-    N_("Laporan %(tracking_id)s menunggu disposisi"),
-    N_("Laporan %(tracking_id)s diteruskan kepada %(unit)s"),
-    N_("Laporan %(tracking_id)s diterima unit"),
-    N_("Jawaban unit untuk %(tracking_id)s"),
-    N_("Jawaban untuk %(tracking_id)s dikembalikan"),
-    N_("Jawaban atas laporan Anda %(tracking_id)s"),
-    N_("Laporan %(tracking_id)s selesai"),
-    N_("Laporan %(tracking_id)s ditutup"),
-    N_("Laporan %(tracking_id)s dicabut pelapor"),
-    N_("Pengingat: %(stage)s untuk %(tracking_id)s melewati %(clock)s"),
-    N_("Eskalasi: %(tracking_id)s melewati %(clock)s (%(stage)s)"),
-    N_("Email gagal terkirim: %(subject)s"),
-    # engine/diagram/render.py: the legend of the case diagram
-    N_("Selesai"),
-    N_("Sedang dikerjakan"),
-    N_("Terlambat"),
-    N_("Timer menunggu"),
-    N_("Timer terpicu"),
-    N_("Alur yang dilalui"),
-    N_("Berapa kali diselesaikan · median durasi"),
-    # engine/cases/access.py: the citizen's timeline
-    N_("Laporan Anda telah diterima dan menunggu diteruskan oleh Admin Kominfo."),
-    N_("Laporan Anda telah diteruskan kepada unit kerja yang berwenang."),
-    N_("Laporan Anda telah diteruskan kepada %(unit)s."),
-    N_("Unit kerja sedang menindaklanjuti laporan Anda."),
-    N_("Jawaban atas laporan Anda telah terbit."),
-    N_("Laporan Anda telah selesai."),
-    N_("Laporan Anda telah dicabut."),
-    # engine/: conflicts shown as a flash message
-    N_("Tugas ini sudah diselesaikan."),
-    N_("Laporan ini sedang tidak menunggu balasan Anda."),
-    N_("Laporan yang sudah selesai atau dicabut tidak dapat dicabut lagi."),
-    N_("Tugas ini sedang dikerjakan oleh %(user)s."),
-    N_("Tugas ini sudah tidak terbuka; muat ulang halaman."),
-    N_("Laporan ini baru saja diubah oleh orang lain; muat ulang dan coba lagi."),
-    N_("Laporan ini tidak sedang menunggu percobaan ulang langkah otomatis."),
-    # engine/cases/service.py: Admin Pusat reassigning a task
-    N_("Hanya tugas Satuan Kerja atau Instansi Vertikal yang dapat dialihkan."),
-    N_("Tugas ini sudah berada di unit tersebut."),
-    N_("Pilih unit aktif yang sejenis dengan unit sekarang."),
-    N_("Tuliskan alasan pengalihan; alasan ini masuk ke riwayat laporan."),
-    # engine/audit/trail.py: why a hash chain does not verify (history page)
-    N_("Isi atau hash peristiwa ini tidak cocok dengan rantai."),
-    N_("Urutan peristiwa terputus: peristiwa sebelum ini hilang."),
-    N_("Peristiwa terakhir hilang: riwayat lebih pendek daripada kepala rantai yang tercatat pada laporan."),
-    N_("Kepala rantai yang tercatat pada laporan tidak cocok dengan peristiwa terakhir."),
-    N_("Peristiwa ini ditambahkan di luar sistem: tidak tercatat pada kepala rantai laporan."),
-    N_("Laporan tidak mencatat kepala rantai riwayatnya."),
-    # engine/audit/replay.py: where a replay differs from the record (history page)
-    N_("Peristiwa hasil putar ulang berbeda dengan yang tersimpan."),
-    N_("Putar ulang tidak menghasilkan peristiwa yang tersimpan ini."),
-    N_("Putar ulang menghasilkan peristiwa yang tidak tersimpan."),
-    N_("Keadaan akhir hasil putar ulang berbeda dengan keadaan laporan yang tersimpan."),
-    N_("Mesin menolak masukan yang tersimpan saat diputar ulang."),
-    N_("Putar ulang gagal menjalankan masukan yang tersimpan."),
-    N_("Tugas masukan ini tidak terbuka pada putar ulang."),
-    N_("Jenis peristiwa ini tidak dapat diputar ulang."),
-    N_("Riwayat tidak diawali peristiwa case_started."),
-    N_("Laporan yang dipindahkan ke versi proses lain belum dapat diputar ulang."),
-    # engine/definitions/forms.py: field messages
-    N_("Wajib diisi."),
-    N_("Minimal %(count)s karakter."),
-    N_("Maksimal %(count)s karakter."),
-    N_("Pilih salah satu: %(choices)s."),
-    N_("Alamat email tidak valid."),
-    N_("Tanggal tidak valid (format TTTT-BB-HH)."),
-    N_("Tanggal tidak boleh di masa depan."),
-    N_("Formatnya tidak sesuai."),
-    N_("Harus berupa teks."),
-    N_("Harus ya atau tidak."),
-    N_("Harus berupa objek."),
-    N_("Jenis isian tidak sesuai."),
-    N_("Isian tidak dikenal: %(fields)s."),
-    N_("Harus %(value)s."),
-    N_("Isian tidak valid."),
-    N_("Data formulir harus berupa objek JSON."),
-    # engine/accounts/administration.py: field messages of the unit and account pages
-    N_("Gunakan huruf kecil, angka dan tanda hubung, mis. dinas-sosial."),
-    N_("Kode unit ini sudah dipakai."),
-    N_("Jenis unit tidak dapat diubah selama unit ini masih punya akun petugas."),
-    N_("Nama unit wajib diisi (3–200 karakter)."),
-    N_("Pilih Satuan Kerja atau Instansi Vertikal."),
-    N_("Nama pengguna 2–80 karakter: huruf kecil, angka, titik, garis bawah atau tanda hubung."),
-    N_("Nama pengguna ini sudah dipakai."),
-    N_("Kata sandi minimal %(count)s karakter."),
-    N_("Anda tidak dapat menonaktifkan atau mengubah peran akun Anda sendiri."),
-    N_("Nama lengkap wajib diisi."),
-    N_("Alamat email belum benar."),
-    N_("Pilih salah satu peran."),
-    N_("Peran ini wajib punya satu unit berjenis %(kind)s."),
+# Names and texts of the process model (processes/) and the forms (forms/): data, not code, so they are
+# listed here for pybabel. engine/ marks its own sentences (engine/messages.py).
+MODEL_TEXTS = (
     # processes/sp4n_lapor.bpmn: lanes, user tasks and deadline timers (inbox, task and case pages)
     N_("Masyarakat"),
     N_("Sistem dan Admin Pusat"),
@@ -203,111 +97,35 @@ ENGINE_TEXTS = (
     N_("Langkah 6: Admin Kominfo meneruskan jawaban kepada sistem untuk diterbitkan, atau mengembalikannya kepada unit."),
     N_("Wajib bila diteruskan: teks ini yang dibaca pelapor."),
     N_("Langkah 7: pelapor membaca jawaban dan menyatakan puas atau tidak."),
-    # engine/definitions/validation.py: what a validation finding says (the process analysts' upload page)
-    N_("jenisBatas '%(value)s' tidak dikenal: pilih target (batas SOP) atau plafon (batas nasional)."),
-    N_("Tugas '%(task)s' (formulir %(form)s) punya batas waktu SOP, tetapi tidak ada timer batas pada tepinya (jenisBatas=target)."),
-    N_("Timer berjenisBatas harus menempel pada tepi tugas pengguna (boundary event)."),
-    N_("Keputusan DMN '%(decision)s' tidak ada di berkas DMN mana pun."),
-    N_("Alur bawaan (default) '%(flow)s' bukan alur yang keluar dari elemen ini."),
-    N_("Berkas memuat deklarasi DOCTYPE atau ENTITY. BPMN dan DMN tidak memerlukannya; demi keamanan berkas ini ditolak tanpa dibaca."),
-    N_("Id '%(value)s' dipakai lebih dari satu elemen."),
-    N_("<%(kind)s> tidak punya garis di diagram (BPMN DI): modeller tidak menampilkan apa yang dijalankan mesin."),
-    N_("Berkas kosong."),
-    N_("Berkas bukan teks UTF-8."),
-    N_("Ekspresi ini membaca %(path)s, tetapi formulir '%(form)s' tidak punya isian '%(field)s'."),
-    N_("Jenis berkas %(file)s tidak dikenal: hanya .bpmn, .dmn dan .schema.json."),
-    N_("Formulir forms/%(form)s tidak ditemukan."),
-    N_("Kondisi '%(condition)s' terlalu rumit untuk dibuktikan lengkap; tambahkan alur bawaan (default)."),
-    N_("Tidak ada alur keluar untuk %(values)s; tambahkan kondisinya atau alur bawaan (default)."),
-    N_("Alur '%(flow)s' keluar dari gerbang eksklusif tanpa kondisi dan bukan alur bawaan (default)."),
-    N_("Gerbang ini memeriksa %(value)s, yang nilainya tidak terbatas pada daftar tertentu; tambahkan alur bawaan (default)."),
-    N_("JSON tidak valid: %(detail)s"),
-    N_("JSON bersarang terlalu dalam: lebih dari %(limit)s tingkat."),
-    N_("Lajur '%(lane)s' bukan salah satu peran layanan (%(lanes)s)."),
-    N_("Ekspresi ini memakai '%(name)s', yang tidak diisi oleh formulir, skrip, atau keputusan DMN mana pun."),
-    N_("Bukan berkas BPMN 2.0: elemen akarnya <%(root)s>, bukan <bpmn:definitions>."),
-    N_("Bukan berkas DMN 1.1, 1.2 atau 1.3 yang dikenal SpiffWorkflow: namespace-nya %(namespace)s."),
-    N_("Tidak ada proses dengan id '%(process)s': layanan ini menjalankan proses tersebut."),
-    N_("%(attribute)s merujuk ke '%(target)s', yang tidak ada di berkas ini."),
-    N_("Bukan JSON Schema yang valid: %(detail)s"),
-    N_("Skrip ini ditulis dalam %(language)s; SpiffWorkflow hanya menjalankan Python."),
-    N_("<%(kind)s> tidak punya bentuk di diagram (BPMN DI): modeller tidak menampilkan apa yang dijalankan mesin."),
-    N_("Berkas terlalu besar: %(size)s KB, batasnya %(limit)s KB."),
-    N_("SpiffWorkflow tidak dapat membaca model: %(detail)s"),
-    N_("Ekspresi ini bukan Python yang sah: %(detail)s"),
-    N_('Ekspresi %(expression)s ditulis untuk mesin lain (${…}); SpiffWorkflow membaca Python, mis. terima["decision"] == "terima".'),
-    N_("Tugas pengguna ini tidak menyebut formulirnya (properti spiffworkflow formJsonSchemaFilename)."),
-    N_("Tugas pengguna ini tidak berada di lajur mana pun, jadi tidak ada peran yang dapat mengerjakannya."),
-    N_("Timer tanpa ekspresi waktu (timeDate, timeDuration atau timeCycle)."),
-    N_(
-        'Ekspresi timer %(expression)s harus berupa durasi atau tanggal ISO dalam tanda kutip (mis. "P1D") '
-        "atau pemanggilan batas_hari_kerja(n) / batas_menit(n)."
-    ),
-    N_("Tanggal timer %(expression)s tanpa zona waktu; tulis offset-nya, mis. +07:00."),
-    N_("Ekspresi timer %(expression)s tidak menghasilkan durasi atau tanggal yang sah: %(detail)s"),
-    N_("XML tidak well-formed: %(detail)s"),
-    N_("Tidak sesuai skema %(schema)s: atribut '%(attribute)s' tidak boleh ada pada <%(element)s>."),
-    N_("Tidak sesuai skema %(schema)s: '%(attribute)s' pada <%(element)s> harus salah satu dari %(choices)s, bukan '%(value)s'."),
-    N_("Tidak sesuai skema %(schema)s: di dalam <%(element)s> ada elemen wajib yang belum ada."),
-    N_("Tidak sesuai skema %(schema)s: %(detail)s"),
-    N_("Tidak sesuai skema %(schema)s: <%(element)s> wajib punya atribut '%(attribute)s'."),
-    N_("Tidak sesuai skema %(schema)s: <%(element)s> tidak boleh berisi teks langsung."),
-    N_("Tidak sesuai skema %(schema)s: <%(element)s> tidak boleh berada di sini."),
-    N_("Tidak sesuai skema %(schema)s: nilai '%(value)s' untuk '%(attribute)s' pada <%(element)s> tidak sah (%(type)s)."),
-    # engine/runtime/sandbox.py: what the sandbox refuses in a model's expressions (validation findings; incidents at run time)
-    N_("Nama '%(name)s' tidak diizinkan: nama yang diawali garis bawah (_) tertutup bagi model."),
-    N_("Atribut '%(name)s' tidak diizinkan: model hanya memakai data tugas, bukan bagian dalam objek Python."),
-    N_("Kunci '%(name)s' tidak diizinkan: kunci yang diawali garis bawah (_) tertutup bagi model."),
-    N_("Impor '%(name)s' tidak diizinkan: model hanya memakai fungsi bantu dan data tugas."),
-    N_("Fungsi '%(name)s' tidak diizinkan. Model hanya boleh memanggil fungsi bantu (lihat README) dan %(allowed)s."),
-    N_(
-        "'%(name)s' tidak diizinkan di model proses: skrip model ditulis tanpa while, def, lambda, class, try, with, global, "
-        "serta tanpa * atau ** untuk membuka isi daftar."
-    ),
-    N_("Format '%(name)s' tidak diizinkan: lebar dan presisi format ditulis langsung sebagai angka, paling besar %(width)s."),
-    N_("Tidak diizinkan di model proses: %(name)s"),
-    # engine/definitions/versions.py: why a case cannot move to another version, and what moving changes
-    N_("Pemeriksaan setelah pemindahan gagal: %(detail)s"),
-    N_("Laporan sudah selesai atau dicabut."),
-    N_("Laporan %(tracking_id)s tidak dapat dipindahkan: %(reason)s"),
-    N_("Laporan sudah melewati '%(task)s', yang tidak ada di versi %(number)s."),
-    N_("Tidak ada migrasi laporan ini yang dapat dibatalkan."),
-    N_("Versi %(number)s tidak ada."),
-    N_("Tugas yang sedang terbuka '%(task)s' tidak ada di versi %(number)s."),
-    N_("Laporan sudah berjalan pada versi %(number)s."),
-    N_("Letak '%(task)s' di versi %(number)s berbeda (mis. timer batas ditambah atau dihapus seluruhnya); laporan tidak dapat dipindahkan."),
-    N_("Langkah '%(task)s' sedang menunggu dan tidak ada di versi %(number)s."),
-    N_("Formulir tugas '%(task)s' berubah: %(old)s → %(new)s."),
-    N_("Tugas '%(task)s' pindah lajur: %(old)s → %(new)s."),
-    N_("Timer baru '%(timer)s' mulai dihitung saat pemindahan."),
-    N_("Timer '%(timer)s' tidak ada di versi tujuan dan dihapus."),
-    N_("Timer '%(timer)s' kembali dengan batas semula."),
 )
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
 @cache
-def _table() -> tuple[dict[str, str], list[tuple[re.Pattern[str], str]]]:
-    exact: dict[str, str] = {}
+def _table() -> tuple[frozenset[str], list[tuple[re.Pattern[str], str]]]:
+    exact: set[str] = set()
     patterns: list[tuple[re.Pattern[str], str]] = []
-    for msgid in ENGINE_TEXTS:
+    for msgid in templates() | set(MODEL_TEXTS):
         parts = _PLACEHOLDER.split(msgid)  # literal, name, literal, name, ..., literal
         if len(parts) == 1:
-            exact[msgid] = msgid
+            exact.add(msgid)
         else:
             regex = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts))
             patterns.append((re.compile(regex, re.DOTALL), msgid))
     # the most literal text first: "Laporan Anda telah diteruskan kepada %(unit)s." before "Laporan %(tracking_id)s diteruskan …"
-    patterns.sort(key=lambda item: -len(_PLACEHOLDER.sub("", item[1])))
-    return exact, patterns
+    # (then by the template itself, so that the order does not depend on the set's)
+    patterns.sort(key=lambda item: (-len(_PLACEHOLDER.sub("", item[1])), item[1]))
+    return frozenset(exact), patterns
 
 
-def match(text: str) -> tuple[str, dict[str, str]] | None:
-    """Return (msgid, the varying parts) of the ENGINE_TEXTS entry ``text`` is an instance of, or None."""
+def match(text: str) -> tuple[str, dict[str, Any]] | None:
+    """Return (template, the varying parts) of the known template ``text`` is an instance of, or None."""
+    if isinstance(text, Message):
+        return text.template, text.values
     exact, patterns = _table()
     if text in exact:
-        return exact[text], {}
+        return text, {}
     for regex, msgid in patterns:
         found = regex.fullmatch(text)
         if found:
@@ -320,11 +138,14 @@ def _english() -> bool:
 
 
 def engine_text(text: Any) -> Any:
-    """Return an Indonesian text from engine/ in the request's language (unknown text unchanged).
+    """Return an Indonesian text from engine/ (or an EngineError's message) in the request's language;
+    unknown text unchanged.
 
     The varying parts are kept, translated only where they are themselves a known name
     (the stage and deadline names inside a reminder's subject).
     """
+    if isinstance(text, EngineError):
+        text = text.message
     if not text or not isinstance(text, str) or not _english():
         return text
     found = match(text)
@@ -332,7 +153,7 @@ def engine_text(text: Any) -> Any:
         return text
     msgid, values = found
     exact = _table()[0]
-    return gettext(msgid, **{name: gettext(value) if value in exact else value for name, value in values.items()})
+    return gettext(msgid, **{name: gettext(value) if isinstance(value, str) and value in exact else value for name, value in values.items()})
 
 
 def _label(labels: dict[str, Any], code: Any) -> str:

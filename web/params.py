@@ -1,6 +1,6 @@
-"""Numbers, dates and months from a page's query string or form, bounded to what the calendar, the reports and the
-database can hold: a year outside FIRST_YEAR..LAST_YEAR or an integer past the database's range would otherwise
-overflow deep inside a query (a 500) instead of being answered as the visitor's mistake (a 400)."""
+"""Numbers, dates and months from a page's or the JSON API's query string or form, bounded to what the calendar, the
+reports and the database can hold: a year outside FIRST_YEAR..LAST_YEAR or an integer past the database's range would
+otherwise overflow deep inside a query (a 500) instead of being answered as the visitor's mistake (a 400)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import date
 from flask import abort
 from flask_babel import gettext as _
 
-from engine.reports.sla import Period
+from engine.reports.filters import Period
 from web.security import MAX_ID
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100

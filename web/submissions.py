@@ -28,8 +28,9 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
+from engine.cases import submission_keys
 from engine.cases.ids import hash_token, token_matches
-from engine.db.tables import Case, SubmissionKey
+from engine.db.tables import Case
 from web.extensions import db, service
 
 FORM_FIELD = "submission_key"
@@ -89,9 +90,8 @@ def submit_once(data: Any, channel: str, key: str | None, files: Sequence[str] =
         return earlier
     svc = service()
     submitted = svc.submit(data, channel=channel, access_token=_token(key))
-    db.session.add(SubmissionKey(key_hash=key_hash, fingerprint=fingerprint, case_id=submitted.case.id, created_at=svc.clock.now()))
     try:
-        db.session.flush()
+        submission_keys.remember(db.session, key_hash, fingerprint, submitted.case, svc.clock.now())
     except IntegrityError:
         # the same key at the same moment: the other request stored its case first (this one waited for its commit)
         db.session.rollback()
@@ -104,12 +104,12 @@ def submit_once(data: Any, channel: str, key: str | None, files: Sequence[str] =
 def _earlier(key: str, key_hash: str, fingerprint: str) -> Submission | None:
     """The submission stored under the key, None when there is none. Raises KeyReused when it came with another
     request, or when the token derived from the key no longer opens its case (the app's secret changed since)."""
-    row = db.session.get(SubmissionKey, key_hash)
-    if row is None:
+    found = submission_keys.stored(db.session, key_hash)
+    if found is None:
         return None
-    case = db.session.get(Case, row.case_id)
+    stored_fingerprint, case = found
     token = _token(key)
-    if case is None or not hmac.compare_digest(row.fingerprint, fingerprint) or not token_matches(token, case.access_token_hash):
+    if case is None or not hmac.compare_digest(stored_fingerprint, fingerprint) or not token_matches(token, case.access_token_hash):
         raise KeyReused
     return Submission(case, token, replayed=True)
 

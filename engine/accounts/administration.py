@@ -18,6 +18,7 @@ from engine.contract import ROLES, UNIT_KINDS, UNIT_ROLES, Actor
 from engine.db.tables import AdminEvent, OpenTask, SignInFailure, Unit, User
 from engine.definitions.forms import valid_email
 from engine.errors import Forbidden, InvalidData, NotFound
+from engine.messages import N_, Message
 from engine.timekeeping import clock as clocks
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -37,7 +38,7 @@ class Administration:
 
     def __init__(self, session: Session, actor: Actor, clock: clocks.Clock = clocks.SYSTEM_CLOCK) -> None:
         if actor.role != "pusat":
-            raise Forbidden("Hanya Admin Pusat yang dapat mengelola unit dan akun.")
+            raise Forbidden(N_("Hanya Admin Pusat yang dapat mengelola unit dan akun."))
         self.session = session
         self.actor = actor.username
         self.clock = clock
@@ -54,9 +55,9 @@ class Administration:
         unit_id = unit_id.strip()
         errors = self._unit_errors(name, kind)
         if not SLUG.match(unit_id) or len(unit_id) > 64:
-            errors["id"] = "Gunakan huruf kecil, angka dan tanda hubung, mis. dinas-sosial."
+            errors["id"] = N_("Gunakan huruf kecil, angka dan tanda hubung, mis. dinas-sosial.")
         elif self.session.get(Unit, unit_id) is not None:
-            errors["id"] = "Kode unit ini sudah dipakai."
+            errors["id"] = N_("Kode unit ini sudah dipakai.")
         if errors:
             raise InvalidData(errors)
         unit = Unit(id=unit_id, name=name.strip(), kind=kind, active=True)
@@ -68,7 +69,7 @@ class Administration:
         unit = self.unit(unit_id)
         errors = self._unit_errors(name, kind)
         if kind != unit.kind and self.session.scalar(select(func.count()).select_from(User).where(User.unit_id == unit_id)):
-            errors["kind"] = "Jenis unit tidak dapat diubah selama unit ini masih punya akun petugas."
+            errors["kind"] = N_("Jenis unit tidak dapat diubah selama unit ini masih punya akun petugas.")
         if errors:
             raise InvalidData(errors)
         before = {"name": unit.name, "kind": unit.kind, "active": unit.active}
@@ -82,15 +83,15 @@ class Administration:
     def _unit_errors(name: str, kind: str) -> dict[str, str]:
         errors = {}
         if not 3 <= len(name.strip()) <= 200:
-            errors["name"] = "Nama unit wajib diisi (3–200 karakter)."
+            errors["name"] = N_("Nama unit wajib diisi (3–200 karakter).")
         if kind not in UNIT_KINDS:
-            errors["kind"] = "Pilih Satuan Kerja atau Instansi Vertikal."
+            errors["kind"] = N_("Pilih Satuan Kerja atau Instansi Vertikal.")
         return errors
 
     def unit(self, unit_id: str) -> Unit:
         unit = self.session.get(Unit, unit_id)
         if unit is None:
-            raise NotFound("Unit tidak ditemukan.")
+            raise NotFound(N_("Unit tidak ditemukan."))
         return unit
 
     # ---- accounts --------------------------------------------------------------------------
@@ -101,18 +102,18 @@ class Administration:
     def user(self, user_id: int) -> User:
         user = self.session.get(User, user_id)
         if user is None:
-            raise NotFound("Akun tidak ditemukan.")
+            raise NotFound(N_("Akun tidak ditemukan."))
         return user
 
     def create_user(self, username: str, full_name: str, email: str, role: str, unit_id: str | None, password: str) -> User:
         username = username.strip().lower()
         errors = self._account_errors(full_name, email, role, unit_id)
         if not USERNAME.match(username):
-            errors["username"] = "Nama pengguna 2–80 karakter: huruf kecil, angka, titik, garis bawah atau tanda hubung."
+            errors["username"] = N_("Nama pengguna 2–80 karakter: huruf kecil, angka, titik, garis bawah atau tanda hubung.")
         elif self.session.scalar(select(User.id).where(User.username == username)) is not None:
-            errors["username"] = "Nama pengguna ini sudah dipakai."
+            errors["username"] = N_("Nama pengguna ini sudah dipakai.")
         if len(password) < MIN_PASSWORD:
-            errors["password"] = f"Kata sandi minimal {MIN_PASSWORD} karakter."
+            errors["password"] = Message(N_("Kata sandi minimal %(count)s karakter."), count=MIN_PASSWORD)
         if errors:
             raise InvalidData(errors)
         user = create_user(self.session, username, password, role, unit_id if role in UNIT_ROLES else None, email.strip(), full_name.strip())
@@ -125,9 +126,9 @@ class Administration:
         user = self.user(user_id)
         errors = self._account_errors(full_name, email, role, unit_id, stored_email=user.email)
         if new_password and len(new_password) < MIN_PASSWORD:
-            errors["password"] = f"Kata sandi minimal {MIN_PASSWORD} karakter."
+            errors["password"] = Message(N_("Kata sandi minimal %(count)s karakter."), count=MIN_PASSWORD)
         if user.username == self.actor and (not active or role != user.role):
-            errors["active"] = "Anda tidak dapat menonaktifkan atau mengubah peran akun Anda sendiri."
+            errors["active"] = N_("Anda tidak dapat menonaktifkan atau mengubah peran akun Anda sendiri.")
         if errors:
             raise InvalidData(errors)
         before = self._account(user)
@@ -163,16 +164,16 @@ class Administration:
         the account has (demo accounts' ``@demo.lapor.test`` stay editable)."""
         errors = {}
         if not 2 <= len(full_name.strip()) <= 120:
-            errors["full_name"] = "Nama lengkap wajib diisi."
+            errors["full_name"] = N_("Nama lengkap wajib diisi.")
         if email.strip() != stored_email and not valid_email(email.strip()):
-            errors["email"] = "Alamat email belum benar."
+            errors["email"] = N_("Alamat email belum benar.")
         if role not in ROLES:
-            errors["role"] = "Pilih salah satu peran."
+            errors["role"] = N_("Pilih salah satu peran.")
         elif role in UNIT_ROLES:
             unit = self.session.get(Unit, unit_id) if unit_id else None
             if unit is None or unit.kind != UNIT_ROLES[role]:
                 kind = "Satuan Kerja" if role == "satker" else "Instansi Vertikal"
-                errors["unit_id"] = f"Peran ini wajib punya satu unit berjenis {kind}."
+                errors["unit_id"] = Message(N_("Peran ini wajib punya satu unit berjenis %(kind)s."), kind=kind)
         return errors
 
     @staticmethod

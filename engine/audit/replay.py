@@ -40,14 +40,15 @@ from sqlalchemy.pool import StaticPool
 
 from engine.audit.trail import STEP_FAILED, STEPS_RETRIED, step_numbers
 from engine.cases.access import REDACTED
+from engine.cases.migration import MIGRATED, REVERTED
 from engine.cases.service import CaseService, StepsFailedAsRecorded, Submitted, _Steps
 from engine.contract import SYSTEM, Actor
-from engine.db.database import make_engine
+from engine.db.connection import make_engine
 from engine.db.tables import AuditEvent, Base, Case, Definition, OpenTask, Unit
-from engine.definitions.versions import MIGRATED, REVERTED
 from engine.diagram.progress import overlay_of
 from engine.diagram.render import Overlay
 from engine.errors import EngineError, NotFound
+from engine.messages import N_
 from engine.timekeeping.calendar import WorkingCalendar
 from engine.timekeeping.clock import FakeClock
 from engine.timekeeping.timers import is_timer
@@ -62,16 +63,16 @@ ENVIRONMENT_DATA = {
 }
 
 # Why a replay differs (Indonesian: the history page and `lapor replay` show them).
-DIFF_EVENT = "Peristiwa hasil putar ulang berbeda dengan yang tersimpan."
-DIFF_MISSING = "Putar ulang tidak menghasilkan peristiwa yang tersimpan ini."
-DIFF_EXTRA = "Putar ulang menghasilkan peristiwa yang tidak tersimpan."
-DIFF_STATE = "Keadaan akhir hasil putar ulang berbeda dengan keadaan laporan yang tersimpan."
-DIFF_REFUSED = "Mesin menolak masukan yang tersimpan saat diputar ulang."
-DIFF_FAILED = "Putar ulang gagal menjalankan masukan yang tersimpan."
-DIFF_NOT_OPEN = "Tugas masukan ini tidak terbuka pada putar ulang."
-DIFF_UNKNOWN = "Jenis peristiwa ini tidak dapat diputar ulang."
-DIFF_NO_START = "Riwayat tidak diawali peristiwa case_started."
-DIFF_MIGRATED = "Laporan yang dipindahkan ke versi proses lain belum dapat diputar ulang."
+DIFF_EVENT = N_("Peristiwa hasil putar ulang berbeda dengan yang tersimpan.")
+DIFF_MISSING = N_("Putar ulang tidak menghasilkan peristiwa yang tersimpan ini.")
+DIFF_EXTRA = N_("Putar ulang menghasilkan peristiwa yang tidak tersimpan.")
+DIFF_STATE = N_("Keadaan akhir hasil putar ulang berbeda dengan keadaan laporan yang tersimpan.")
+DIFF_REFUSED = N_("Mesin menolak masukan yang tersimpan saat diputar ulang.")
+DIFF_FAILED = N_("Putar ulang gagal menjalankan masukan yang tersimpan.")
+DIFF_NOT_OPEN = N_("Tugas masukan ini tidak terbuka pada putar ulang.")
+DIFF_UNKNOWN = N_("Jenis peristiwa ini tidak dapat diputar ulang.")
+DIFF_NO_START = N_("Riwayat tidak diawali peristiwa case_started.")
+DIFF_MIGRATED = N_("Laporan yang dipindahkan ke versi proses lain belum dapat diputar ulang.")
 MOVES = (MIGRATED, REVERTED)
 
 
@@ -553,7 +554,7 @@ def state_after(
         steps = len(replay.steps)
         step = steps if step is None else step
         if not 1 <= step <= steps:
-            raise NotFound(f"Langkah {step} tidak ada; laporan ini punya {steps} langkah.")
+            raise NotFound(N_("Langkah %(step)s tidak ada; laporan ini punya %(steps)s langkah."), step=step, steps=steps)
         replay.advance(step if step < steps else None)
         return replay.state(now)
 

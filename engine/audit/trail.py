@@ -21,6 +21,7 @@ from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
 from engine.db.tables import AuditEvent, Case, Definition
+from engine.messages import N_
 
 
 def canonical(value: Any) -> str:
@@ -111,12 +112,12 @@ def step_numbers(events: Sequence[tuple[str, datetime]]) -> list[int]:
 
 
 # Why a chain does not verify (Indonesian: the history page and `lapor verify` show them).
-BROKEN_EVENT = "Isi atau hash peristiwa ini tidak cocok dengan rantai."
-BROKEN_GAP = "Urutan peristiwa terputus: peristiwa sebelum ini hilang."
-BROKEN_TAIL = "Peristiwa terakhir hilang: riwayat lebih pendek daripada kepala rantai yang tercatat pada laporan."
-BROKEN_HEAD = "Kepala rantai yang tercatat pada laporan tidak cocok dengan peristiwa terakhir."
-BROKEN_BEYOND_HEAD = "Peristiwa ini ditambahkan di luar sistem: tidak tercatat pada kepala rantai laporan."
-BROKEN_NO_HEAD = "Laporan tidak mencatat kepala rantai riwayatnya."
+BROKEN_EVENT = N_("Isi atau hash peristiwa ini tidak cocok dengan rantai.")
+BROKEN_GAP = N_("Urutan peristiwa terputus: peristiwa sebelum ini hilang.")
+BROKEN_TAIL = N_("Peristiwa terakhir hilang: riwayat lebih pendek daripada kepala rantai yang tercatat pada laporan.")
+BROKEN_HEAD = N_("Kepala rantai yang tercatat pada laporan tidak cocok dengan peristiwa terakhir.")
+BROKEN_BEYOND_HEAD = N_("Peristiwa ini ditambahkan di luar sistem: tidak tercatat pada kepala rantai laporan.")
+BROKEN_NO_HEAD = N_("Laporan tidak mencatat kepala rantai riwayatnya.")
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,9 @@
-"""What each reader may see of a case: the one redaction rule (:func:`sight`) and the one loader
-(:func:`case_for`, :func:`seen_cases`) that every staff page, case sheet, export, register, history and
-API answer of a case goes through. An output takes a :class:`SeenCase`, never a bare ``Case`` row.
+"""Who may see and act on what: the one redaction rule (:func:`sight`), the one holder rule of a task (:func:`holds`,
+:func:`held_by`), the role policy (:func:`require`), and the loaders every page, case sheet, export, register,
+history and API answer goes through: :func:`case_for_staff`, :func:`seen_cases`, :func:`oversight_case` (a case),
+:func:`task_for`, :func:`seen_task` (a task), :func:`case_for_citizen` (a case by its access token). An output takes
+a :class:`SeenCase`, never a bare ``Case`` row. They raise engine errors only (NotFound, Forbidden, Conflict), which
+the web maps to one HTTP status each.
 
 A reporter's identity is their name, email and phone, all three together. Who opens a case at all
 ("own unit": the case is with the unit, as its current unit or by an open task of the unit), and who
@@ -16,6 +19,10 @@ sees its reporter's identity, by the case's flags:
 | ``analis``                         | no (403: figures only) | hidden  | hidden       | hidden    | hidden |
 | the public (no account)            | only if not confidential, on the public pages | hidden | hidden | hidden | hidden |
 
+A task is held by the people of its lane's role, in its unit when it has one (a unit lane's task): they read it
+and act on it. Anyone else reads it as if it did not exist (404); acting on it, a role that does not act in its
+lane is refused (403) and another unit's staff find nothing (404).
+
 Why: an anonymous reporter is known to no one but the system (and themselves, through the access
 token: their tracking page and their own mail are not staff outputs). The office handling a case
 (Admin Pusat, Admin Kominfo, the unit it is with) may have to reach a named reporter, confidential or
@@ -28,28 +35,29 @@ at all (engine/notifications/notify.py), so they need no redaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.audit.trail import step_numbers, verify_chain
-from engine.cases.ids import normalize_tracking_id
-from engine.contract import CASE_READERS, CITIZEN, HANDLERS, SYSTEM, UNIT_ROLES, Actor
+from engine.cases.ids import normalize_tracking_id, token_matches
+from engine.contract import CASE_READERS, CITIZEN, HANDLERS, OVERSIGHT_ROLES, SYSTEM, UNIT_ROLES, Actor
 from engine.db.tables import AuditEvent, Case, Definition, OpenTask, Unit, User
-from engine.errors import Forbidden, NotFound
+from engine.errors import Conflict, Forbidden, NotFound
+from engine.messages import N_, Message
 
 STATUS_MESSAGES = {
-    "diterima": "Laporan Anda telah diterima dan menunggu diteruskan oleh Admin Kominfo.",
-    "didisposisikan": "Laporan Anda telah diteruskan kepada unit kerja yang berwenang.",
-    "ditindaklanjuti": "Unit kerja sedang menindaklanjuti laporan Anda.",
-    "dijawab": "Jawaban atas laporan Anda telah terbit.",
-    "selesai": "Laporan Anda telah selesai.",
-    "dicabut": "Laporan Anda telah dicabut.",
+    "diterima": N_("Laporan Anda telah diterima dan menunggu diteruskan oleh Admin Kominfo."),
+    "didisposisikan": N_("Laporan Anda telah diteruskan kepada unit kerja yang berwenang."),
+    "ditindaklanjuti": N_("Unit kerja sedang menindaklanjuti laporan Anda."),
+    "dijawab": N_("Jawaban atas laporan Anda telah terbit."),
+    "selesai": N_("Laporan Anda telah selesai."),
+    "dicabut": N_("Laporan Anda telah dicabut."),
 }
 REDACTED = "(dirahasiakan)"
 # the events a case page lists; mail and claim bookkeeping stay in the full audit history
@@ -115,15 +123,92 @@ def seen_case(session: Session, case: Case, viewer: Actor) -> SeenCase:
     """``case`` as ``viewer`` may see it. Raises NotFound when the viewer may not open it."""
     for item in seen_cases(session, [case], viewer):
         return item
-    raise NotFound("Laporan tidak ditemukan.")
+    raise NotFound(N_("Laporan tidak ditemukan."))
 
 
-def case_for(session: Session, tracking_id: str, viewer: Actor) -> SeenCase:
+def case_for_staff(session: Session, tracking_id: str, viewer: Actor) -> SeenCase:
     """The one loader of a case for staff. Raises Forbidden for a role that opens no case (before looking, so a
     tracking id cannot be probed), NotFound for an unknown case or one the viewer may not open."""
-    if viewer.role not in CASE_READERS:
-        raise Forbidden("Peran Anda tidak dapat membuka halaman laporan.")
+    require(viewer, CASE_READERS, N_("Peran Anda tidak dapat membuka halaman laporan."))
     return seen_case(session, case_by_tracking_id(session, tracking_id), viewer)
+
+
+def oversight_case(session: Session, tracking_id: str, viewer: Actor) -> SeenCase:
+    """A case for its full audit history, its replay and its export: ``case_for_staff`` for the oversight roles only.
+    Raises Forbidden for any other role (before looking), NotFound as case_for_staff does."""
+    require(viewer, OVERSIGHT_ROLES, N_("Peran Anda tidak dapat membuka riwayat audit laporan."))
+    return case_for_staff(session, tracking_id, viewer)
+
+
+def case_for_citizen(session: Session, tracking_id: str, token: str) -> Case:
+    """The case a citizen's tracking id and access token open (the tracking page, reply, withdraw, the API's
+    /complaints/{tracking_id}). Raises NotFound for any mismatch, as for an unknown tracking id."""
+    case = session.scalar(select(Case).where(Case.tracking_id == normalize_tracking_id(tracking_id)))
+    if case is None or not token or not token_matches(token, case.access_token_hash):
+        raise NotFound(N_("Laporan tidak ditemukan. Periksa nomor pelacakan dan tautan pribadi Anda."))
+    return case
+
+
+# ---- the role policy ------------------------------------------------------------------------
+
+
+def require(actor: Actor, roles: Collection[str], message: str) -> None:
+    """The role policy: ``roles`` is one of engine/contract.py's tuples (CASE_READERS, OVERSIGHT_ROLES, FIGURE_ROLES).
+    Raises Forbidden with ``message`` when ``actor``'s role is not among them."""
+    if actor.role not in roles:
+        raise Forbidden(message)
+
+
+# ---- tasks: who holds one -------------------------------------------------------------------
+
+
+def holds(row: OpenTask, actor: Actor) -> bool:
+    """The holder rule: ``actor`` acts in the task's lane (its role) and in its unit; a task of no unit is held by
+    the whole role (whose staff have no unit). :func:`held_by` is the same rule as a query condition."""
+    return row.role == actor.role and row.unit_id == actor.unit_id
+
+
+def held_by(actor: Actor) -> ColumnElement[bool]:
+    """:func:`holds` as a query condition (the inbox and its counts): equalities on the open-task index's leading
+    columns (role, unit), so a page of the inbox is one walk of that index in deadline order."""
+    unit = OpenTask.unit_id.is_(None) if actor.unit_id is None else OpenTask.unit_id == actor.unit_id
+    return and_(OpenTask.role == actor.role, unit)
+
+
+def task_for(session: Session, task_id: str, actor: Actor) -> tuple[OpenTask, Case]:
+    """The open task ``actor`` acts on (complete, claim, release), with its case. Raises NotFound for no such open
+    task or another unit's, Forbidden for a role that does not act in the task's lane."""
+    row = session.get(OpenTask, task_id)
+    if row is None:
+        raise NotFound(N_("Tugas tidak ditemukan."))
+    if row.role != actor.role:
+        raise Forbidden(N_("Peran Anda tidak dapat mengerjakan tugas ini."))
+    if not holds(row, actor):
+        raise NotFound(N_("Tugas tidak ditemukan."))
+    return row, session.get(Case, row.case_id)  # type: ignore[return-value]
+
+
+def seen_task(session: Session, task_id: str, reader: Actor) -> tuple[OpenTask, SeenCase]:
+    """The open task ``reader`` holds, with its case as the reader may see it (the task page, GET /api/v1/tasks/{id}).
+    Raises NotFound for anyone but a holder, a wrong role too: reading a task id reveals nothing."""
+    try:
+        row, case = task_for(session, task_id, reader)
+    except Forbidden:
+        raise NotFound(N_("Tugas tidak ditemukan.")) from None
+    return row, seen_case(session, case, reader)  # a holder opens the case: its task is open with the holder's unit
+
+
+def refuse_closed_task(session: Session, task_id: str, actor: Actor) -> NoReturn:
+    """The answer to acting on a task that is not ``actor``'s open task: Conflict ("done already") when it is closed
+    and ``actor`` could have done it (a double click, a retry, a quicker colleague), else NotFound, as if it never
+    existed. The completion's recorded role and unit say who could have done it."""
+    if session.get(OpenTask, task_id) is None:
+        query = select(AuditEvent.data).where(AuditEvent.task == task_id, AuditEvent.type == "task_completed").limit(1)
+        completed = session.scalar(query)
+        done = json.loads(completed) if completed is not None else {}
+        if completed is not None and done.get("role") == actor.role and done.get("unit") in (None, actor.unit_id):
+            raise Conflict(N_("Tugas ini sudah diselesaikan."))
+    raise NotFound(N_("Tugas tidak ditemukan."))
 
 
 # ---- what the outputs show ------------------------------------------------------------------
@@ -155,7 +240,7 @@ def timeline(session: Session, case: Case) -> list[dict[str, Any]]:
         status = json.loads(event.data)["to"]
         message = STATUS_MESSAGES[status]
         if status == "didisposisikan" and not case.confidential and case.unit_id:
-            message = f"Laporan Anda telah diteruskan kepada {unit_name(session, case.unit_id)}."
+            message = Message(N_("Laporan Anda telah diteruskan kepada %(unit)s."), unit=unit_name(session, case.unit_id))
         items.append({"at": event.at.isoformat(), "status": status, "message": message})
     return items
 
@@ -177,7 +262,7 @@ def case_by_tracking_id(session: Session, tracking_id: str) -> Case:
     """A case by its tracking id, for staff (who are then checked for what they may see). Raises NotFound."""
     case = session.scalar(select(Case).where(Case.tracking_id == normalize_tracking_id(tracking_id)))
     if case is None:
-        raise NotFound("Laporan tidak ditemukan.")
+        raise NotFound(N_("Laporan tidak ditemukan."))
     return case
 
 

@@ -1,4 +1,5 @@
-"""Queries over the open-task index: whose task is it, and what does each inbox hold.
+"""Queries over the open-task index: what each inbox holds (by the holder rule of engine/cases/access.py), and
+Admin Pusat's search over all cases.
 
 Nothing here deserializes a workflow: the inbox is one indexed query however many cases exist.
 """
@@ -11,23 +12,11 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, defer
 
 from engine.cases import ids
+from engine.cases.access import held_by
 from engine.contract import Actor
 from engine.db.tables import Case, OpenTask
-from engine.errors import NotFound
 
 PAGE_SIZE = 20
-
-
-def is_holder(row: OpenTask, actor: Actor) -> bool:
-    """True when ``actor`` is among the people who act on this task (its lane's role, its unit)."""
-    return row.role == actor.role and (row.unit_id is None or row.unit_id == actor.unit_id)
-
-
-def _holder_filter(actor: Actor) -> list:
-    where = [OpenTask.role == actor.role]
-    if actor.unit_id is not None:
-        where.append(OpenTask.unit_id == actor.unit_id)
-    return where
 
 
 @dataclass(frozen=True)
@@ -42,7 +31,7 @@ def inbox(
     session: Session, actor: Actor, status: str | None = None, category: str | None = None, page: int = 1, per_page: int = PAGE_SIZE
 ) -> InboxPage:
     """The actor's open tasks, soonest deadline first (tasks without one last)."""
-    where = _holder_filter(actor)
+    where = [held_by(actor)]
     if status:
         where.append(Case.status == status)
     if category:
@@ -75,16 +64,8 @@ def inbox(
 def counts(session: Session, actor: Actor) -> tuple[int, int]:
     """(open tasks, of which overdue) for the navigation bar: one pass over the open-task index."""
     overdue = func.sum(case((OpenTask.overdue.is_(True), 1), else_=0))
-    total, late = session.execute(select(func.count(), overdue).where(*_holder_filter(actor))).one()
+    total, late = session.execute(select(func.count(), overdue).where(held_by(actor))).one()
     return total or 0, late or 0
-
-
-def own_task(session: Session, task_id: str, actor: Actor) -> tuple[OpenTask, Case]:
-    """The actor's open task with its case. Raises NotFound for a task that is not theirs."""
-    row = session.get(OpenTask, task_id)
-    if row is None or not is_holder(row, actor):
-        raise NotFound("Tugas tidak ditemukan.")
-    return row, session.get(Case, row.case_id)  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ commits: the request handler, CLI command or worker tick commits.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Collection
@@ -25,13 +24,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.audit.trail import STEP_FAILED, STEPS_RETRIED, AuditLog
-from engine.cases import ids, incidents
+from engine.cases import access, ids, incidents, lookups
 from engine.contract import CEILING, CITIZEN, DEADLINE_PROPERTY, FINISHED_STATUSES, LANE_ROLES, OPEN_STATUSES, SYSTEM, UNIT_LANES, UNIT_ROLES, Actor
-from engine.db.tables import AdminEvent, AuditEvent, Case, Definition, Escalation, OpenTask, Unit
-from engine.definitions import forms
-from engine.definitions import validation as definitions
-from engine.definitions.validation import Bundle, Parsed
+from engine.db.tables import AdminEvent, Case, Definition, Escalation, OpenTask, Unit
+from engine.definitions import cache, forms, validation
+from engine.definitions.bundle import Bundle
+from engine.definitions.parsing import Parsed, attached_task
 from engine.errors import Conflict, DefinitionInvalid, Forbidden, InvalidData, NotFound
+from engine.messages import N_
 from engine.notifications.notify import Notifier
 from engine.runtime.scripting import Effect, RunContext, make_script_engine, running
 from engine.runtime.serialization import state_serializer
@@ -124,7 +124,7 @@ class CaseService:
 
         Returns (definition, created). Raises DefinitionInvalid (nothing stored) for a broken bundle.
         """
-        parsed, findings = definitions.validate(bundle)
+        parsed, findings = validation.validate(bundle)
         if parsed is None:
             raise DefinitionInvalid(findings)
         existing = self.session.scalar(select(Definition).where(Definition.content_hash == bundle.content_hash))
@@ -145,11 +145,11 @@ class CaseService:
     def current_definition(self) -> Definition:
         definition = self.session.scalar(select(Definition).order_by(Definition.number.desc()).limit(1))
         if definition is None:
-            raise NotFound("Belum ada definisi proses yang dipasang; jalankan 'lapor init'.")
+            raise NotFound(N_("Belum ada definisi proses yang dipasang; jalankan 'lapor init'."))
         return definition
 
     def parsed_for(self, definition: Definition) -> Parsed:
-        return definitions.parsed(definition.bundle, definition.content_hash)
+        return cache.parsed(definition.bundle, definition.content_hash)
 
     def units(self) -> dict[str, tuple[str, str]]:
         """Active units: id -> (name, kind). Read once per service, i.e. per request or command."""
@@ -221,24 +221,24 @@ class CaseService:
         InvalidData (per-field errors; nothing changes).
         """
         if self.session.get(OpenTask, task_id) is None:
-            self._refuse_closed_task(task_id, actor)
-        row = self._actionable(task_id, actor)
-        return self._complete(self._case(row.case_id), task_id, data, actor)
+            access.refuse_closed_task(self.session, task_id, actor)
+        _row, case = access.task_for(self.session, task_id, actor)
+        return self._complete(case, task_id, data, actor)
 
     def reply(self, tracking_id: str, token: str, data: Any) -> Case:
         """The citizen's step 7 (form ``balasan``). Raises NotFound, Conflict (no reply expected now), InvalidData."""
-        case = self.citizen_case(tracking_id, token)
-        row = self.session.scalar(select(OpenTask).where(OpenTask.case_id == case.id, OpenTask.role == CITIZEN.role))
+        case = access.case_for_citizen(self.session, tracking_id, token)
+        row = lookups.citizen_task(self.session, case.id)
         if row is None:
-            raise Conflict("Laporan ini sedang tidak menunggu balasan Anda.")
+            raise Conflict(N_("Laporan ini sedang tidak menunggu balasan Anda."))
         return self._complete(case, row.id, data, CITIZEN)
 
     def withdraw(self, tracking_id: str, token: str, reason: str | None = None) -> Case:
         """The citizen withdraws an open complaint: status ``dicabut``. Raises NotFound, Conflict."""
         with self.session.no_autoflush:  # the case row is written once, in save, where a stale version is a Conflict
-            case = self.citizen_case(tracking_id, token)
+            case = access.case_for_citizen(self.session, tracking_id, token)
             if case.status not in OPEN_STATUSES:
-                raise Conflict("Laporan yang sudah selesai atau dicabut tidak dapat dicabut lagi.")
+                raise Conflict(N_("Laporan yang sudah selesai atau dicabut tidak dapat dicabut lagi."))
             parsed, workflow = self.load(case)
             now = self.clock.now()
             holders = {row.unit_id or row.role for row in self._open_rows(case) if row.role != CITIZEN.role}
@@ -252,22 +252,22 @@ class CaseService:
 
     def claim(self, task_id: str, actor: Actor) -> OpenTask:
         """Take a task so colleagues see who works on it. Raises NotFound, Forbidden, Conflict (held by another)."""
-        row = self._actionable(task_id, actor)
+        row, case = access.task_for(self.session, task_id, actor)
         if row.claimed_by not in (None, actor.username):
-            raise Conflict(f"Tugas ini sedang dikerjakan oleh {row.claimed_by}.")
+            raise Conflict(N_("Tugas ini sedang dikerjakan oleh %(user)s."), user=row.claimed_by)
         row.claimed_by = actor.username
-        self.audit.append(self._case(row.case_id), "task_claimed", actor.username, self.clock.now(), task=task_id)
+        self.audit.append(case, "task_claimed", actor.username, self.clock.now(), task=task_id)
         return row
 
     def unclaim(self, task_id: str, actor: Actor) -> OpenTask:
         """Release a claim (one's own; Admin Pusat may release anyone's). Raises NotFound, Forbidden."""
         row = self.session.get(OpenTask, task_id)
         if row is None:
-            raise NotFound("Tugas tidak ditemukan.")
+            raise NotFound(N_("Tugas tidak ditemukan."))
         if actor.role != "pusat":
-            row = self._actionable(task_id, actor)
+            row, _case = access.task_for(self.session, task_id, actor)
             if row.claimed_by not in (None, actor.username):
-                raise Forbidden("Hanya pemegang tugas atau Admin Pusat yang dapat melepasnya.")
+                raise Forbidden(N_("Hanya pemegang tugas atau Admin Pusat yang dapat melepasnya."))
         if row.claimed_by is not None:
             self.audit.append(
                 self._case(row.case_id), "task_unclaimed", actor.username, self.clock.now(), task=task_id, data={"holder": row.claimed_by}
@@ -282,20 +282,20 @@ class CaseService:
         Raises Forbidden (not Admin Pusat), NotFound, InvalidData (unit missing, same, or of the other kind).
         """
         if actor.role != "pusat":
-            raise Forbidden("Hanya Admin Pusat yang dapat mengalihkan tugas.")
+            raise Forbidden(N_("Hanya Admin Pusat yang dapat mengalihkan tugas."))
         with self.session.no_autoflush:  # the case row is written once, in save, where a stale version is a Conflict
             row = self.session.get(OpenTask, task_id)
             if row is None:
-                raise NotFound("Tugas tidak ditemukan.")
+                raise NotFound(N_("Tugas tidak ditemukan."))
             units = self.units()
             if row.unit_id is None:
-                raise InvalidData({"unit": "Hanya tugas Satuan Kerja atau Instansi Vertikal yang dapat dialihkan."})
+                raise InvalidData({"unit": N_("Hanya tugas Satuan Kerja atau Instansi Vertikal yang dapat dialihkan.")})
             if unit_id == row.unit_id:
-                raise InvalidData({"unit": "Tugas ini sudah berada di unit tersebut."})
+                raise InvalidData({"unit": N_("Tugas ini sudah berada di unit tersebut.")})
             if unit_id not in units or units[unit_id][1] != UNIT_ROLES[row.role]:
-                raise InvalidData({"unit": "Pilih unit aktif yang sejenis dengan unit sekarang."})
+                raise InvalidData({"unit": N_("Pilih unit aktif yang sejenis dengan unit sekarang.")})
             if not reason.strip():
-                raise InvalidData({"reason": "Tuliskan alasan pengalihan; alasan ini masuk ke riwayat laporan."})
+                raise InvalidData({"reason": N_("Tuliskan alasan pengalihan; alasan ini masuk ke riwayat laporan.")})
             case = self._case(row.case_id)
             parsed, workflow = self.load(case)
             task = next(t for t in workflow.get_tasks(state=TaskState.READY, manual=True) if str(t.id) == task_id)
@@ -361,10 +361,10 @@ class CaseService:
         Raises Forbidden (not Admin Pusat), NotFound, Conflict (the case does not wait for a retry).
         """
         if actor.role != "pusat":
-            raise Forbidden("Hanya Admin Pusat yang dapat mencoba lagi langkah otomatis yang gagal.")
+            raise Forbidden(N_("Hanya Admin Pusat yang dapat mencoba lagi langkah otomatis yang gagal."))
         case = self._case(case_id)
         if case.retry_at is None:
-            raise Conflict("Laporan ini tidak sedang menunggu percobaan ulang langkah otomatis.")
+            raise Conflict(N_("Laporan ini tidak sedang menunggu percobaan ulang langkah otomatis."))
         self._resume(case, actor)
         return case
 
@@ -374,13 +374,6 @@ class CaseService:
         command = command or ("fire_timers" if case.retry_at is None else "retry")
         parsed, workflow = self.load(case)
         return self._advance(case, parsed, workflow, command, actor)
-
-    def citizen_case(self, tracking_id: str, token: str) -> Case:
-        """The case a citizen's tracking id and access token open. Raises NotFound for any mismatch."""
-        case = self.session.scalar(select(Case).where(Case.tracking_id == ids.normalize_tracking_id(tracking_id)))
-        if case is None or not token or not ids.token_matches(token, case.access_token_hash):
-            raise NotFound("Laporan tidak ditemukan. Periksa nomor pelacakan dan tautan pribadi Anda.")
-        return case
 
     def workflow_of(self, case: Case) -> tuple[Parsed, BpmnWorkflow]:
         """Load a case's workflow read-only (for pages that show data or the diagram)."""
@@ -397,29 +390,8 @@ class CaseService:
     def _case(self, case_id: int) -> Case:
         case = self.session.get(Case, case_id)
         if case is None:
-            raise NotFound("Laporan tidak ditemukan.")
+            raise NotFound(N_("Laporan tidak ditemukan."))
         return case
-
-    def _refuse_closed_task(self, task_id: str, actor: Actor) -> None:
-        """A task that is no longer open: 409 only to someone who could have done it, else as if it never existed."""
-        query = select(AuditEvent.data).where(AuditEvent.task == task_id, AuditEvent.type == "task_completed").limit(1)
-        completed = self.session.scalar(query)
-        if completed is None:
-            raise NotFound("Tugas tidak ditemukan.")
-        done = json.loads(completed)
-        if done.get("role") != actor.role or (done.get("unit") is not None and done.get("unit") != actor.unit_id):
-            raise NotFound("Tugas tidak ditemukan.")
-        raise Conflict("Tugas ini sudah diselesaikan.")
-
-    def _actionable(self, task_id: str, actor: Actor) -> OpenTask:
-        row = self.session.get(OpenTask, task_id)
-        if row is None:
-            raise NotFound("Tugas tidak ditemukan.")
-        if actor.role != row.role:
-            raise Forbidden("Peran Anda tidak dapat mengerjakan tugas ini.")
-        if row.unit_id is not None and actor.unit_id != row.unit_id:
-            raise NotFound("Tugas tidak ditemukan.")
-        return row
 
     def _open_rows(self, case: Case) -> list[OpenTask]:
         return list(self.session.scalars(select(OpenTask).where(OpenTask.case_id == case.id)))
@@ -428,7 +400,7 @@ class CaseService:
         """The parsed definition version the case runs on (its forms may differ from the newest)."""
         # the version's content hash alone finds it in the per-process cache; its large bundle is read only on a miss
         content_hash = self.session.scalar(select(Definition.content_hash).where(Definition.id == case.definition_id))
-        return definitions.cached(content_hash) or self.parsed_for(self.session.get(Definition, case.definition_id))  # type: ignore[arg-type]
+        return cache.cached(content_hash) or self.parsed_for(self.session.get(Definition, case.definition_id))  # type: ignore[arg-type]
 
     def load(self, case: Case) -> tuple[Parsed, BpmnWorkflow]:
         """The case's definition version and its workflow as stored; migration and replay rebuild it through this too."""
@@ -439,7 +411,7 @@ class CaseService:
         parsed, workflow = self.load(case)
         task = next((t for t in workflow.get_tasks(state=TaskState.READY, manual=True) if str(t.id) == task_id), None)
         if task is None:
-            raise Conflict("Tugas ini sudah tidak terbuka; muat ulang halaman.")
+            raise Conflict(N_("Tugas ini sudah tidak terbuka; muat ulang halaman."))
         form = parsed.form_of(task.task_spec)
         assert form is not None  # validated at deploy: every user task has a form
         self._validate_form(parsed, form, data)
@@ -637,7 +609,7 @@ class CaseService:
                     "due": timer.internal_data.get("event_value"),
                     "clock": timer.task_spec.extensions.get("properties", {}).get(DEADLINE_PROPERTY),
                     "interrupting": bool(timer.task_spec.cancel_activity),
-                    "attached_to": definitions.attached_task(timer.task_spec),
+                    "attached_to": attached_task(timer.task_spec),
                 },
             )
         for index, effect in enumerate(effects):
@@ -720,7 +692,7 @@ class CaseService:
         try:
             self.session.flush()
         except StaleDataError:
-            raise Conflict("Laporan ini baru saja diubah oleh orang lain; muat ulang dan coba lagi.") from None
+            raise Conflict(N_("Laporan ini baru saja diubah oleh orang lain; muat ulang dan coba lagi.")) from None
 
     def _lock_case(self, case: Case) -> None:
         """Take the case row's write lock before the command writes anything else, checking the version it read.
@@ -733,7 +705,7 @@ class CaseService:
         table = cast(Table, Case.__table__)  # a Core statement: executing it does not flush the session first
         guard = table.update().where(table.c.id == case.id, table.c.version == case.version).values(version=table.c.version)
         if cast(CursorResult, self.session.execute(guard)).rowcount != 1:
-            raise Conflict("Laporan ini baru saja diubah oleh orang lain; muat ulang dan coba lagi.")
+            raise Conflict(N_("Laporan ini baru saja diubah oleh orang lain; muat ulang dan coba lagi."))
 
     def _sync_open_tasks(self, case: Case, parsed: Parsed, workflow: BpmnWorkflow, now: datetime) -> None:
         existing = {row.id: row for row in self._open_rows(case)}

@@ -1,1 +1,2 @@
-"""Storage: the tables (``tables``), connecting and the schema's Alembic upgrade (``database``), backup and restore."""
+"""Storage: the tables (``tables``), connecting (``connection``), the schema's Alembic migrations (``schema``),
+backup and restore (``backup``)."""

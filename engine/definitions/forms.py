@@ -12,6 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 
 from engine.errors import InvalidData
+from engine.messages import N_, Message
 
 _today: ContextVar[date] = ContextVar("lapor_form_today")
 
@@ -59,30 +60,31 @@ def _path(error: ValidationError) -> str:
 def _message(error: ValidationError) -> str:
     v, arg = error.validator, error.validator_value
     if v == "required":
-        return "Wajib diisi."
+        return N_("Wajib diisi.")
     if v == "minLength":
-        return f"Minimal {arg} karakter."
+        return Message(N_("Minimal %(count)s karakter."), count=arg)
     if v == "maxLength":
-        return f"Maksimal {arg} karakter."
+        return Message(N_("Maksimal %(count)s karakter."), count=arg)
     if v == "enum":
-        return "Pilih salah satu: " + ", ".join(str(a) for a in arg) + "."
+        return Message(N_("Pilih salah satu: %(choices)s."), choices=", ".join(str(a) for a in arg))
     if v == "format" and arg == "email" or (v == "pattern" and "@" in str(arg)):
-        return "Alamat email tidak valid."
+        return N_("Alamat email tidak valid.")
     if v == "format" and arg == "date":
-        return "Tanggal tidak valid (format TTTT-BB-HH)."
+        return N_("Tanggal tidak valid (format TTTT-BB-HH).")
     if v == "x-notFuture":
-        return "Tanggal tidak boleh di masa depan."
+        return N_("Tanggal tidak boleh di masa depan.")
     if v == "pattern":
-        return "Formatnya tidak sesuai."
+        return N_("Formatnya tidak sesuai.")
     if v == "type":
-        return {"string": "Harus berupa teks.", "boolean": "Harus ya atau tidak.", "object": "Harus berupa objek."}.get(
-            str(arg), "Jenis isian tidak sesuai."
+        return {"string": N_("Harus berupa teks."), "boolean": N_("Harus ya atau tidak."), "object": N_("Harus berupa objek.")}.get(
+            str(arg), N_("Jenis isian tidak sesuai.")
         )
     if v == "additionalProperties":
-        return "Isian tidak dikenal: " + ", ".join(sorted(set(error.instance) - set(error.schema.get("properties", {})))) + "."
+        unknown = ", ".join(sorted(set(error.instance) - set(error.schema.get("properties", {}))))
+        return Message(N_("Isian tidak dikenal: %(fields)s."), fields=unknown)
     if v == "const":
-        return f"Harus {arg}."
-    return "Isian tidak valid."
+        return Message(N_("Harus %(value)s."), value=arg)
+    return N_("Isian tidak valid.")
 
 
 def field_errors(schema: Mapping[str, Any], data: Any, today: date) -> dict[str, str]:
@@ -102,7 +104,7 @@ def field_errors(schema: Mapping[str, Any], data: Any, today: date) -> dict[str,
 def validate(schema: Mapping[str, Any], data: Any, today: date) -> None:
     """Raise InvalidData naming each bad field; return None when ``data`` fits ``schema``."""
     if not isinstance(data, dict):
-        raise InvalidData({"_": "Data formulir harus berupa objek JSON."})
+        raise InvalidData({"_": N_("Data formulir harus berupa objek JSON.")})
     errors = field_errors(schema, data, today)
     if errors:
         raise InvalidData(errors)

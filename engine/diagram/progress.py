@@ -11,7 +11,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
-from engine.definitions.validation import Parsed
+from engine.definitions.parsing import Parsed
 from engine.diagram.render import Overlay
 from engine.timekeeping.timers import deadlines, is_timer
 

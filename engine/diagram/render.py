@@ -24,7 +24,9 @@ from datetime import timedelta
 
 from lxml import etree
 
+from engine.definitions.bpmn_xml import EVENT_TAGS, GATEWAY_TAGS, SUBPROCESS_TAGS, TASK_TAGS, local_name
 from engine.errors import EngineError
+from engine.messages import N_
 
 SVG_NS = "http://www.w3.org/2000/svg"
 _S = f"{{{SVG_NS}}}"
@@ -40,13 +42,13 @@ MARGIN = 20
 
 # Shown in the legend and appended to hover titles; keyed by Overlay field name.
 LEGEND_LABELS = {
-    "completed": "Selesai",
-    "active": "Sedang dikerjakan",
-    "overdue": "Terlambat",
-    "timers_waiting": "Timer menunggu",
-    "timers_fired": "Timer terpicu",
-    "flows_taken": "Alur yang dilalui",
-    "heat": "Berapa kali diselesaikan · median durasi",
+    "completed": N_("Selesai"),
+    "active": N_("Sedang dikerjakan"),
+    "overdue": N_("Terlambat"),
+    "timers_waiting": N_("Timer menunggu"),
+    "timers_fired": N_("Timer terpicu"),
+    "flows_taken": N_("Alur yang dilalui"),
+    "heat": N_("Berapa kali diselesaikan · median durasi"),
 }
 _STATE_CLASSES = {
     "completed": "is-completed",
@@ -136,7 +138,7 @@ def render_svg(
         for el in root.iter("{*}*"):
             if el.get("name"):
                 el.set("name", translate(el.get("name")))
-            elif _local(el) == "text" and el.text:  # a text annotation's words
+            elif local_name(el) == "text" and el.text:  # a text annotation's words
                 el.text = translate(el.text)
     model = _Model(root)
     plane = _select_plane(root, model, process_id)
@@ -158,14 +160,10 @@ def _parse(xml: bytes | str) -> etree._Element:
     try:
         root = etree.fromstring(xml, parser)
     except etree.XMLSyntaxError as err:
-        raise DiagramError(f"Berkas bukan XML yang sah: {err}") from None
-    if _local(root) != "definitions":
-        raise DiagramError(f"Berkas bukan BPMN 2.0: elemen akarnya <{_local(root)}>, bukan <definitions>.")
+        raise DiagramError(N_("Berkas bukan XML yang sah: %(detail)s"), detail=str(err)) from None
+    if local_name(root) != "definitions":
+        raise DiagramError(N_("Berkas bukan BPMN 2.0: elemen akarnya <%(root)s>, bukan <definitions>."), root=local_name(root))
     return root
-
-
-def _local(el: etree._Element) -> str:
-    return etree.QName(el).localname
 
 
 def _kebab(name: str) -> str:
@@ -179,7 +177,7 @@ class _Model:
         self.by_id: dict[str, etree._Element] = {}
         self.defaults: set[str] = set()
         for top in root:
-            if not isinstance(top.tag, str) or _local(top) == "BPMNDiagram":
+            if not isinstance(top.tag, str) or local_name(top) == "BPMNDiagram":
                 continue
             for el in top.iter(etree.Element):
                 element_id, default = el.get("id"), el.get("default")
@@ -198,7 +196,7 @@ class _Model:
 def _select_plane(root: etree._Element, model: _Model, process_id: str | None) -> etree._Element:
     planes = [p for p in root.iter("{*}BPMNPlane") if p.find("{*}BPMNShape") is not None or p.find("{*}BPMNEdge") is not None]
     if not planes:
-        raise NoDiagramError("Berkas BPMN ini tidak memuat diagram (BPMNDI): buka dan simpan di modeller (bpmn.io, Camunda Modeler) dulu.")
+        raise NoDiagramError(N_("Berkas BPMN ini tidak memuat diagram (BPMNDI): buka dan simpan di modeller (bpmn.io, Camunda Modeler) dulu."))
     if process_id is None:
         return planes[0]
     for plane in planes:
@@ -207,11 +205,11 @@ def _select_plane(root: etree._Element, model: _Model, process_id: str | None) -
             continue
         if target.get("id") == process_id:
             return plane
-        if _local(target) == "collaboration" and any(
+        if local_name(target) == "collaboration" and any(
             (ref := model.get(p.get("processRef"))) is not None and ref.get("id") == process_id for p in target.iter("{*}participant")
         ):
             return plane
-    raise DiagramError(f"Tidak ada diagram untuk proses '{process_id}' di berkas ini.")
+    raise DiagramError(N_("Tidak ada diagram untuk proses '%(process)s' di berkas ini."), process=process_id)
 
 
 @dataclass(frozen=True)
@@ -278,7 +276,7 @@ def _bounds(el: etree._Element | None) -> _Box | None:
 def _read_plane(plane: etree._Element, model: _Model) -> tuple[list[_Item], list[_Item]]:
     shapes, edges = [], []
     for di in plane:
-        if not isinstance(di.tag, str) or _local(di) not in ("BPMNShape", "BPMNEdge"):
+        if not isinstance(di.tag, str) or local_name(di) not in ("BPMNShape", "BPMNEdge"):
             continue
         ref = di.get("bpmnElement") or di.get("id") or ""
         el = model.get(ref)
@@ -286,10 +284,10 @@ def _read_plane(plane: etree._Element, model: _Model) -> tuple[list[_Item], list
             id=(el.get("id") or ref) if el is not None else ref,
             di=di,
             el=el,
-            kind=_local(el) if el is not None else "missing",
+            kind=local_name(el) if el is not None else "missing",
             label_box=_label_bounds(di),
         )
-        if _local(di) == "BPMNShape":
+        if local_name(di) == "BPMNShape":
             item.box = _bounds(di.find("{*}Bounds"))
             if item.box is not None:
                 shapes.append(item)
@@ -306,15 +304,12 @@ def _label_bounds(di: etree._Element) -> _Box | None:
 
 # ---------------------------------------------------------------- kinds
 
-_TASKS = {"task", "userTask", "scriptTask", "serviceTask", "businessRuleTask", "sendTask", "receiveTask", "manualTask", "callActivity"}
-_SUBPROCESSES = {"subProcess", "transaction", "adHocSubProcess"}
-_EVENTS = {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent", "implicitThrowEvent"}
-_GATEWAYS = {"exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway"}
+_EVENTS = EVENT_TAGS | {"implicitThrowEvent"}  # drawn like any event, though SpiffWorkflow runs none
 _FAMILY = (
-    {k: "task" for k in _TASKS}
-    | {k: "subprocess" for k in _SUBPROCESSES}
+    {k: "task" for k in TASK_TAGS}
+    | {k: "subprocess" for k in SUBPROCESS_TAGS}
     | {k: "event" for k in _EVENTS}
-    | {k: "gateway" for k in _GATEWAYS}
+    | {k: "gateway" for k in GATEWAY_TAGS}
     | {k: "data-object" for k in ("dataObject", "dataObjectReference", "dataInput", "dataOutput")}
     | {k: "data-store" for k in ("dataStore", "dataStoreReference")}
     | {"participant": "pool", "lane": "lane", "textAnnotation": "annotation", "group": "group"}
@@ -343,15 +338,15 @@ def _pool_is_collapsed(item: _Item, model: _Model) -> bool:
     if item.di.get("isExpanded") == "false" or item.el is None:
         return True
     process = model.get(item.el.get("processRef"))
-    return process is None or all(_local(c) in ("documentation", "extensionElements") for c in process.iter(etree.Element) if c is not process)
+    return process is None or all(local_name(c) in ("documentation", "extensionElements") for c in process.iter(etree.Element) if c is not process)
 
 
 def _event_definitions(el: etree._Element, model: _Model) -> list[str]:
-    kinds = [_local(c) for c in el if isinstance(c.tag, str) and _local(c).endswith("EventDefinition")]
+    kinds = [local_name(c) for c in el if isinstance(c.tag, str) and local_name(c).endswith("EventDefinition")]
     for ref in el.findall("{*}eventDefinitionRef"):
         target = model.get((ref.text or "").strip())
         if target is not None:
-            kinds.append(_local(target))
+            kinds.append(local_name(target))
     return [k.removesuffix("EventDefinition") for k in kinds]
 
 
@@ -787,9 +782,9 @@ def _loop_kind(el: etree._Element) -> str | None:
     for child in el:
         if not isinstance(child.tag, str):
             continue
-        if _local(child) == "standardLoopCharacteristics":
+        if local_name(child) == "standardLoopCharacteristics":
             return "loop"
-        if _local(child) == "multiInstanceLoopCharacteristics":
+        if local_name(child) == "multiInstanceLoopCharacteristics":
             return "multi-instance-sequential" if child.get("isSequential") == "true" else "multi-instance"
     return None
 
@@ -1135,7 +1130,8 @@ def _edge_style(item: _Item, model: _Model, taken: bool) -> tuple[list[str], str
         source = model.get(el.get("sourceRef"))
         if item.id in model.defaults:
             return ["default"], f"default-start{suffix}", f"sequence-end{suffix}"
-        conditional = el.find("{*}conditionExpression") is not None and source is not None and _FAMILY.get(_local(source)) in ("task", "subprocess")
+        from_activity = source is not None and _FAMILY.get(local_name(source)) in ("task", "subprocess")
+        conditional = el.find("{*}conditionExpression") is not None and from_activity
         if conditional:
             return ["conditional"], f"conditional-start{suffix}", f"sequence-end{suffix}"
         return [], None, f"sequence-end{suffix}"

@@ -20,62 +20,64 @@ from sqlalchemy.orm import Session
 
 from engine.db.tables import Case, Notification, OutboxMail, User
 from engine.errors import NotFound
+from engine.messages import N_
 
 CATEGORY_NAMES = {
-    "pendidikan": "Pendidikan",
-    "kesehatan": "Kesehatan",
-    "infrastruktur": "Infrastruktur",
-    "pertanahan": "Pertanahan",
-    "keagamaan": "Keagamaan",
-    "lainnya": "Lainnya",
+    "pendidikan": N_("Pendidikan"),
+    "kesehatan": N_("Kesehatan"),
+    "infrastruktur": N_("Infrastruktur"),
+    "pertanahan": N_("Pertanahan"),
+    "keagamaan": N_("Keagamaan"),
+    "lainnya": N_("Lainnya"),
 }
 STAGE_NAMES = {
-    "disposisi": "penerusan laporan ke unit kerja",
-    "terima": "penerimaan laporan oleh unit",
-    "tanggapan": "tanggapan unit",
-    "teruskan": "peninjauan jawaban",
-    "balasan": "balasan pelapor",
+    "disposisi": N_("penerusan laporan ke unit kerja"),
+    "terima": N_("penerimaan laporan oleh unit"),
+    "tanggapan": N_("tanggapan unit"),
+    "teruskan": N_("peninjauan jawaban"),
+    "balasan": N_("balasan pelapor"),
 }
-CLOCK_NAMES = {"target": "batas SOP", "plafon": "batas nasional"}
+CLOCK_NAMES = {"target": N_("batas SOP"), "plafon": N_("batas nasional")}
 
-# Staff topics: (subject, body). The subject is also the in-app notification's message.
+# Staff topics: (subject, body). The subject is also the in-app notification's message, so it is a %-template
+# marked for translation (the pages translate what was stored); the body, mail only, is a str.format template.
 # Placeholders: tracking_id, title, category, url, unit, unit_suffix, stage, clock. Paragraphs are
 # separated by a blank line; a line that is exactly {url} becomes a link in the HTML part.
 TEMPLATES: dict[str, tuple[str, str]] = {
     "perlu_disposisi": (
-        "Laporan {tracking_id} menunggu disposisi",
+        N_("Laporan %(tracking_id)s menunggu disposisi"),
         'Laporan "{title}" (kategori {category}) menunggu Anda teruskan kepada Satuan Kerja atau Instansi Vertikal '
         "yang berwenang, paling lambat 1 hari kerja.{history}\n\n{url}",
     ),
     "laporan_masuk": (
-        "Laporan {tracking_id} diteruskan kepada {unit}",
+        N_("Laporan %(tracking_id)s diteruskan kepada %(unit)s"),
         'Laporan "{title}" (kategori {category}) telah diteruskan kepada {unit}.\n\n'
         "Mohon terima laporan ini, atau kembalikan bila bukan wewenang unit Anda, lalu beri tanggapan paling lambat 1 hari kerja.\n\n{url}",
     ),
     "diterima_unit": (
-        "Laporan {tracking_id} diterima unit",
+        N_("Laporan %(tracking_id)s diterima unit"),
         '{unit} telah menerima laporan "{title}" dan sedang menindaklanjutinya.\n\n{url}',
     ),
     "jawaban_masuk": (
-        "Jawaban unit untuk {tracking_id}",
+        N_("Jawaban unit untuk %(tracking_id)s"),
         '{unit} telah memberi tanggapan atas laporan "{title}".\n\n'
         "Mohon tinjau tanggapan tersebut, lalu teruskan kepada pelapor atau kembalikan kepada unit dengan catatan.\n\n{url}",
     ),
     "perlu_revisi": (
-        "Jawaban untuk {tracking_id} dikembalikan",
+        N_("Jawaban untuk %(tracking_id)s dikembalikan"),
         'Admin Kominfo mengembalikan tanggapan atas laporan "{title}" dengan catatan. Mohon perbaiki tanggapan Anda.\n\n{url}',
     ),
     "dicabut": (
-        "Laporan {tracking_id} dicabut pelapor",
+        N_("Laporan %(tracking_id)s dicabut pelapor"),
         'Pelapor mencabut laporan "{title}". Tugas yang masih terbuka untuk laporan ini telah ditutup; '
         "tidak ada lagi yang perlu Anda kerjakan.\n\n{url}",
     ),
     "pengingat": (
-        "Pengingat: {stage} untuk {tracking_id} melewati {clock}",
+        N_("Pengingat: %(stage)s untuk %(tracking_id)s melewati %(clock)s"),
         'Tugas {stage} untuk laporan "{title}" telah melewati {clock}. Mohon segera diselesaikan.\n\n{url}',
     ),
     "eskalasi": (
-        "Eskalasi: {tracking_id} melewati {clock} ({stage})",
+        N_("Eskalasi: %(tracking_id)s melewati %(clock)s (%(stage)s)"),
         'Laporan "{title}" (kategori {category}) melewati {clock} pada tahap {stage}{unit_suffix}. Mohon ditindaklanjuti.\n\n{url}',
     ),
 }
@@ -85,7 +87,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {
 # complaint's receipt mailed to any address, and must not be able to choose its words.
 REPORTER_TEMPLATES: dict[str, tuple[str, str]] = {
     "laporan_diterima": (
-        "Laporan Anda telah diterima: {tracking_id}",
+        N_("Laporan Anda telah diterima: %(tracking_id)s"),
         "Terima kasih. Laporan Anda telah kami terima dengan nomor pelacakan {tracking_id}.\n\n"
         "Ikuti perkembangannya melalui tautan pribadi berikut. Simpan email ini dan jangan bagikan tautannya: "
         "siapa pun yang memegang tautan ini dapat membaca dan membalas laporan Anda.\n\n{url}\n\n"
@@ -95,35 +97,35 @@ REPORTER_TEMPLATES: dict[str, tuple[str, str]] = {
         "Bila Anda tidak merasa mengirim laporan ini, abaikan email ini.",
     ),
     "jawaban_terbit": (
-        "Jawaban atas laporan Anda {tracking_id}",
+        N_("Jawaban atas laporan Anda %(tracking_id)s"),
         "Laporan Anda {tracking_id} telah dijawab.{answer}\n\n"
         "Beri tahu kami apakah Anda puas dengan jawaban ini melalui tautan pribadi pada email tanda terima laporan Anda, "
         "atau buka halaman berikut lalu masukkan nomor pelacakan dan kode akses yang tercantum pada email tersebut.\n\n{url}",
     ),
     "pengingat": (
-        "Pengingat: laporan {tracking_id} menunggu balasan Anda",
+        N_("Pengingat: laporan %(tracking_id)s menunggu balasan Anda"),
         "Jawaban atas laporan Anda {tracking_id} telah terbit dan kami menunggu balasan Anda: apakah Anda puas dengan jawaban tersebut? "
         "Bila tidak ada balasan dalam 10 hari kerja setelah jawaban terbit, laporan akan ditutup.\n\n{url}",
     ),
     "selesai": (
-        "Laporan {tracking_id} selesai",
+        N_("Laporan %(tracking_id)s selesai"),
         "Laporan Anda {tracking_id} telah selesai. Terima kasih atas partisipasi Anda dalam memperbaiki pelayanan publik di Jawa Timur.",
     ),
     "ditutup_otomatis": (
-        "Laporan {tracking_id} ditutup",
+        N_("Laporan %(tracking_id)s ditutup"),
         "Laporan Anda {tracking_id} ditutup karena tidak ada balasan dalam 10 hari kerja setelah jawaban terbit. Terima kasih atas partisipasi Anda.",
     ),
 }
 # A topic the model sends the reporter that has no template of its own (a staff template would name the title).
 REPORTER_UPDATE = (
-    "Kabar terbaru laporan Anda {tracking_id}",
+    N_("Kabar terbaru laporan Anda %(tracking_id)s"),
     "Ada perkembangan baru pada laporan Anda {tracking_id}. Buka halaman berikut, lalu masukkan nomor pelacakan dan kode akses "
     "yang tercantum pada email tanda terima laporan Anda.\n\n{url}",
 )
 
 SIGNATURE = "Salam,\nSP4N-LAPOR! Provinsi Jawa Timur\nDinas Komunikasi dan Informatika Provinsi Jawa Timur"
 FOOTER = "Email ini dikirim otomatis oleh sistem pengelolaan pengaduan SP4N-LAPOR! Jawa Timur. Mohon tidak membalas email ini."
-MAIL_FAILED = "Email gagal terkirim: {subject}"  # the in-app incident for Admin Pusat (kind "surel_gagal")
+MAIL_FAILED = N_("Email gagal terkirim: %(subject)s")  # the in-app incident for Admin Pusat (kind "surel_gagal")
 
 _PAGE = "font-family:Arial,Helvetica,sans-serif;font-size:15px;line-height:1.5;color:#1f2933;max-width:600px;margin:0 auto;padding:16px"
 _HEAD = "margin:0 0 16px;padding:8px 12px;background:#0b5cad;color:#ffffff;font-weight:bold"
@@ -224,7 +226,7 @@ class Notifier:
         else:
             subject, body = TEMPLATES[topic] if topic in TEMPLATES else REPORTER_TEMPLATES[topic]
         values = self._values(case, url, extra)
-        return compose(subject.format(**values), greeting, body.format(**values), url)
+        return compose(subject % values, greeting, body.format(**values), url)
 
     def to_staff(self, case: Case, to: str, topic: str, at: datetime, **extra: str) -> Sent:
         users = self.staff(to)
@@ -264,7 +266,7 @@ def mail_failed(session: Session, case_id: int | None, subject: str, at: datetim
     """Tell every active Admin Pusat, in the caller's transaction, that the mail ``subject`` was given up. Returns how many."""
     users = list(session.scalars(select(User.id).where(User.role == "pusat", User.active.is_(True)).order_by(User.id)))
     for user_id in users:
-        session.add(Notification(user_id=user_id, case_id=case_id, at=at, kind="surel_gagal", message=MAIL_FAILED.format(subject=subject)))
+        session.add(Notification(user_id=user_id, case_id=case_id, at=at, kind="surel_gagal", message=MAIL_FAILED % {"subject": subject}))
     return len(users)
 
 
@@ -307,7 +309,7 @@ def mark_read(session: Session, user_id: int, notification_id: int) -> Notificat
     """Mark one of the user's notifications read (idempotent). Raises NotFound for a missing one or another user's."""
     note = session.get(Notification, notification_id)
     if note is None or note.user_id != user_id:
-        raise NotFound("Notifikasi tidak ditemukan.")
+        raise NotFound(N_("Notifikasi tidak ditemukan."))
     note.read = True
     tracking_id = session.scalar(select(Case.tracking_id).where(Case.id == note.case_id)) if note.case_id is not None else None
     return _item(note, tracking_id)

@@ -9,7 +9,7 @@ Read from the audit events alone, each case's events in order (``seq``):
   A task still open, cut short by an interrupting timer or by a withdrawal was not completed and is not counted.
   Gateways, notification scripts and end events leave no event of their own and carry no numbers.
 * **Duration**: a user task stays open from the event that moved the case on (its start, the previous completion, an
-  interrupting timer) to its completion, as engine/reports/sla.py measures a pass: the SOP model is sequential, one user
+  interrupting timer) to its completion, as engine/reports/facts.py measures a pass: the SOP model is sequential, one user
   task open at a time, and a loop (``kembalikan``, ``bukan_wewenang``) completes the same task again. A timer's is
   the time its task had been open when it fired; a system step's, the engine's ``duration_ms``. Medians are over these.
 * **Versions**: a case takes each step on the version it ran on at that moment. ``case_migrated`` and
@@ -28,11 +28,13 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from engine.cases.migration import MIGRATED, REVERTED
 from engine.db.tables import AuditEvent, Case, Definition
-from engine.definitions.validation import parsed
-from engine.definitions.versions import MIGRATED, REVERTED
+from engine.definitions.cache import parsed
 from engine.diagram.render import HeatInfo
-from engine.reports.sla import CaseFilter, ModelFacts, case_query, median, model_facts
+from engine.reports.facts import median
+from engine.reports.filters import CaseFilter, case_query
+from engine.reports.model import ModelFacts, model_facts
 
 _MOVES = (MIGRATED, REVERTED)
 _STEPS = ("case_started", "task_completed", "timer_fired", "deadline_missed", "complaint_recorded", "answer_published")

@@ -22,7 +22,7 @@ within MAX_FORMAT_WIDTH; padding, ``translate`` and ``int.to_bytes`` are refused
 loop builds up from many operator results (``*``, ``+``, ...) each within these limits, and the time one builtin
 (``sorted``, ``max``, ...) takes over the data it is given.
 
-``refusals`` is the static check ``definitions.validate`` runs (each refusal an Indonesian sentence
+``refusals`` is the static check ``engine.definitions.validation.validate`` runs (each refusal an Indonesian sentence
 naming what is forbidden); ``compiled`` is the same compiler at run time, cached per expression.
 """
 
@@ -44,6 +44,8 @@ from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack
 from RestrictedPython.Limits import limited_range
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES, RestrictingNodeTransformer, copy_locations
 from SpiffWorkflow.bpmn.script_engine import TaskDataEnvironment
+
+from engine.messages import N_
 
 MAX_ITERATIONS = 10_000  # items drawn by every for loop and comprehension of one evaluation together
 MAX_LENGTH = 100_000  # characters or items one operation may produce
@@ -87,18 +89,18 @@ FORBIDDEN_ATTRIBUTES = frozenset(
     INSPECT_ATTRIBUTES | {"format", "format_map", "mro", "ljust", "rjust", "center", "zfill", "expandtabs", "translate", "maketrans", "to_bytes"}
 )
 
-# What the refusals say (engine/definitions/validation.py shows them as findings; web/labels.py lists them for the English pages).
-MSG_FORBIDDEN_NAME = "Nama '%(name)s' tidak diizinkan: nama yang diawali garis bawah (_) tertutup bagi model."
-MSG_FORBIDDEN_ATTRIBUTE = "Atribut '%(name)s' tidak diizinkan: model hanya memakai data tugas, bukan bagian dalam objek Python."
-MSG_FORBIDDEN_KEY = "Kunci '%(name)s' tidak diizinkan: kunci yang diawali garis bawah (_) tertutup bagi model."
-MSG_FORBIDDEN_IMPORT = "Impor '%(name)s' tidak diizinkan: model hanya memakai fungsi bantu dan data tugas."
-MSG_FORBIDDEN_FUNCTION = "Fungsi '%(name)s' tidak diizinkan. Model hanya boleh memanggil fungsi bantu (lihat README) dan %(allowed)s."
-MSG_FORBIDDEN_SYNTAX = (
+# What the refusals say (validation shows them as findings, engine/definitions/findings.py), marked for the English pages.
+MSG_FORBIDDEN_NAME = N_("Nama '%(name)s' tidak diizinkan: nama yang diawali garis bawah (_) tertutup bagi model.")
+MSG_FORBIDDEN_ATTRIBUTE = N_("Atribut '%(name)s' tidak diizinkan: model hanya memakai data tugas, bukan bagian dalam objek Python.")
+MSG_FORBIDDEN_KEY = N_("Kunci '%(name)s' tidak diizinkan: kunci yang diawali garis bawah (_) tertutup bagi model.")
+MSG_FORBIDDEN_IMPORT = N_("Impor '%(name)s' tidak diizinkan: model hanya memakai fungsi bantu dan data tugas.")
+MSG_FORBIDDEN_FUNCTION = N_("Fungsi '%(name)s' tidak diizinkan. Model hanya boleh memanggil fungsi bantu (lihat README) dan %(allowed)s.")
+MSG_FORBIDDEN_SYNTAX = N_(
     "'%(name)s' tidak diizinkan di model proses: skrip model ditulis tanpa while, def, lambda, class, try, with, global, "
     "serta tanpa * atau ** untuk membuka isi daftar."
 )
-MSG_FORBIDDEN_FORMAT = "Format '%(name)s' tidak diizinkan: lebar dan presisi format ditulis langsung sebagai angka, paling besar %(width)s."
-MSG_FORBIDDEN_OTHER = "Tidak diizinkan di model proses: %(name)s"
+MSG_FORBIDDEN_FORMAT = N_("Format '%(name)s' tidak diizinkan: lebar dan presisi format ditulis langsung sebagai angka, paling besar %(width)s.")
+MSG_FORBIDDEN_OTHER = N_("Tidak diizinkan di model proses: %(name)s")
 
 _REFUSED_SYNTAX: dict[type[ast.AST], str] = {
     ast.While: "while",

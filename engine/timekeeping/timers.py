@@ -1,8 +1,11 @@
-"""Reading a workflow's timer events: when each falls due, and a user task's two deadlines."""
+"""Reading a workflow's timer events: when each falls due, a user task's two deadlines, and what a timer's
+expression says without running it (for reports, which read a definition but run no workflow)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import ast
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
@@ -41,3 +44,53 @@ def deadlines(task: Any, now: datetime) -> tuple[datetime | None, datetime | Non
                 due = at
                 fired = fired or sibling.state != TaskState.WAITING
     return due, ceiling, fired or (due is not None and due <= now)
+
+
+@dataclass(frozen=True)
+class WorkingDays:
+    """``batas_hari_kerja(count)``: due at the end of the count-th working day from the start."""
+
+    count: int
+
+
+def read_timer_expression(expression: str) -> WorkingDays | timedelta | None:
+    """What a timer expression says, read as Python syntax and never run.
+
+    ``batas_hari_kerja(<int>)`` -> WorkingDays; ``batas_menit(<number>)`` or a string constant holding an ISO-8601
+    duration (``"P1D"``, ``"PT30M"``) -> its length. Anything else -> None: a date, a name, an f-string, a nested
+    call, or a duration in months or years (its length depends on the month it starts in).
+    """
+    try:
+        body = ast.parse(expression.strip(), mode="eval").body
+    except (SyntaxError, ValueError):
+        return None
+    if isinstance(body, ast.Constant) and isinstance(body.value, str):
+        return _iso_duration(body.value)
+    if not (isinstance(body, ast.Call) and isinstance(body.func, ast.Name) and len(body.args) == 1 and not body.keywords):
+        return None
+    argument = body.args[0]
+    if not isinstance(argument, ast.Constant) or isinstance(argument.value, bool) or not isinstance(argument.value, int | float):
+        return None
+    if body.func.id == "batas_hari_kerja" and isinstance(argument.value, int):
+        return WorkingDays(argument.value)
+    if body.func.id == "batas_menit":
+        try:
+            return timedelta(minutes=argument.value)
+        except OverflowError:
+            return None
+    return None
+
+
+def _iso_duration(text: str) -> timedelta | None:
+    if not text.startswith("P"):
+        return None  # an ISO date (or nothing a timer reads)
+    try:
+        parts = TimerEventDefinition.parse_iso_duration(text)
+    except Exception:  # noqa: BLE001 - SpiffWorkflow raises a bare Exception for a malformed duration
+        return None
+    if not parts or "years" in parts or "months" in parts:
+        return None
+    try:
+        return timedelta(**parts)
+    except OverflowError:
+        return None

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from engine import Actor, CaseService, Submitted
 from engine.accounts import users as accounts
 from engine.db.tables import AuditEvent, Case, Notification, OpenTask, OutboxMail
-from engine.definitions.validation import BPMN_NS, Bundle, project_bundle
+from engine.definitions.bpmn_xml import BPMN_NS
+from engine.definitions.bundle import Bundle, project_bundle
 from tests.scenarios import ACCEPT_SATKER, ANSWER_SATKER, FORWARD_SATKER, PUBLISH, SATISFIED, Do
 
 WIB = ZoneInfo("Asia/Jakarta")

@@ -13,6 +13,12 @@ def test_an_engine_error_carries_its_indonesian_message_for_the_user(kind):
     assert isinstance(error, EngineError) and error.message == str(error) == "Tugas tidak ditemukan."
 
 
+def test_an_engine_error_fills_its_template_and_keeps_template_and_values_for_translation():
+    error = Conflict("Tugas ini sedang dikerjakan oleh %(user)s.", user="budi")
+    assert error.message == str(error) == "Tugas ini sedang dikerjakan oleh budi."
+    assert error.message.template == "Tugas ini sedang dikerjakan oleh %(user)s." and error.message.values == {"user": "budi"}
+
+
 def test_invalid_data_maps_each_field_path_to_its_message_under_one_general_message():
     error = InvalidData({"reporter.email": "Alamat email tidak valid."})
     assert isinstance(error, EngineError) and error.errors == {"reporter.email": "Alamat email tidak valid."}

@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from engine import CITIZEN, Actor, CaseService, make_script_engine
 from engine.db.tables import Escalation, OpenTask
-from engine.definitions.validation import project_bundle, validate
+from engine.definitions.bundle import project_bundle
+from engine.definitions.validation import validate
 from engine.runtime.scripting import RunContext, running
 from engine.runtime.serialization import state_serializer
 from engine.timekeeping import clock as clocks

@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 from engine import CaseService, Conflict
 from engine.audit.trail import first_broken
 from engine.cases import incidents
-from engine.db.database import BackupError, backup, head_revision, make_engine, restore
+from engine.db.backup import BackupError, backup, restore
+from engine.db.connection import make_engine
+from engine.db.schema import head_revision
 from engine.db.tables import AuditEvent, Base, Case, OpenTask
 from engine.worker import run_once
 from tests.engine.support import KOMINFO, TO_BALASAN, TO_SELESAI, holder, open_rows, submit

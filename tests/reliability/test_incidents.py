@@ -21,7 +21,7 @@ from engine.audit import trail as audit
 from engine.cases import incidents
 from engine.contract import ROLE_RECIPIENTS
 from engine.db.tables import Case, Incident, OpenTask, OutboxMail
-from engine.definitions.validation import Bundle
+from engine.definitions.bundle import Bundle
 from engine.runtime import scripting
 from tests.engine.support import TO_BALASAN, audit_types, snapshot, with_script
 from tests.engine.support import submit as submit_case

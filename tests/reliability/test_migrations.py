@@ -17,14 +17,14 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from engine import CaseService
-from engine.db.database import (
+from engine.db.connection import make_engine
+from engine.db.schema import (
     SchemaError,
     alembic_config,
     compare_options,
     create_schema,
     current_revision,
     head_revision,
-    make_engine,
     schema_differences,
     upgrade,
 )

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.db.database import make_engine
+from engine.db.connection import make_engine
 from engine.db.tables import Case, OpenTask
 from tests.engine.support import snapshot
 from tests.reliability.processes import call, complaint, launch_web

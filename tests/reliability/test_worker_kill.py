@@ -23,7 +23,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from engine import CaseService, FakeClock
-from engine.db.database import make_engine
+from engine.db.connection import make_engine
 from engine.db.tables import AuditEvent, Case, Escalation
 from engine.worker import run_once
 from tests.engine.support import wib

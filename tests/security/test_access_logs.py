@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
-from engine.db.database import make_engine
+from engine.db.connection import make_engine
 from engine.db.tables import OutboxMail
 from tests.engine.support import free_port
 from tests.reliability.processes import STARTUP_TIMEOUT, Child, complaint, environment

@@ -40,7 +40,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import Actor, FakeClock
-from engine.cases import access as views
+from engine.cases import access
 from engine.db.tables import Attachment, AuditEvent, Case, Notification, OpenTask, OutboxMail, Unit, User
 from engine.worker import run_once
 from tests.conftest import BACKEND, MONDAY_9AM, PG_SERVER_URL, PgDatabase
@@ -598,7 +598,7 @@ CAPTURED = {name for name, read in OUTPUTS.items() if read is None}
 
 def shown(actor: Actor, case: MatrixCase) -> bool:
     """The rule's verdict for this role and case: may the reporter's identity appear?"""
-    return views.sight(actor.role, case.anonymous, case.confidential, own_unit=actor.unit_id == CASE_UNIT).identity
+    return access.sight(actor.role, case.anonymous, case.confidential, own_unit=actor.unit_id == CASE_UNIT).identity
 
 
 def matrix_db_url(request: pytest.FixtureRequest, folder: Path) -> Iterator[str]:

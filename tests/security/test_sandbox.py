@@ -27,8 +27,10 @@ from sqlalchemy.orm import Session
 
 from engine import CaseService, DefinitionInvalid, make_script_engine
 from engine.db.tables import AuditEvent, Case, Definition, Incident
-from engine.definitions import validation as definitions
-from engine.definitions.validation import Bundle, parse_xml, project_bundle, validate
+from engine.definitions import cache, parsing, validation
+from engine.definitions.bundle import Bundle, project_bundle
+from engine.definitions.safe_xml import parse_xml
+from engine.definitions.validation import validate
 from engine.runtime import sandbox, scripting
 from engine.runtime.sandbox import MAX_ITERATIONS, SandboxEnvironment, SandboxError, compiled
 from engine.runtime.serialization import state_serializer
@@ -169,10 +171,10 @@ def test_lapor_deploy_refuses_a_hostile_model_and_stores_nothing(monkeypatch, db
 # ---- injected past every check: harmless at run time ----------------------------------------------------------
 
 
-def unchecked(bundle: Bundle) -> tuple[definitions.Parsed, list[Any]]:
+def unchecked(bundle: Bundle) -> tuple[parsing.Parsed, list[Any]]:
     """The model as SpiffWorkflow's parser alone reads it: none of our checks, the static sandbox pass included."""
     roots = {name: parse_xml(name, text)[0] for name, text in bundle.files.items() if name.endswith((".bpmn", ".dmn"))}
-    return definitions._parse(bundle, roots), []
+    return parsing.parse(bundle, roots), []
 
 
 def inject(session: Session, bundle: Bundle, at: Any) -> Definition:
@@ -222,8 +224,8 @@ def assert_harmless(target: dict[str, Path], session: Session, *outputs: str) ->
 
 @pytest.mark.parametrize("name", sorted(ATTEMPTS))
 def test_injected_attempt_is_harmless_on_every_path(name, target, raised, monkeypatch, db_url, db_engine, clock, make_app):
-    monkeypatch.setattr(definitions, "validate", unchecked)
-    monkeypatch.setattr(definitions, "_cache", {})  # the hostile parse leaves with the test
+    monkeypatch.setattr(validation, "validate", unchecked)
+    monkeypatch.setattr(cache, "_cache", {})  # the hostile parse leaves with the test
     with Session(db_engine) as session:
         inject(session, hostile(*code_of(name, target)), clock.now())
         service = CaseService(session, clock)
@@ -251,7 +253,7 @@ def test_injected_attempt_is_harmless_on_every_path(name, target, raised, monkey
         assert replayed_case.definition_id == benign.id and replayed_case.status == "diterima"
         session.execute(update(Definition).where(Definition.id == benign.id).values(bundle=hostile(*code_of(name, target)).to_json()))
         session.commit()
-        definitions._cache.clear()
+        cache._cache.clear()
         before = len(raised)
 
         # the auditor's history page replays the case on its (now hostile) version
@@ -271,7 +273,7 @@ def test_injected_attempt_is_harmless_on_every_path(name, target, raised, monkey
 
 
 def test_injected_attempt_with_the_checks_in_place_is_refused_when_the_version_is_loaded(target, session, clock, monkeypatch):
-    monkeypatch.setattr(definitions, "_cache", {})
+    monkeypatch.setattr(cache, "_cache", {})
     inject(session, hostile(*code_of("import", target)), clock.now())
     with pytest.raises(DefinitionInvalid) as refused:
         CaseService(session, clock).submit(COMPLAINT)
@@ -414,7 +416,7 @@ def test_each_expression_is_compiled_once(monkeypatch):
 
 
 def test_plain_spiffworkflow_and_a_reloaded_workflow_run_in_the_sandbox(target):
-    parsed = definitions.parsed(BASE.to_json(), BASE.content_hash)
+    parsed = cache.parsed(BASE.to_json(), BASE.content_hash)
     workflow = BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=make_script_engine())
     state = state_serializer().dumps(workflow)
     reloaded = state_serializer().loads(state, parsed.spec, parsed.subprocess_specs)
@@ -431,7 +433,7 @@ def test_plain_spiffworkflow_and_a_reloaded_workflow_run_in_the_sandbox(target):
 
 def test_a_stored_state_claiming_an_old_format_is_refused_before_its_migration_evals_anything(target):
     """SpiffWorkflow's migration from format 1.1 eval()s the timer expressions it finds in the state itself."""
-    parsed = definitions.parsed(BASE.to_json(), BASE.content_hash)
+    parsed = cache.parsed(BASE.to_json(), BASE.content_hash)
     state = json.loads(state_serializer().dumps(BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=make_script_engine())))
     timer = {"typename": "TimerEventDefinition", "label": "x", "dateTime": f"open({str(target['MARKER'])!r}, 'w')"}
     state.update(serializer_version="1.1", spec={"task_specs": {"x": {"name": "x", "typename": "Timer", "event_definition": timer}}})

@@ -574,7 +574,7 @@ def test_mailbox_html_renders_in_a_browser_under_the_policy(app):
                 seen["violations"] = violations = []
                 page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
                 page.goto(f"http://127.0.0.1:{server.server_port}/dev/kotak-surat")
-                page.locator("details summary").first.click()
+                page.locator("main details summary").first.click()  # the first mail's HTML view (the header has a Menu disclosure)
                 frame = page.frame_locator("iframe").first
                 heading = frame.locator("p", has_text="SP4N-LAPOR! Jawa Timur").first
                 heading.wait_for(timeout=5000)

@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from engine.cases import migration
 from engine.db.tables import AuditEvent, Case, Definition
-from engine.definitions import validation as definitions
-from engine.definitions import versions
-from engine.definitions.validation import MAX_FILE_BYTES, Finding, project_bundle
-from engine.definitions.versions import ProcessWatcher, WatchOutcome
+from engine.definitions import findings
+from engine.definitions.bundle import project_bundle, project_file
+from engine.definitions.findings import Finding
+from engine.definitions.safe_xml import MAX_FILE_BYTES
+from engine.definitions.watcher import ProcessWatcher, WatchOutcome
 from tests.web.pages import csrf, login, open_task, submit
 from tests.web.test_i18n import _catalogue, assert_no_indonesian, choose
 from web import labels
@@ -249,7 +251,7 @@ def test_version_bpmn_can_be_downloaded(app):
 
 def test_the_dev_servers_last_refusal_is_shown_on_the_versions_page(app, clock):
     watcher = ProcessWatcher(Path("processes/sp4n_lapor.bpmn"))
-    finding = Finding("sp4n_lapor.bpmn", 306, "Timer_Balasan", definitions.MSG_TIMER_FORM % {"expression": "P10D"}, "timer")
+    finding = Finding("sp4n_lapor.bpmn", 306, "Timer_Balasan", findings.MSG_TIMER_FORM % {"expression": "P10D"}, "timer")
     watcher.last_failure = WatchOutcome(clock.now(), None, False, (finding,))
     app.config["LAPOR_PROCESS_WATCHER"] = watcher
     html = login(app, "analis").get("/proses").get_data(as_text=True)
@@ -280,7 +282,7 @@ def test_dry_run_then_migrate_then_revert_through_the_pages(app):
     assert done.status_code == 200 and "1 laporan dipindahkan ke versi 2; 0 tidak." in done.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Case, case_id).definition_id == 2
-        event = db.session.scalar(select(AuditEvent).where(AuditEvent.case_id == case_id, AuditEvent.type == versions.MIGRATED))
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.case_id == case_id, AuditEvent.type == migration.MIGRATED))
         assert event.actor == "analis" and json.loads(event.data)["to"] == 2
 
     page = analis.get("/proses/versi/2").get_data(as_text=True)
@@ -359,7 +361,7 @@ def test_a_migration_form_with_numbers_that_are_no_ids_is_a_bad_request(app, for
 
 def test_every_finding_and_migration_message_has_english():
     catalogue = _catalogue()
-    for template in (*definitions.MESSAGES, *versions.MESSAGES):
+    for template in (*findings.MESSAGES, *migration.MESSAGES):
         sample = re.sub(r"%\((\w+)\)s", "X", template)
         found = labels.match(sample)
         assert found is not None and found[0] == template, template
@@ -396,7 +398,7 @@ def test_the_dev_servers_watch_deploys_an_edited_file_and_prints_a_refusal(app, 
     (tmp_path / "processes").mkdir()
     bpmn = tmp_path / "processes" / "sp4n_lapor.bpmn"
     bpmn.write_bytes(RENAMED)
-    shutil.copy(Path(definitions.project_file("processes", "kategori.dmn")), tmp_path / "processes" / "kategori.dmn")
+    shutil.copy(Path(project_file("processes", "kategori.dmn")), tmp_path / "processes" / "kategori.dmn")
     watcher = ProcessWatcher(bpmn)
     with app.app_context():
         engine = db.engine

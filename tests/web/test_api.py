@@ -677,7 +677,7 @@ def test_openapi_document_is_3_1_and_self_contained(doc):
 
 
 def test_openapi_inlines_every_form_schema(doc):
-    from engine.definitions.validation import project_bundle
+    from engine.definitions.bundle import project_bundle
 
     schemas = doc["components"]["schemas"]
     for name, form in project_bundle().forms().items():

@@ -2,8 +2,9 @@
 
 When a test here fails after you added or changed a user-visible string: run `bash scripts/i18n.sh`,
 write the English for each empty msgstr in web/translations/en/LC_MESSAGES/messages.po, and run the
-script again (it compiles the .mo). Indonesian sentences that engine/, processes/ or forms/ hand to
-the pages are listed in web/labels.py (ENGINE_TEXTS) so that they are extracted too.
+script again (it compiles the .mo). Indonesian sentences engine/ hands to the pages are marked with
+``N_`` where engine/ writes them (engine/messages.py); the texts of processes/ and forms/ are listed in
+web/labels.py (MODEL_TEXTS). pybabel extracts both.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from lxml import etree
 
-from engine.cases import access as views
+from engine import Conflict
+from engine.cases import access
+from engine.messages import Message, templates
 from engine.notifications import notify
 from tests.web.pages import complaint_form, csrf, login, open_task, submit
 from web import labels
@@ -37,6 +40,8 @@ FIX = "Run `bash scripts/i18n.sh`, write the English in web/translations/en/LC_M
 # the keywords scripts/i18n.sh passes to pybabel extract (-k), besides babel's defaults
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "N_": None}
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sdif]")
+# the engine errors whose message a page may show (flashed, or as the error page's text)
+ERROR_KINDS = ("Conflict", "InvalidData", "NotFound", "Forbidden", "DiagramError", "NoDiagramError")
 
 
 # ---- the catalogue ---------------------------------------------------------------------------
@@ -120,7 +125,10 @@ def test_placeholders_of_each_translation_match_its_msgid():
 
 
 def _sample(node: ast.expr) -> str | None:
-    """The text an expression builds, each varying part replaced by "X"; None if it is no text."""
+    """The text an expression builds, each varying part replaced by "X"; None if it is no text.
+    A marked template (``N_("...")``, ``Message(N_("..."), ...)``) is its template."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("N_", "Message") and node.args:
+        return _sample(node.args[0])
     if isinstance(node, ast.Constant):
         return node.value if isinstance(node.value, str) else None
     if isinstance(node, ast.JoinedStr):
@@ -149,14 +157,14 @@ def _targets(node: ast.AST) -> list[str]:
 
 def _engine_messages() -> dict[str, str]:
     """{sample text: where} for each Indonesian message engine/ produces that a page shows:
-    conflicts (flashed), field errors (beside the input), and the citizen's timeline."""
+    errors (flashed), field errors (beside the input), and the citizen's timeline."""
     found: dict[str, str] = {}
-    for path in sorted((ROOT / "engine").glob("*.py")):
+    for path in sorted((ROOT / "engine").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             texts: list[ast.expr] = []
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("Conflict", "InvalidData") and node.args:
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ERROR_KINDS and node.args:
                 texts = _messages_in(node.args[0])
-            elif "errors[]" in _targets(node) or (path.name == "views.py" and "message" in _targets(node)):
+            elif "errors[]" in _targets(node) or (path.name == "access.py" and "message" in _targets(node)):
                 texts = [node.value]
             elif isinstance(node, ast.FunctionDef) and path.name == "forms.py" and node.name == "_message":
                 texts = [m for r in ast.walk(node) if isinstance(r, ast.Return) and r.value for m in _messages_in(r.value)]
@@ -164,10 +172,10 @@ def _engine_messages() -> dict[str, str]:
                 sample = _sample(text)
                 if sample:
                     found[sample] = f"{path.relative_to(ROOT)}:{text.lineno}"
-    for status, message in views.STATUS_MESSAGES.items():
+    for status, message in access.STATUS_MESSAGES.items():
         found[message] = f"engine/cases/access.py STATUS_MESSAGES[{status!r}]"
     for topic, (subject, _body) in notify.TEMPLATES.items():
-        found[subject.format_map(defaultdict(lambda: "X"))] = f"engine/notifications/notify.py TEMPLATES[{topic!r}] subject"
+        found[subject % defaultdict(lambda: "X")] = f"engine/notifications/notify.py TEMPLATES[{topic!r}] subject"
     for table in ("CATEGORY_NAMES", "STAGE_NAMES", "CLOCK_NAMES"):
         for code, name in getattr(notify, table).items():
             found[name] = f"engine/notifications/notify.py {table}[{code!r}]"
@@ -209,11 +217,24 @@ def test_every_indonesian_text_the_pages_take_from_engine_model_and_forms_is_tra
         f"  {text!r} ({where})" for text, where in {**_engine_messages(), **_model_names(), **_form_texts()}.items() if labels.match(text) is None
     ]
     assert not unknown, (
-        "Pages show these texts but web/labels.py ENGINE_TEXTS does not list them (write %(name)s for a part that varies):\n"
-        + "\n".join(unknown)
-        + "\nThen: "
-        + FIX
+        "Pages show these texts but no template matches them: mark them with N_ where engine/ writes them, or list the texts\n"
+        "of processes/ and forms/ in web/labels.py MODEL_TEXTS (write %(name)s for a part that varies):\n" + "\n".join(unknown) + "\nThen: " + FIX
     )
+
+
+def test_engine_text_knows_every_sentence_pybabel_extracts_from_engine():
+    from_engine = {msgid for (msgid, _context), where in _extracted().items() if any(w.startswith("engine/") for w in where)}
+    assert templates() == from_engine
+
+
+def test_an_engine_error_is_translated_from_its_template_and_values(app):
+    error = Conflict("Tugas ini sedang dikerjakan oleh %(user)s.", user="budi")
+    role = Message("Peran ini wajib punya satu unit berjenis %(kind)s.", kind="Satuan Kerja")
+    with app.test_request_context(headers={"Cookie": "lang=en"}):
+        assert labels.engine_text(error) == labels.engine_text(error.message) == "budi is already working on this task."
+        assert labels.engine_text(role) == "This role needs one unit of the type Regional work unit."
+    with app.test_request_context():
+        assert labels.engine_text(error) == error.message == "Tugas ini sedang dikerjakan oleh budi."
 
 
 def test_engine_text_keeps_what_varies_and_translates_known_names(app):
@@ -222,7 +243,7 @@ def test_engine_text_keeps_what_varies_and_translates_known_names(app):
         assert labels.engine_text("Laporan Anda telah diteruskan kepada Dinas Pendidikan Provinsi Jawa Timur.") == (
             "Your report has been forwarded to Dinas Pendidikan Provinsi Jawa Timur."
         )
-        reminder = notify.TEMPLATES["pengingat"][0].format(stage=notify.STAGE_NAMES["tanggapan"], tracking_id="LPR-7K2M9QXD", clock="batas SOP")
+        reminder = notify.TEMPLATES["pengingat"][0] % {"stage": notify.STAGE_NAMES["tanggapan"], "tracking_id": "LPR-7K2M9QXD", "clock": "batas SOP"}
         assert labels.engine_text(reminder) == "Reminder: the unit's answer for LPR-7K2M9QXD is past the SOP deadline"
         assert labels.engine_text("Teks yang tidak dikenal.") == "Teks yang tidak dikenal."
     with app.test_request_context():
@@ -331,7 +352,7 @@ def test_staff_pages_in_english(app):
     kominfo = login(app, "kominfo")
     html = choose(kominfo, "en", "/tugas")
     assert "<h1>My tasks</h1>" in html and "1 open task" in html
-    assert "Forward the report to a work unit" in html and "<td>Education</td>" in html
+    assert "Forward the report to a work unit" in html and '<td data-label="Category">Education</td>' in html
     assert_no_indonesian(html)
 
     html = kominfo.get(f"/tugas/{open_task(app, tracking_id).id}").get_data(as_text=True)

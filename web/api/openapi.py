@@ -12,7 +12,7 @@ import functools
 from typing import Any
 
 from engine.contract import STATUSES
-from engine.definitions.validation import project_bundle
+from engine.definitions.bundle import project_bundle
 
 STAFF_FORMS = ("disposisi", "terima", "tanggapan", "teruskan")
 JSON = "application/json"

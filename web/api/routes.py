@@ -14,20 +14,19 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
-from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from engine import Conflict, EngineError, Forbidden, InvalidData, NotFound
+from engine.accounts import credentials
 from engine.audit import replay
 from engine.audit.trail import first_broken
-from engine.cases import access as views
+from engine.cases import access
 from engine.cases import inbox as inboxes
-from engine.cases.ids import hash_token
 from engine.contract import CATEGORIES, OVERSIGHT_ROLES, STATUSES
-from engine.db.tables import ApiToken, Case, Definition, OpenTask, User
+from engine.db.tables import Case, OpenTask, User
 from engine.notifications import notify
-from web import submissions
+from web import params, submissions
 from web.api import openapi
 from web.extensions import db, service
 from web.pages.auth import actor_of, authenticate, bearer_token, bearer_user, issue_token, locked_message, revoke_bearer_token
@@ -176,19 +175,21 @@ def citizen(view: Callable) -> Callable:
     @wraps(view)
     def wrapped(tracking_id: str, **kwargs: Any) -> Any:
         token = bearer_token()
-        service().citizen_case(tracking_id, token)
+        access.case_for_citizen(db.session, tracking_id, token)
         return view(token, tracking_id, **kwargs)
 
     return wrapped
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    """The query parameter ``name`` (absent: ``default``) as params.whole_number reads it. Raises ApiError(400)."""
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:  # "" too: the document says integer
-        raise ApiError(400, "Parameter tidak valid.", {name: f"Harus bilangan bulat {low}–{high}."})
-    return int(raw)
+    try:
+        return params.whole_number(raw, low, high)  # "" too: the document says integer
+    except ValueError:
+        raise ApiError(400, "Parameter tidak valid.", {name: f"Harus bilangan bulat {low}–{high}."}) from None
 
 
 def _iso(value: Any) -> str | None:
@@ -230,7 +231,7 @@ def submit_complaint():
 @bp.get("/complaints/<tracking_id>")
 @citizen
 def get_complaint(token: str, tracking_id: str):
-    return jsonify(views.citizen_case(db.session, service().citizen_case(tracking_id, token)))
+    return jsonify(access.citizen_case(db.session, access.case_for_citizen(db.session, tracking_id, token)))
 
 
 @bp.post("/complaints/<tracking_id>/replies")
@@ -268,10 +269,13 @@ def create_token():
     if user is None:
         raise ApiError(401, locked_message() or "Nama pengguna atau kata sandi salah.", headers={"WWW-Authenticate": 'Bearer realm="lapor"'})
     token = issue_token(user)
-    expires_at = db.session.scalar(select(ApiToken.expires_at).where(ApiToken.token_hash == hash_token(token)))
+    issued = credentials.live_token(db.session, token, current_app.config["LAPOR_CLOCK"].now())  # its expiry, as stored
     db.session.commit()
     return jsonify(
-        token=token, token_type="Bearer", expires_at=_iso(expires_at), user={"username": user.username, "role": user.role, "unit": user.unit_id}
+        token=token,
+        token_type="Bearer",
+        expires_at=_iso(issued.expires_at if issued else None),
+        user={"username": user.username, "role": user.role, "unit": user.unit_id},
     )
 
 
@@ -329,15 +333,15 @@ def list_tasks(user: User):
 @bp.get("/tasks/<task_id>")
 @staff()
 def get_task(user: User, task_id: str):
-    row, case = inboxes.own_task(db.session, task_id, actor_of(user))
-    parsed = service().parsed_for(db.session.get(Definition, case.definition_id))  # the case's own version, as completion validates
+    row, seen = access.seen_task(db.session, task_id, actor_of(user))
+    parsed = service().parsed_of(seen.case)  # the case's own version, as completion validates
     return jsonify(
         {
-            **_task(row, case),
+            **_task(row, seen.case),
             "ceiling_at": _iso(row.ceiling_at),
             "claimed_by": row.claimed_by,
             "schema": service().served_form(parsed, row.form),
-            "case": views.staff_case(db.session, views.seen_case(db.session, case, actor_of(user))),
+            "case": access.staff_case(db.session, seen),
         }
     )
 
@@ -385,12 +389,12 @@ def _notification(item: notify.NotificationItem) -> dict[str, Any]:
 @bp.get("/cases/<tracking_id>/history")
 @staff(*OVERSIGHT_ROLES)
 def case_history(user: User, tracking_id: str):
-    seen = views.case_for(db.session, tracking_id, actor_of(user))
+    seen = access.oversight_case(db.session, tracking_id, actor_of(user))
     case = seen.case
     return jsonify(
         tracking_id=case.tracking_id,
         status=case.status,
-        events=views.audit_history(db.session, seen),
+        events=access.audit_history(db.session, seen),
         verified=first_broken(db.session, case) is None,
     )
 
@@ -399,7 +403,7 @@ def case_history(user: User, tracking_id: str):
 @staff(*OVERSIGHT_ROLES)
 def case_replay(user: User, tracking_id: str):
     """The case as it stood after step ``step`` (default: the last), rebuilt by the deterministic replay."""
-    seen = views.case_for(db.session, tracking_id, actor_of(user))
+    seen = access.oversight_case(db.session, tracking_id, actor_of(user))
     case = seen.case
     steps = replay.step_count(db.session, case)
     step = _int_arg("step", steps, 1, max(steps, 1))

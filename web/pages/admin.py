@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from engine import InvalidData, NotFound
+from engine import InvalidData
 from engine.accounts.administration import Administration
 from engine.contract import ROLES, UNIT_KINDS
 from web.extensions import db
@@ -86,10 +86,7 @@ def units():
 @roles_required("pusat")
 def unit(unit_id: str):
     admin = _admin()
-    try:
-        current = admin.unit(unit_id)
-    except NotFound:
-        abort(404)
+    current = admin.unit(unit_id)  # NotFound: the 404 page (web/pages/errors.py)
     values, errors = {"name": current.name, "kind": current.kind, "active": current.active}, {}
     if request.method == "POST":
         values = {"name": request.form.get("name", ""), "kind": request.form.get("kind", ""), "active": request.form.get("active") == "true"}
@@ -161,10 +158,7 @@ def users():
 @roles_required("pusat")
 def user(user_id: int):
     admin = _admin()
-    try:
-        account = admin.user(user_id)
-    except NotFound:
-        abort(404)
+    account = admin.user(user_id)
     values = {"full_name": account.full_name, "email": account.email, "role": account.role, "unit_id": account.unit_id, "active": account.active}
     errors: dict[str, str] = {}
     if request.method == "POST":
@@ -185,11 +179,8 @@ def user(user_id: int):
 def unlock_user(user_id: int):
     """Lift the sign-in locks on an account, from every address, and go back to its page."""
     admin = _admin()
-    try:
-        username = admin.user(user_id).username
-        unlocked = admin.unlock_user(user_id)
-    except NotFound:
-        abort(404)
+    username = admin.user(user_id).username
+    unlocked = admin.unlock_user(user_id)
     db.session.commit()
     if unlocked:
         flash(_("Kunci masuk akun %(username)s dibuka.", username=username), "info")

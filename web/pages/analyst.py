@@ -15,20 +15,25 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
 
-from engine import Conflict, NotFound
+from engine.cases import access, lookups
+from engine.cases.migration import Migrations
 from engine.contract import FIGURE_ROLES
-from engine.db.tables import Case, OpenTask
-from engine.definitions.validation import MAX_FILE_BYTES, Bundle, Finding, bundle_from_upload, parse_xml, validate
-from engine.definitions.versions import Migrations, diff, previous, summaries, version
+from engine.definitions.bundle import Bundle
+from engine.definitions.diff import diff
+from engine.definitions.findings import Finding
+from engine.definitions.safe_xml import MAX_FILE_BYTES, parse_xml
+from engine.definitions.uploads import bundle_from_upload
+from engine.definitions.validation import validate
+from engine.definitions.versions import previous, summaries, version
 from engine.diagram.render import DiagramError, Overlay, render_svg
+from engine.reports.filters import CaseFilter
 from engine.reports.heatmap import heat
-from engine.reports.sla import CaseFilter
 from web import params
 from web.extensions import db, service
 from web.labels import engine_text
 from web.pages.auth import roles_required
+from web.pages.errors import back_to
 
 bp = Blueprint("analyst", __name__, url_prefix="/proses")
 MAX_FORM_FILES = 20
@@ -114,7 +119,7 @@ def versions_page():
 @bp.route("/versi/<int:number>")
 @roles_required(*FIGURE_ROLES)
 def version_page(number: int):
-    definition = _version_or_404(number)
+    definition = version(db.session, number)
     before = previous(db.session, definition)
     bundle = Bundle.from_json(definition.bundle)
     changes = diff(Bundle.from_json(before.bundle) if before else None, bundle) if before else []
@@ -137,7 +142,7 @@ def version_page(number: int):
         diagram=Markup(diagram),  # escaped by the renderer
         whole=whole,
         open_cases=open_cases,
-        open_tasks=_open_task_names([c.id for c in open_cases]),
+        open_tasks=lookups.open_task_names(db.session, [c.id for c in open_cases]),
         targets=[s.definition.number for s in summaries(db.session) if s.definition.id != definition.id],
         migrations=list(reversed(migrations.records(number=number))),
         can_deploy=_is_analyst(),
@@ -148,27 +153,12 @@ def version_page(number: int):
 @roles_required(*FIGURE_ROLES)
 def version_file(number: int):
     """The version's BPMN, to open in a modeller."""
-    bundle = Bundle.from_json(_version_or_404(number).bundle)
+    bundle = Bundle.from_json(version(db.session, number).bundle)
     return Response(
         bundle.files[bundle.bpmn_name],
         mimetype="application/xml",
         headers={"Content-Disposition": f'attachment; filename="v{number}-{bundle.bpmn_name}"'},
     )
-
-
-def _version_or_404(number: int):
-    try:
-        return version(db.session, number)
-    except NotFound:
-        abort(404)
-
-
-def _open_task_names(case_ids: list[int]) -> dict[int, list[str]]:
-    names: dict[int, list[str]] = {}
-    if case_ids:
-        for row in db.session.scalars(select(OpenTask).where(OpenTask.case_id.in_(case_ids)).order_by(OpenTask.created_at)):
-            names.setdefault(row.case_id, []).append(row.name)
-    return names
 
 
 # ---- check and deploy ------------------------------------------------------------------------------------
@@ -278,7 +268,17 @@ def _preview(bundle: Bundle | None, findings: list[Finding]) -> Markup | None:
 # ---- moving cases between versions ---------------------------------------------------------------------
 
 
+def _to_source_version(**_view_args: object) -> str:
+    """The page of the version the cases were to move from (a Conflict comes after the form was read)."""
+    return url_for("analyst.version_page", number=params.whole_number(request.form.get("from", "")))
+
+
+def _back_or_versions(**_view_args: object) -> str:
+    return request.referrer or url_for("analyst.versions_page")
+
+
 @bp.route("/migrasi", methods=["POST"])
+@back_to(_to_source_version)
 @roles_required("analis")
 def migrate():
     try:
@@ -286,17 +286,13 @@ def migrate():
         picked = [params.whole_number(value) for value in request.form.getlist("case")]
     except ValueError:
         abort(400)
-    _version_or_404(source)
-    _version_or_404(target)
+    version(db.session, source)  # NotFound (404) for a version that does not exist
+    version(db.session, target)
     migrations = Migrations(service())
     case_ids = [c.id for c in migrations.open_cases(source)] if request.form.get("scope") == "all" else picked
     dry_run = request.form.get("action") != "jalankan"
-    try:  # the engine keeps only the open cases of version ``source`` among them: nothing else is listed or moved
-        results = migrations.check(source, case_ids, target) if dry_run else migrations.migrate(source, case_ids, target, current_user.actor)
-    except Conflict as err:
-        db.session.rollback()
-        flash(err.message, "error")
-        return redirect(url_for("analyst.version_page", number=source))
+    # the engine keeps only the open cases of version ``source`` among them: nothing else is listed or moved
+    results = migrations.check(source, case_ids, target) if dry_run else migrations.migrate(source, case_ids, target, current_user.actor)
     if dry_run or not results:
         db.session.rollback()  # a dry run writes nothing
     if not results:
@@ -311,18 +307,14 @@ def migrate():
 
 
 @bp.route("/migrasi/<tracking_id>/batalkan", methods=["POST"])
+@back_to(_back_or_versions)
 @roles_required("analis")
 def revert(tracking_id: str):
-    case = db.session.scalar(select(Case).where(Case.tracking_id == tracking_id))
+    case = access.case_by_tracking_id(db.session, tracking_id)  # analysts move cases without opening them: no sight here
     migrations = Migrations(service())
-    if case is None or not any(r.revertible for r in migrations.records(case_id=case.id)):
+    if not any(r.revertible for r in migrations.records(case_id=case.id)):
         abort(404)  # no move of this case to undo: as if the case did not exist (analysts do not see cases)
-    try:
-        result = migrations.revert(case.id, current_user.actor)
-    except Conflict as err:
-        db.session.rollback()
-        flash(err.message, "error")
-        return redirect(request.referrer or url_for("analyst.versions_page"))
+    result = migrations.revert(case.id, current_user.actor)
     db.session.commit()
     flash(_("Migrasi %(tracking_id)s dibatalkan: laporan kembali ke versi %(number)s.", tracking_id=tracking_id, number=result.to_number), "info")
     return redirect(url_for("analyst.version_page", number=result.to_number))

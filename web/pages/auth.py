@@ -7,9 +7,7 @@ cookie carries, so a copied cookie dies with it) and revokes its API tokens.
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Callable
-from datetime import timedelta
 from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,17 +17,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
-from sqlalchemy import select
 
 from engine import Actor
+from engine.accounts import credentials
 from engine.accounts.users import check_login, end_sessions
-from engine.cases.ids import hash_token
-from engine.db.tables import ApiToken, User
+from engine.db.tables import User
 from web.extensions import db, login_manager
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger("lapor.security")  # beside web/security.py's log of refused access
-TOKEN_LIFETIME = timedelta(hours=12)
 login_manager.login_view = "auth.login"
 login_manager.login_message = _l("Silakan masuk untuk membuka halaman ini.")
 login_manager.localize_callback = str  # the lazy message, in the request's language, when flashed
@@ -54,10 +50,8 @@ def actor_of(user: User) -> Actor:
 @login_manager.user_loader
 def _load(session_id: str) -> StaffUser | None:
     user_id, _sep, epoch = session_id.partition(":")
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    if user is None or not user.active or str(user.session_epoch) != epoch:
-        return None
-    return StaffUser(user)
+    user = credentials.session_user(db.session, user_id, epoch)
+    return StaffUser(user) if user is not None else None
 
 
 def authenticate(username: str, password: str, channel: str = "page") -> User | None:
@@ -145,10 +139,8 @@ def logout():
 
 
 def issue_token(user: User) -> str:
-    token = secrets.token_urlsafe(32)
-    now = current_app.config["LAPOR_CLOCK"].now()
-    db.session.add(ApiToken(token_hash=hash_token(token), user_id=user.id, created_at=now, expires_at=now + TOKEN_LIFETIME))
-    return token
+    """A new API token for ``user`` (the caller commits)."""
+    return credentials.issue_token(db.session, user, current_app.config["LAPOR_CLOCK"].now())
 
 
 def bearer_token() -> str:
@@ -157,23 +149,11 @@ def bearer_token() -> str:
     return value.strip() if scheme.lower() == "bearer" else ""
 
 
-def _live_token() -> ApiToken | None:
-    token = bearer_token()
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token))) if token else None
-    if row is None or row.revoked_at is not None or row.expires_at <= current_app.config["LAPOR_CLOCK"].now():
-        return None
-    return row
-
-
 def bearer_user() -> User | None:
     """The staff member whose valid, unexpired, unrevoked token this request carries."""
-    row = _live_token()
-    user = db.session.get(User, row.user_id) if row is not None else None
-    return user if user is not None and user.active else None
+    return credentials.token_user(db.session, bearer_token(), current_app.config["LAPOR_CLOCK"].now())
 
 
 def revoke_bearer_token() -> None:
     """Revoke the token this request carries (the caller commits)."""
-    row = _live_token()
-    if row is not None:
-        row.revoked_at = current_app.config["LAPOR_CLOCK"].now()
+    credentials.revoke_token(db.session, bearer_token(), current_app.config["LAPOR_CLOCK"].now())

@@ -1,8 +1,9 @@
 """The auditor's history of one case (/riwayat/<tracking_id>): every event, the diagram as it stood after
 each step, the hash chain's verdict, the deterministic replay, and the history's export (JSON, CSV).
 
-Roles ``auditor`` and ``pusat``. Read-only: the replay runs in a throwaway database (engine/audit/replay.py). The case is
-loaded as the reader may see it (engine/cases/access.py's rule): the reporter's identity is hidden where that rule says so.
+The oversight roles (Admin Pusat and auditors). Read-only: the replay runs in a throwaway database (engine/audit/replay.py).
+The case is loaded as the reader may see it (engine/cases/access.py's ``oversight_case``): the reporter's identity is
+hidden where that rule says so.
 """
 
 from __future__ import annotations
@@ -12,18 +13,16 @@ import io
 import json
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
-from engine import Forbidden, NotFound
 from engine.audit import replay
 from engine.audit.trail import verify_chain
-from engine.cases import access as views
+from engine.cases import access, lookups
 from engine.contract import OVERSIGHT_ROLES
-from engine.db.tables import Definition
-from engine.definitions.validation import Parsed
+from engine.definitions.parsing import Parsed
 from engine.diagram.render import Overlay, render_svg
 from web.extensions import db, service
 from web.labels import engine_text
@@ -55,14 +54,9 @@ def diagram_markup(parsed: Parsed, overlay: Overlay, id_prefix: str = "bpmn") ->
     return Markup(render_svg(parsed.bpmn, overlay, legend=True, translate=engine_text, id_prefix=id_prefix))
 
 
-def _case(tracking_id: str) -> views.SeenCase:
-    """The case as the reader may see it (engine/views.case_for). 404 for an unknown case; 403 for a role that opens none."""
-    try:
-        return views.case_for(db.session, tracking_id, current_user.actor)
-    except Forbidden:
-        abort(403)
-    except NotFound:
-        abort(404)
+def _case(tracking_id: str) -> access.SeenCase:
+    """The case as the reader may see it. NotFound (404) for an unknown case; Forbidden (403) for a role outside the oversight."""
+    return access.oversight_case(db.session, tracking_id, current_user.actor)
 
 
 @bp.route("/riwayat/<tracking_id>", methods=["GET", "POST"])
@@ -72,7 +66,7 @@ def page(tracking_id: str):
     seen = _case(tracking_id)
     case, hide = seen.case, seen.hides_reporter
     now = current_app.config["LAPOR_CLOCK"].now()
-    events = views.auditor_history(db.session, seen)
+    events = access.auditor_history(db.session, seen)
     steps = events[-1]["step"] if events else 0
     wanted = request.args.get("langkah", type=int)
     step = min(max(wanted if wanted is not None else steps, 1), steps) if steps else 0
@@ -83,7 +77,7 @@ def page(tracking_id: str):
     return render_template(
         "history/case.html",
         case=case,
-        definition=db.session.get(Definition, case.definition_id),
+        definition=lookups.definition_of(db.session, case),
         events=events,
         step=step,
         steps=steps,
@@ -124,8 +118,8 @@ def export_csv(tracking_id: str):
     return _download("\ufeff" + out.getvalue(), "text/csv", f"riwayat-{seen.case.tracking_id}.csv")  # the BOM: spreadsheets read UTF-8
 
 
-def _export(seen: views.SeenCase) -> dict[str, Any]:
-    return views.history_export(db.session, seen, current_user.user.username, current_app.config["LAPOR_CLOCK"].now())
+def _export(seen: access.SeenCase) -> dict[str, Any]:
+    return access.history_export(db.session, seen, current_user.user.username, current_app.config["LAPOR_CLOCK"].now())
 
 
 def _cell(value: Any) -> Any:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
 
 from engine import Conflict, InvalidData, NotFound
-from engine.cases import access as views
-from engine.cases.inbox import PAGE_SIZE
-from engine.contract import CATEGORIES, CITIZEN, OPEN_STATUSES, STATUSES
-from engine.db.tables import Case, OpenTask, OutboxMail
+from engine.cases import access, lookups
+from engine.contract import CATEGORIES, OPEN_STATUSES, STATUSES
+from engine.db.tables import Case
 from engine.notifications.notify import with_access_code
 from web import attachments, submissions
 from web.extensions import db, service
@@ -27,8 +25,7 @@ def vocabulary():
 
 @bp.route("/")
 def home():
-    counts = dict(db.session.execute(select(Case.status, func.count()).where(views.public_cases()).group_by(Case.status)).all())
-    return render_template("public/home.html", counts=counts)
+    return render_template("public/home.html", counts=lookups.public_counts(db.session))
 
 
 def _complaint_schema():
@@ -113,17 +110,10 @@ def track_lookup():
     tracking_id = request.form.get("tracking_id", "").strip()
     token = request.form.get("token", "").strip()
     try:
-        case = service().citizen_case(tracking_id, token)
-    except NotFound:
+        case = access.case_for_citizen(db.session, tracking_id, token)
+    except NotFound:  # the lookup form again, saying so
         return render_template("public/track_lookup.html", tracking_id=tracking_id, not_found=True), 404
     return _to_case(case, token, 303)
-
-
-def _citizen_case(tracking_id: str, token: str) -> Case:
-    try:
-        return service().citizen_case(tracking_id, token)
-    except NotFound:
-        abort(404)
 
 
 def _posted_token() -> str:
@@ -136,10 +126,10 @@ def track(tracking_id: str):
     """The case page for the case's cookie; the lookup form without it. A code in the query string (an older link)
     is checked (404 when wrong) and exchanged for the cookie with a 303 to this URL without it."""
     if "token" in request.args:
-        return _to_case(_citizen_case(tracking_id, request.args["token"]), request.args["token"], 303)
+        return _to_case(access.case_for_citizen(db.session, tracking_id, request.args["token"]), request.args["token"], 303)
     try:
-        case = service().citizen_case(tracking_id, request.cookies.get(TRACK_COOKIE, ""))
-    except NotFound:
+        case = access.case_for_citizen(db.session, tracking_id, request.cookies.get(TRACK_COOKIE, ""))
+    except NotFound:  # no code or a wrong one: the lookup form
         return render_template("public/track_lookup.html", tracking_id=tracking_id)
     return _render_track(case)
 
@@ -147,16 +137,15 @@ def track(tracking_id: str):
 def _render_track(case: Case, reply_errors=None, reply_values=None, status: int = 200):
     svc = service()
     parsed = svc.parsed_of(case)
-    waiting = db.session.scalar(select(OpenTask).where(OpenTask.case_id == case.id, OpenTask.role == CITIZEN.role))
+    waiting = lookups.citizen_task(db.session, case.id)
     reply_fields = formrender.fields(parsed.forms["balasan"], reply_values, reply_errors) if waiting else None
-    deadlines = db.session.scalars(select(OpenTask).where(OpenTask.case_id == case.id)).all()
     return render_template(
         "public/track.html",
         case=case,
-        view=views.citizen_case(db.session, case),
+        view=access.citizen_case(db.session, case),
         reply_fields=reply_fields,
         waiting=waiting,
-        deadlines=deadlines,
+        deadlines=lookups.open_tasks(db.session, case.id),
         can_withdraw=case.status in OPEN_STATUSES,
     ), status
 
@@ -164,7 +153,7 @@ def _render_track(case: Case, reply_errors=None, reply_values=None, status: int 
 @bp.route("/lacak/<tracking_id>/balas", methods=["POST"])
 def reply(tracking_id: str):
     token = _posted_token()
-    case = _citizen_case(tracking_id, token)
+    case = access.case_for_citizen(db.session, tracking_id, token)
     svc = service()
     schema = svc.parsed_of(case).forms["balasan"]
     data = formrender.parse(schema, request.form)
@@ -187,7 +176,7 @@ def reply(tracking_id: str):
 @bp.route("/lacak/<tracking_id>/cabut", methods=["POST"])
 def withdraw(tracking_id: str):
     token = _posted_token()
-    case = _citizen_case(tracking_id, token)
+    case = access.case_for_citizen(db.session, tracking_id, token)
     try:
         service().withdraw(tracking_id, token, request.form.get("reason"))
     except Conflict as err:
@@ -203,16 +192,10 @@ def withdraw(tracking_id: str):
 def public_list():
     category = request.args.get("category") if request.args.get("category") in CATEGORIES else None
     status = request.args.get("status") if request.args.get("status") in STATUSES else None
-    query = select(Case).where(views.public_cases())
-    if category:
-        query = query.where(Case.category == category)
-    if status:
-        query = query.where(Case.status == status)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(1, request.args.get("page", 1, type=int)), pages)
-    cases = db.session.scalars(query.order_by(Case.submitted_at.desc(), Case.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    return render_template("public/list.html", cases=cases, category=category, status=status, page=page, pages=pages, total=total)
+    found = lookups.public_page(db.session, category, status, request.args.get("page", 1, type=int))
+    return render_template(
+        "public/list.html", cases=found.cases, category=category, status=status, page=found.page, pages=found.pages, total=found.total
+    )
 
 
 @bp.route("/bahasa/<lang>", methods=["POST"])
@@ -233,18 +216,10 @@ def dev_mailbox():
     development = current_app.config.get("LAPOR_DEV_MAILBOX") and not current_app.config.get("MAIL_SERVER")
     if not development or request.remote_addr not in ("127.0.0.1", "::1") or forwarded:
         abort(404)
-    mails = db.session.scalars(select(OutboxMail).order_by(OutboxMail.id.desc()).limit(50)).all()
-    return render_template("public/mailbox.html", mails=mails)
+    return render_template("public/mailbox.html", mails=lookups.recent_mail(db.session))
 
 
 @bp.route("/favicon.ico")
 def favicon():
     """Browsers ask for it on pages that declare no icon (error pages of other servers, raw files)."""
     return current_app.send_static_file("favicon.svg")
-
-
-@bp.app_errorhandler(403)
-@bp.app_errorhandler(404)
-def error_page(error):
-    """Friendly pages for what a visitor may meet; /api/v1 answers JSON from its own handlers first."""
-    return render_template("error.html", code=error.code), error.code

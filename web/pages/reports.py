@@ -3,7 +3,7 @@
 
 Who sees what: the SLA figures and the heatmap are aggregates (Admin Pusat, auditors and process
 analysts). The export and the register carry case contents (Admin Pusat and auditors). A case sheet
-follows the staff case page's visibility (``staff._seen_case``: a unit sees only its own cases).
+follows the staff case page's visibility (``access.case_for_staff``: a unit sees only its own cases).
 Each is made for its reader through engine/cases/access.py's one rule and loader, so a reporter's name, email
 and phone appear exactly where that reader's case page shows them: never an anonymous reporter's, and
 never any to auditors. Confidential complaints' content is shown to these staff readers.
@@ -25,25 +25,26 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
 
-from engine.contract import FIGURE_ROLES, OVERSIGHT_ROLES, ROLES
-from engine.db.tables import Definition, Unit
+from engine.cases import access, lookups
+from engine.contract import CASE_READERS, FIGURE_ROLES, OVERSIGHT_ROLES
+from engine.db.tables import Definition
+from engine.definitions.versions import version
 from engine.diagram.render import Overlay, render_svg
-from engine.reports import sla as reports
+from engine.reports import records, sla
+from engine.reports.facts import MET, MISSED, OPEN, SYSTEM_STEP_LIMIT_MS
+from engine.reports.filters import CaseFilter, Period
 from engine.reports.heatmap import heat
-from engine.reports.sla import CaseFilter, Period
 from engine.timekeeping.calendar import zone
 from web import params
 from web.extensions import db, service
 from web.labels import engine_text
 from web.pages.auth import roles_required
-from web.pages.staff import _seen_case
 
 bp = Blueprint("reports", __name__)
 SOP_STEPS = {"disposisi": 3, "terima": 4, "tanggapan": 5, "teruskan": 6, "balasan": 7, "complaint_recorded": 2, "answer_published": 6}
 SYSTEM_STEP_NAMES = {"complaint_recorded": _l("Rekam pengaduan dan kirim notifikasi"), "answer_published": _l("Terbitkan jawaban")}
-OUTCOME_LABELS = {reports.MET: _l("terpenuhi"), reports.MISSED: _l("terlewati"), reports.OPEN: _l("berjalan")}
+OUTCOME_LABELS = {MET: _l("terpenuhi"), MISSED: _l("terlewati"), OPEN: _l("berjalan")}
 FIELD_LABELS = {
     "unit": _l("Unit tujuan"),
     "note": _l("Catatan"),
@@ -91,7 +92,7 @@ def outcome_label(value: str | None) -> str:
 
 
 @bp.app_template_filter("working_days")
-def working_days(clock: reports.ClockRow | None) -> str:
+def working_days(clock: sla.ClockRow | None) -> str:
     if clock is None or not clock.deadlines:
         return "—"
     days = clock.working_days
@@ -213,7 +214,7 @@ def _heatmap(filters: CaseFilter, definition: Definition | None = None) -> str:
 @roles_required(*FIGURE_ROLES)
 def overview():
     filters = _filters()
-    report = reports.sla_report(db.session, filters, _now())
+    report = sla.sla_report(db.session, filters, _now())
     assert filters.period is not None
     return render_template(
         "reports/overview.html",
@@ -221,12 +222,12 @@ def overview():
         filters=filters,
         period=filters.period,
         query=_query(filters),
-        units=db.session.scalars(select(Unit).order_by(Unit.name)).all(),
+        units=lookups.units(db.session),
         diagram=Markup(_heatmap(filters)),  # escaped by the renderer
         may_read_cases=current_user.user.role in OVERSIGHT_ROLES,
         sop_steps=SOP_STEPS,
         system_names=SYSTEM_STEP_NAMES,
-        limit_ms=reports.SYSTEM_STEP_LIMIT_MS,
+        limit_ms=SYSTEM_STEP_LIMIT_MS,
     )
 
 
@@ -242,9 +243,7 @@ def heatmap():
             number = params.whole_number(request.args["versi"])
         except ValueError:
             abort(404)  # no such version, as ids past the database's range are (web/security.py)
-        definition = db.session.scalar(select(Definition).where(Definition.number == number))
-        if definition is None:
-            abort(404)
+        definition = version(db.session, number)
     svg = _heatmap(filters, definition)
     return Response(svg, mimetype="image/svg+xml", headers={"Content-Disposition": 'inline; filename="rekap-sla-diagram.svg"'})
 
@@ -254,7 +253,7 @@ def heatmap():
 def export_csv():
     filters = _filters()
     assert filters.period is not None
-    text = reports.to_csv(reports.export_rows(db.session, filters, current_user.actor, _now()))
+    text = records.to_csv(records.export_rows(db.session, filters, current_user.actor, _now()))
     name = f"lapor-{filters.period.start.isoformat()}_{filters.period.end.isoformat()}.csv"
     return Response(text.encode("utf-8"), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"', **PRIVATE})
 
@@ -263,7 +262,7 @@ def _register(as_pdf: bool) -> Response:
     period = _period(request.args) if request.args.get("bulan") else Period.containing(_now())
     if not period.is_month:
         abort(400)
-    entries = reports.register(db.session, period, current_user.actor, _now())
+    entries = records.register(db.session, period, current_user.actor, _now())
     return _document(
         "reports/register.html",
         f"buku-agenda-{period.start:%Y-%m}.pdf",
@@ -289,10 +288,10 @@ def register_pdf():
 
 
 def _sheet(tracking_id: str, as_pdf: bool) -> Response:
-    seen = _seen_case(tracking_id)
+    seen = access.case_for_staff(db.session, tracking_id, current_user.actor)
     case = seen.case
-    facts = reports.sheet_facts(db.session, seen, _now())
-    units = reports.unit_names(db.session)
+    facts = records.sheet_facts(db.session, seen, _now())
+    units = records.unit_names(db.session)
     steps = [
         {"pass": p, "fields": [(FIELD_LABELS.get(k, k), _field_value(k, v, units)) for k, v in p.data.items() if v not in (None, "")]}
         for p in facts.passes
@@ -307,17 +306,17 @@ def _sheet(tracking_id: str, as_pdf: bool) -> Response:
         steps=steps,
         unit_name=units.get(case.unit_id or ""),
         system_names=SYSTEM_STEP_NAMES,
-        limit_ms=reports.SYSTEM_STEP_LIMIT_MS,
+        limit_ms=SYSTEM_STEP_LIMIT_MS,
     )
 
 
 @bp.route("/kasus/<tracking_id>/lembar")
-@roles_required(*ROLES)
+@roles_required(*CASE_READERS)
 def sheet(tracking_id: str):
     return _sheet(tracking_id, as_pdf=False)
 
 
 @bp.route("/kasus/<tracking_id>/lembar.pdf")
-@roles_required(*ROLES)
+@roles_required(*CASE_READERS)
 def sheet_pdf(tracking_id: str):
     return _sheet(tracking_id, as_pdf=True)

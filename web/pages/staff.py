@@ -1,23 +1,26 @@
-"""Staff pages: the task inbox, the task page with its form, case pages, notifications."""
+"""Staff pages: the task inbox, the task page with its form, case pages, notifications.
+
+Each case and task is loaded through engine/cases/access.py (who may see and act on what); the engine's errors are
+answered as on every page (web/pages/errors.py): 404, 403, or a Conflict's message and the way back.
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from engine import Conflict, Forbidden, InvalidData, NotFound
-from engine.cases import access as views
-from engine.cases import inbox, incidents
-from engine.contract import OVERSIGHT_ROLES, ROLES, UNIT_ROLES
-from engine.db.tables import Attachment, Case, Escalation, OpenTask, Unit
+from engine import EngineError, InvalidData, NotFound
+from engine.cases import access, inbox, incidents, lookups
+from engine.cases import attachments as recorded
+from engine.contract import CASE_READERS, OVERSIGHT_ROLES, UNIT_ROLES
 from engine.diagram.progress import overlay_of
 from engine.notifications import mailer, notify
 from web import attachments, params
 from web.extensions import db, service
 from web.pages import formrender
 from web.pages.auth import roles_required
+from web.pages.errors import back_to
 from web.pages.history import diagram_markup
 from web.security import page_field_errors
 
@@ -46,32 +49,26 @@ def inbox_page():
     return render_template("staff/inbox.html", page=page, now=current_app.config["LAPOR_CLOCK"].now())
 
 
-def _seen_case(tracking_id: str) -> views.SeenCase:
-    """The case as the current user may see it (engine/cases/access.py: the one rule and loader). 404 for an unknown case or
-    one the user may not open (a unit sees only the cases with it); 403 for a role that opens no case (the analyst),
-    whether or not the tracking id exists (so it cannot be probed)."""
-    try:
-        return views.case_for(db.session, tracking_id, current_user.actor)
-    except Forbidden:
-        abort(403)
-    except NotFound:
-        abort(404)
+def _to_inbox(**_view_args: object) -> str:
+    return url_for("staff.inbox_page")
 
 
-def _visible_case(tracking_id: str) -> Case:
-    """The row of ``_seen_case``, for routes that show nothing of the complaint itself (attachments, actions)."""
-    return _seen_case(tracking_id).case
+def _back_or_inbox(**_view_args: object) -> str:
+    return request.referrer or url_for("staff.inbox_page")
 
 
 @bp.route("/tugas/<task_id>", methods=["GET", "POST"])
+@back_to(_to_inbox)
 @login_required
 def task(task_id: str):
+    actor = current_user.actor
     try:
-        row, case = inbox.own_task(db.session, task_id, current_user.actor)
+        row, seen = access.seen_task(db.session, task_id, actor)
     except NotFound:
-        if request.method == "POST" and db.session.get(OpenTask, task_id) is None:
-            return _closed_task_posted(task_id)
-        abort(404)
+        if request.method == "POST":  # the form of a task no longer open came (again): a double click, a quicker colleague
+            access.refuse_closed_task(db.session, task_id, actor)  # "done already" to whoever could have done it, as the API's 409
+        raise
+    case = seen.case
     svc = service()
     schema = svc.served_form(svc.parsed_of(case), row.form)
     values, errors, incident_id = None, None, None
@@ -81,18 +78,12 @@ def task(task_id: str):
         try:
             if unsafe := page_field_errors(values):
                 raise InvalidData(unsafe)
-            svc.complete_task(task_id, values, current_user.actor)
-        except InvalidData as err:
+            svc.complete_task(task_id, values, actor)
+        except InvalidData as err:  # the form again, with each field's error
             db.session.rollback()
             errors = err.errors
-        except Conflict as err:
-            db.session.rollback()
-            flash(err.message, "error")
-            return redirect(url_for("staff.inbox_page"))
-        except Forbidden:
-            abort(403)
-        except NotFound:
-            abort(404)
+        except EngineError:
+            raise  # answered as on every page (web/pages/errors.py)
         except Exception as err:  # the completion itself failed (a system step after it waits for a retry instead): nothing was saved
             incident_id = _record_incident(err, "complete_task", case_id, task_id)
         else:
@@ -111,30 +102,13 @@ def task(task_id: str):
         "staff/task.html",
         row=row,
         case=case,
-        view=views.staff_case(db.session, views.seen_case(db.session, case, current_user.actor)),
+        view=access.staff_case(db.session, seen),
         fields=formrender.fields(schema, values, errors),
         schema=schema,
-        attachments=_attachments(case),
+        attachments=recorded.of_case(db.session, case.id),
         now=current_app.config["LAPOR_CLOCK"].now(),
         incident_id=incident_id,
     ), (500 if incident_id else 400 if errors else 200)
-
-
-def _closed_task_posted(task_id: str):
-    """The form of a task that is no longer open came (again): a double click, a retry, a quicker colleague.
-
-    Says it was done already, as the API's 409 does, to whoever could have done it; 404 to anyone else.
-    """
-    try:
-        service().complete_task(task_id, {}, current_user.actor)  # no open task: the engine only judges who may know it was done
-    except Conflict as err:
-        db.session.rollback()
-        flash(err.message, "error")
-        return redirect(url_for("staff.inbox_page"))
-    except (NotFound, Forbidden):
-        pass
-    db.session.rollback()
-    abort(404)
 
 
 def _record_incident(error: Exception, command: str, case_id: int, task_id: str) -> int:
@@ -157,52 +131,40 @@ def _record_incident(error: Exception, command: str, case_id: int, task_id: str)
     return incident_id
 
 
-def _attachments(case: Case) -> list[tuple[Attachment, str]]:
-    return attachments.of_case(db.session, case.id)
-
-
 @bp.route("/tugas/<task_id>/klaim", methods=["POST"])
+@back_to(_back_or_inbox)
 @login_required
 def claim(task_id: str):
-    return _claim_action(task_id, service().claim, _("Tugas Anda ambil."))
+    service().claim(task_id, current_user.actor)
+    db.session.commit()
+    flash(_("Tugas Anda ambil."), "info")
+    return redirect(_back_or_inbox())
 
 
 @bp.route("/tugas/<task_id>/lepas", methods=["POST"])
+@back_to(_back_or_inbox)
 @login_required
 def unclaim(task_id: str):
-    return _claim_action(task_id, service().unclaim, _("Tugas dilepas."))
-
-
-def _claim_action(task_id, verb, done_message):
-    try:
-        verb(task_id, current_user.actor)
-    except NotFound:
-        abort(404)
-    except Forbidden:
-        abort(403)
-    except Conflict as err:
-        db.session.rollback()
-        flash(err.message, "error")
-    else:
-        db.session.commit()
-        flash(done_message, "info")
-    return redirect(request.referrer or url_for("staff.inbox_page"))
+    service().unclaim(task_id, current_user.actor)
+    db.session.commit()
+    flash(_("Tugas dilepas."), "info")
+    return redirect(_back_or_inbox())
 
 
 @bp.route("/kasus/<tracking_id>")
-@roles_required(*ROLES)
+@roles_required(*CASE_READERS)
 def case_page(tracking_id: str):
-    seen = _seen_case(tracking_id)
+    seen = access.case_for_staff(db.session, tracking_id, current_user.actor)
     case = seen.case
-    tasks = db.session.scalars(select(OpenTask).where(OpenTask.case_id == case.id)).all()
+    tasks = lookups.open_tasks(db.session, case.id)
     now = current_app.config["LAPOR_CLOCK"].now()
     parsed, workflow = service().workflow_of(case)
     return render_template(
         "staff/case.html",
         case=case,
-        view=views.staff_case(db.session, seen),
+        view=access.staff_case(db.session, seen),
         tasks=tasks,
-        attachments=_attachments(case),
+        attachments=recorded.of_case(db.session, case.id),
         now=now,
         diagram=diagram_markup(parsed, overlay_of(parsed, workflow, now)),
         units=service().units() if current_user.user.role == "pusat" else {},
@@ -210,28 +172,25 @@ def case_page(tracking_id: str):
     )
 
 
+def _to_case(tracking_id: str, **_view_args: object) -> str:
+    return url_for("staff.case_page", tracking_id=tracking_id)
+
+
 @bp.route("/kasus/<tracking_id>/tugas/<task_id>/alihkan", methods=["POST"])
+@back_to(_to_case)  # a refused move (a unit of the other kind, no reason given) is flashed on the case page
 @roles_required("pusat")
 def reassign(tracking_id: str, task_id: str):
-    try:
-        service().reassign(task_id, request.form.get("unit", ""), current_user.actor, request.form.get("reason", "").strip())
-    except NotFound:
-        abort(404)
-    except (InvalidData, Conflict) as err:
-        db.session.rollback()
-        for message in err.errors.values() if isinstance(err, InvalidData) else [err.message]:
-            flash(message, "error")
-    else:
-        db.session.commit()
-        flash(_("Tugas dialihkan."), "info")
-    return redirect(url_for("staff.case_page", tracking_id=tracking_id))
+    service().reassign(task_id, request.form.get("unit", ""), current_user.actor, request.form.get("reason", "").strip())
+    db.session.commit()
+    flash(_("Tugas dialihkan."), "info")
+    return redirect(_to_case(tracking_id))
 
 
 @bp.route("/kasus/<tracking_id>/lampiran/<int:attachment_id>")
-@roles_required(*ROLES)
+@roles_required(*CASE_READERS)
 def attachment(tracking_id: str, attachment_id: int):
-    case = _visible_case(tracking_id)
-    found = next(((item, name) for item, name in _attachments(case) if item.id == attachment_id), None)
+    case = access.case_for_staff(db.session, tracking_id, current_user.actor).case  # nothing of the complaint is shown
+    found = next(((item, name) for item, name in recorded.of_case(db.session, case.id) if item.id == attachment_id), None)
     if found is None:
         abort(404)
     item, name = found  # named by its type and place in the case, never by the citizen's file name
@@ -252,15 +211,13 @@ def cases():
     )
     page = params.page(args)
     rows, has_next = inbox.search_cases(db.session, search, page)
-    units = db.session.scalars(select(Unit).order_by(Unit.name)).all()
-    escalations = db.session.scalars(select(Escalation).where(Escalation.resolved_at.is_(None)).order_by(Escalation.at.desc()).limit(20)).all()
     return render_template(
         "staff/cases.html",
         cases=rows,
         has_next=has_next,
         page=page,
-        units=units,
-        escalations=escalations,
+        units=lookups.units(db.session),
+        escalations=lookups.open_escalations(db.session),
         failed_mails=mailer.failed_mails(db.session) if current_user.user.role == "pusat" else [],
         incidents=incidents.open_incidents(db.session) if current_user.user.role == "pusat" else [],
     )
@@ -279,7 +236,12 @@ def resolve_incident(incident_id: int):
     return redirect(url_for("staff.cases", _anchor="insiden"))
 
 
+def _to_incidents(**_view_args: object) -> str:
+    return url_for("staff.cases", _anchor="insiden")
+
+
 @bp.route("/insiden/<int:incident_id>/coba-lagi", methods=["POST"])
+@back_to(_to_incidents)
 @roles_required("pusat")
 def retry_incident(incident_id: int):
     """Admin Pusat runs now the system steps the incident's case waits on (the model was fixed and the case moved to
@@ -287,19 +249,14 @@ def retry_incident(incident_id: int):
     case_id = incidents.case_of(db.session, incident_id)
     if case_id is None:
         abort(404)
-    try:
-        case = service().retry(case_id, current_user.actor)
-    except Conflict as err:
-        db.session.rollback()
-        flash(err.message, "error")
+    case = service().retry(case_id, current_user.actor)
+    advanced = case.retry_at is None
+    db.session.commit()
+    if advanced:
+        flash(_("Langkah otomatis berhasil dijalankan; laporan berlanjut dan insidennya selesai."), "info")
     else:
-        advanced = case.retry_at is None
-        db.session.commit()
-        if advanced:
-            flash(_("Langkah otomatis berhasil dijalankan; laporan berlanjut dan insidennya selesai."), "info")
-        else:
-            flash(_("Langkah otomatis masih gagal; rinciannya ada pada insiden. Sistem akan mencobanya lagi nanti."), "error")
-    return redirect(url_for("staff.cases", _anchor="insiden"))
+        flash(_("Langkah otomatis masih gagal; rinciannya ada pada insiden. Sistem akan mencobanya lagi nanti."), "error")
+    return redirect(_to_incidents())
 
 
 @bp.route("/surel/<int:mail_id>/kirim-ulang", methods=["POST"])
@@ -329,9 +286,6 @@ def notifications():
 @bp.route("/notifikasi/<int:notification_id>/baca", methods=["POST"])
 @login_required
 def notification_read(notification_id: int):
-    try:
-        notify.mark_read(db.session, current_user.user.id, notification_id)
-    except NotFound:
-        abort(404)
+    notify.mark_read(db.session, current_user.user.id, notification_id)
     db.session.commit()
     return redirect(url_for("staff.notifications"))

@@ -1,8 +1,8 @@
-"""Alembic environment of the lapor schema (run by engine.db.database.upgrade; no alembic.ini needed).
+"""Alembic environment of the lapor schema (run by engine.db.schema.upgrade; no alembic.ini needed).
 
-engine.db.database hands over an open connection in ``config.attributes["connection"]``; the
+engine.db.schema hands over an open connection in ``config.attributes["connection"]``; the
 ``alembic`` command line works too, given ``-x url=...`` or LAPOR_DATABASE_URL (developers only:
-``alembic -c /dev/null`` is not needed, see engine/db/database.py ``alembic_config``).
+``alembic -c /dev/null`` is not needed, see engine/db/schema.py ``alembic_config``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 
-from engine.db.database import compare_options, make_engine
+from engine.db.connection import make_engine
+from engine.db.schema import compare_options
 from engine.db.tables import Base, UTCDateTime
 
 config = context.config

@@ -13,10 +13,10 @@ from sqlalchemy import func, select, text
 from engine import Actor, CaseService, NotFound, Submitted
 from engine.audit.replay import DIFF_EVENT, DIFF_EXTRA, DIFF_MIGRATED, DIFF_STATE, ReplayResult, replay_case, state_after, step_count
 from engine.audit.trail import STEP_FAILED, STEPS_RETRIED, guards_lifted, step_numbers, verify_chain
+from engine.cases.migration import Migrations
 from engine.contract import ROLE_RECIPIENTS
 from engine.db.tables import AuditEvent, Case, Incident, Notification, OpenTask, OutboxMail, Unit, User
-from engine.definitions.validation import Bundle, project_bundle
-from engine.definitions.versions import Migrations
+from engine.definitions.bundle import Bundle, project_bundle
 from engine.runtime import scripting
 from tests.engine.support import (
     KOMINFO,

@@ -248,7 +248,7 @@ def test_inserting_events_stays_allowed(service, session):
 
 
 def test_deploying_a_new_version_is_recorded_with_who_deployed_it(service, session):
-    from engine.definitions.validation import Bundle, project_bundle
+    from engine.definitions.bundle import Bundle, project_bundle
 
     bundle = project_bundle()
     changed = Bundle(bundle.bpmn_name, {**bundle.files, bundle.bpmn_name: bundle.files[bundle.bpmn_name] + "\n<!-- v2 -->\n"})

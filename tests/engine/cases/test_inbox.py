@@ -1,44 +1,28 @@
-"""engine/cases/inbox.py: who holds a task, each staff member's inbox, and Admin Pusat's search over all cases."""
+"""engine/cases/inbox.py: each staff member's inbox (the holder rule itself is tested with engine/cases/access.py), and Admin
+Pusat's search over all cases."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
-from engine import Actor, NotFound
+from engine import Actor
 from engine.cases import ids
-from engine.cases.inbox import CaseSearch, counts, inbox, is_holder, own_task, search_cases
+from engine.cases.inbox import CaseSearch, counts, inbox, search_cases
 from engine.db.tables import OpenTask
 from tests.engine.support import (
-    BPN,
     KESEHATAN,
     KOMINFO,
     PENDIDIKAN,
-    PUSAT,
     fast_password_hashing,  # noqa: F401 - autouse fixture
     fire_due,
-    open_row,
     submit,
     wib,
 )
 from tests.scenarios import COMPLAINT, FORWARD_SATKER
 
-# ---- holders and the inbox ------------------------------------------------------------------------
-
-
-def test_a_unit_task_is_held_by_its_lane_role_in_that_unit_only(service, session):
-    submitted = submit(service, COMPLAINT, [FORWARD_SATKER])
-    row = open_row(session, submitted.case.id, "Task_Terima_Satker")
-    assert is_holder(row, PENDIDIKAN) and is_holder(row, Actor("staf-lain", "satker", "dinas-pendidikan"))
-    assert not is_holder(row, KESEHATAN) and not is_holder(row, BPN) and not is_holder(row, KOMINFO) and not is_holder(row, PUSAT)
-
-
-def test_a_task_of_no_unit_is_held_by_everyone_of_its_role(service, session):
-    row = open_row(session, submit(service, COMPLAINT).case.id, "Task_Disposisi")
-    assert is_holder(row, KOMINFO) and is_holder(row, Actor("kominfo-2", "kominfo"))
-    assert not is_holder(row, PUSAT) and not is_holder(row, PENDIDIKAN)
+# ---- the inbox ------------------------------------------------------------------------
 
 
 def test_inbox_lists_dated_tasks_by_deadline_then_undated_ones_across_pages(service, session, clock):
@@ -86,18 +70,6 @@ def test_counts_are_the_actors_open_tasks_and_how_many_are_overdue(service, sess
     clock.set(wib(2026, 12, 2, 0, 0, 1))  # the SOP day of both tasks has ended
     fire_due(service)
     assert counts(session, KOMINFO) == (1, 1) and counts(session, PENDIDIKAN) == (1, 1) and counts(session, KESEHATAN) == (0, 0)
-
-
-def test_own_task_returns_the_task_with_its_case_to_a_holder_and_hides_it_from_others(service, session):
-    submitted = submit(service, COMPLAINT, [FORWARD_SATKER])
-    row = open_row(session, submitted.case.id, "Task_Terima_Satker")
-    task, case = own_task(session, row.id, PENDIDIKAN)
-    assert (task.id, case.id) == (row.id, submitted.case.id)
-    for stranger in (KESEHATAN, KOMINFO, PUSAT):
-        with pytest.raises(NotFound):
-            own_task(session, row.id, stranger)
-    with pytest.raises(NotFound):
-        own_task(session, "no-such-task", PENDIDIKAN)
 
 
 # ---- Admin Pusat's search -------------------------------------------------------------------------

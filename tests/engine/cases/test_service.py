@@ -12,10 +12,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from engine import CITIZEN, Actor, CaseService, Conflict, DefinitionInvalid, Forbidden, InvalidData, NotFound, Submitted
+from engine.cases import access
 from engine.cases import ids as ids_module
+from engine.cases.migration import Migrations
 from engine.db.tables import AuditEvent, Case, Definition, Incident, Notification, OpenTask, OutboxMail, User
-from engine.definitions.validation import Bundle, project_bundle
-from engine.definitions.versions import Migrations
+from engine.definitions.bundle import Bundle, project_bundle
 from engine.runtime import scripting
 from tests.engine.support import (
     BPN,
@@ -266,21 +267,6 @@ def test_access_token_is_only_stored_hashed(service, session):
     assert not [column for column, value in row.items() if value is not None and token in str(value)]
     assert ids_module.token_matches(token, row["access_token_hash"])
     assert not [e.type for e in session.scalars(select(AuditEvent).where(AuditEvent.case_id == submitted.case.id)) if token in e.data]
-
-
-def test_citizen_case_opens_with_the_right_token_only(service):
-    first = submit(service, COMPLAINT)
-    second = submit(service, COMPLAINT)
-    assert service.citizen_case(first.case.tracking_id, first.access_token).id == first.case.id
-    assert service.citizen_case(first.case.tracking_id.lower(), first.access_token).id == first.case.id
-    for tracking_id, token in [
-        (first.case.tracking_id, "salah"),
-        (first.case.tracking_id, ""),
-        (first.case.tracking_id, second.access_token),
-        ("LPR-00000000", first.access_token),
-    ]:
-        with pytest.raises(NotFound):
-            service.citizen_case(tracking_id, token)
 
 
 # ---- open-task index and timers -----------------------------------------------------------
@@ -536,7 +522,7 @@ def _received_only(service: CaseService, submitted: Submitted) -> Case:
     case = session.get(Case, submitted.case.id)
     assert case is not None
     assert TRACKING_ID.match(case.tracking_id) and case.status == "diterima"
-    assert service.citizen_case(case.tracking_id, submitted.access_token).id == case.id
+    assert access.case_for_citizen(session, case.tracking_id, submitted.access_token).id == case.id
     # no complaint_recorded, no notice to kominfo: the history says the steps failed (the replay does not run them)
     assert audit_types(session, case.id) == ["case_started", "notification_queued", "step_failed"]
     [receipt] = session.scalars(select(OutboxMail).where(OutboxMail.case_id == case.id)).all()

@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
+from engine.definitions.bundle import project_bundle
 from engine.definitions.forms import field_errors, served, validate
-from engine.definitions.validation import project_bundle
 from engine.errors import InvalidData
 from engine.runtime.scripting import DEMO_UNITS
 from tests.scenarios import COMPLAINT

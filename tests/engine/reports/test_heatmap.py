@@ -1,18 +1,20 @@
 """engine/reports/heatmap.py: per element of a version, how often cases completed it there and the median time it took.
 
-More figures on the same computation: tests/engine/reports/test_sla.py (the SLA week's timers, system steps and escalations)
-and tests/engine/definitions/test_versions.py (a timer fired before a migration).
+The SLA week (tests/engine/reports/support.py) gives its timers, system steps and escalations; more on the same
+computation in tests/engine/reports/test_facts.py (a loop) and tests/engine/definitions/test_versions.py (a timer fired
+before a migration).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from engine import Actor
-from engine.definitions.validation import Bundle, project_bundle
-from engine.definitions.versions import Migrations
+from engine.cases.migration import Migrations
+from engine.definitions.bundle import Bundle, project_bundle
+from engine.reports.filters import CaseFilter, Period
 from engine.reports.heatmap import heat
-from engine.reports.sla import CaseFilter
+from tests.engine.reports.support import WEEK
 from tests.engine.support import (
     do,
     fast_password_hashing,  # noqa: F401 - autouse fixture
@@ -81,3 +83,24 @@ def test_a_reverted_case_takes_its_next_steps_on_the_version_it_came_back_to(ser
 def test_no_case_no_figures(service, session):
     assert heat(session, CaseFilter(definition_id=service.current_definition().id)) == {}
     assert heat(session) == {}
+
+
+def test_heat_counts_completed_steps_and_median_durations_per_bpmn_node(service, session, three_cases):
+    figures = heat(session, CaseFilter(WEEK, definition_id=service.current_definition().id))
+    assert figures["Start_Pengaduan"].count == 3
+    assert figures["Task_Disposisi"].count == 3 and figures["Task_Disposisi"].median == timedelta(days=2, hours=1)
+    assert figures["Task_Terima_Satker"].count == 1 and figures["Task_Terima_Satker"].median == timedelta(hours=1)  # B's and C's are still open
+    assert figures["Task_Balasan"].count == 1 and figures["Task_Balasan"].median == timedelta(hours=1)
+    # timers: B's and C's target fired (Tuesday 23.59.59 due, seen Wednesday 10.00), C's ceiling, B's acceptance target
+    assert figures["Timer_Disposisi_Target"].count == 2 and figures["Timer_Disposisi_Target"].median == timedelta(days=2, hours=1)
+    assert figures["Timer_Disposisi_Plafon"].count == 1 and figures["Timer_Terima_Satker_Target"].count == 1
+    assert figures["Task_Rekam"].count == 3 and figures["Task_Rekam"].median < timedelta(minutes=1)
+    assert figures["Task_Terbitkan"].count == 1
+    assert figures["Task_Eskalasi_Disposisi_Target"].count == 2 and figures["Task_Eskalasi_Disposisi_Plafon"].count == 1
+    assert "Gateway_JenisUnit" not in figures and "Task_Disposisi" in figures
+
+
+def test_heat_filters_by_unit_category_and_period(session, three_cases):
+    assert heat(session, CaseFilter(WEEK, unit_id="dinas-kesehatan"))["Task_Disposisi"].count == 1
+    assert heat(session, CaseFilter(WEEK, category="kesehatan"))["Start_Pengaduan"].count == 1
+    assert heat(session, CaseFilter(Period(date(2026, 12, 1), date(2026, 12, 31)))) == {}

@@ -13,7 +13,8 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
 from engine import make_script_engine
-from engine.definitions.validation import project_bundle, validate
+from engine.definitions.bundle import project_bundle
+from engine.definitions.validation import validate
 from engine.runtime.scripting import RunContext, running
 from engine.runtime.serialization import state_serializer
 from engine.timekeeping import clock as clocks

@@ -1,10 +1,13 @@
-"""engine/timekeeping/timers.py: reading a workflow's timer events and a user task's two deadlines."""
+"""engine/timekeeping/timers.py: reading a workflow's timer events, a user task's two deadlines, and a timer's expression."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import pytest
 from SpiffWorkflow.util.task import TaskState
 
-from engine.timekeeping.timers import deadlines, is_timer, timer_due
+from engine.timekeeping.timers import WorkingDays, deadlines, is_timer, read_timer_expression, timer_due
 from tests.engine.support import (
     fast_password_hashing,  # noqa: F401 - autouse fixture
     submit,
@@ -65,3 +68,42 @@ def test_a_user_task_without_a_ceiling_has_only_its_target(service, clock):
 def test_a_task_without_boundary_timers_has_no_deadline(service, clock):
     tasks = tasks_of(service, submit(service, COMPLAINT).case)
     assert deadlines(tasks["Task_Rekam"], clock.now()) == (None, None, False)
+
+
+@pytest.mark.parametrize(
+    ("expression", "meaning"),
+    [
+        ("batas_hari_kerja(3)", WorkingDays(3)),
+        ("  batas_hari_kerja( 1 )\n", WorkingDays(1)),
+        ("batas_menit(30)", timedelta(minutes=30)),
+        ("batas_menit(1.5)", timedelta(seconds=90)),
+        ('"P1D"', timedelta(days=1)),
+        ("'PT1H30M'", timedelta(hours=1, minutes=30)),
+        ('"P1W"', timedelta(weeks=1)),
+    ],
+)
+def test_a_timer_expression_is_read_as_working_days_or_a_length(expression, meaning):
+    assert read_timer_expression(expression) == meaning
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "batas",  # a name
+        'f"P{hari}D"',  # an f-string
+        "batas_hari_kerja(batas_menit(1))",  # nested calls
+        "batas_hari_kerja(hari)",
+        "batas_hari_kerja(1.5)",  # working days are whole
+        "batas_hari_kerja(True)",
+        "batas_hari_kerja(n=1)",
+        "kalender.batas_hari_kerja(1)",
+        "batas_lain(1)",
+        '"2026-12-01T09:00:00+07:00"',  # a date, not a length
+        '"P1M"',  # a month's length depends on the month
+        '"Pkapan"',
+        "batas_hari_kerja(",
+        "",
+    ],
+)
+def test_anything_else_is_unknown(expression):
+    assert read_timer_expression(expression) is None

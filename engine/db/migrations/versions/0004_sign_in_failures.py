@@ -7,7 +7,7 @@ Locks in force at the upgrade are not carried over; they lasted 15 minutes at mo
 The columns are dropped in place (``recreate="never"``: ALTER TABLE ... DROP COLUMN, SQLite 3.35 or
 newer): copying ``user_account`` the way batch mode otherwise does on SQLite would drop a table that
 ``api_token``, ``notification`` and ``outbox_mail`` refer to, which SQLite refuses while foreign keys
-are enforced (engine/db/database.py turns them on for every connection).
+are enforced (engine/db/connection.py turns them on for every connection).
 
 Revision ID: 0004
 Revises: 0003

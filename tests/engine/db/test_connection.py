@@ -1,15 +1,11 @@
-"""engine/db/database.py: connecting with each backend's settings, and the schema revision a database is at.
-
-Migrating (upgrade, downgrade, adopting an old database) and backup/restore are tested in tests/reliability/
-(test_migrations.py, test_backup.py), where the databases they need are made.
-"""
+"""engine/db/connection.py: connecting with each backend's settings."""
 
 from __future__ import annotations
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from engine.db.database import configure_engine, current_revision, head_revision, make_engine, upgrade
+from engine.db.connection import configure_engine, make_engine
 
 
 def test_sqlite_connections_enforce_foreign_keys_read_beside_the_writer_and_wait_for_it(tmp_path):
@@ -34,17 +30,4 @@ def test_postgresql_sessions_speak_utc_whatever_the_server_says(pg_url):
         rolled_back = connection.scalar(text("SELECT now()")).utcoffset().total_seconds()
         connection.rollback()  # the setting outlives a rolled-back transaction
         assert (zone, rolled_back, connection.scalar(text("SHOW TIME ZONE"))) == ("UTC", 0, "UTC")
-    engine.dispose()
-
-
-def test_a_migrated_database_is_at_the_newest_revision_and_upgrading_again_changes_nothing(db_engine):
-    with db_engine.connect() as connection:
-        assert current_revision(connection) == head_revision()
-    assert upgrade(db_engine) == (head_revision(), head_revision())
-
-
-def test_a_database_never_migrated_has_no_revision(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'leer.db'}")
-    with engine.connect() as connection:
-        assert current_revision(connection) is None
     engine.dispose()

@@ -1,137 +1,20 @@
-"""Connecting to the database and migrating its schema (SQLite by default, PostgreSQL for scale).
+"""Backup and restore: every table as JSON lines, on either backend (a backup moves between SQLite and PostgreSQL).
 
-The schema is made only by the Alembic migrations in ``engine/db/migrations/`` (shipped with the
-package; configured here, no alembic.ini): ``create_schema`` and ``upgrade`` bring any database,
-empty or older, to the newest revision. A model change needs a new revision (see README,
-"Running in production"); tests/reliability/test_migrations.py fails, naming each difference,
-when the models and the migrated schema disagree.
+A backup names the schema revision it was made at; restoring brings an empty database to that revision
+(engine/db/schema.py), loads the rows, then migrates on to the newest.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import base64
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, MetaData, inspect, text
 
-from engine.audit.trail import install_guards
-from engine.db.tables import Base
-
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-_UPGRADE_LOCK = 0x1A904  # a PostgreSQL advisory lock: two `lapor upgrade` at once run one after the other
-
-
-class SchemaError(RuntimeError):
-    """The database's schema cannot be brought to the newest revision as it stands."""
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
-    cursor.execute("PRAGMA busy_timeout=10000")  # a second writer waits instead of failing at once
-    cursor.close()
-
-
-def _postgresql_utc(dbapi_connection: Any, _record: Any) -> None:
-    """Datetimes come back in the session's zone: make it UTC, as SQLite's are, whatever the server or PGTZ say."""
-    cursor = dbapi_connection.cursor()
-    cursor.execute("SET TIME ZONE 'UTC'")
-    cursor.close()
-    dbapi_connection.commit()  # a SET inside a transaction that is rolled back would be undone
-
-
-def configure_engine(engine: Engine) -> Engine:
-    """Apply the settings each backend needs; safe to call on an engine made elsewhere (Flask-SQLAlchemy)."""
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-    elif engine.dialect.name == "postgresql":
-        event.listen(engine, "connect", _postgresql_utc)
-    return engine
-
-
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    return configure_engine(create_engine(url, **kwargs))
-
-
-def compare_options() -> dict[str, Any]:
-    """How the models are compared with a database (autogenerate and the schema test alike)."""
-    return {"compare_type": True, "compare_server_default": False}
-
-
-def alembic_config(connection: Connection | None = None) -> Any:
-    """An Alembic Config for the package's migrations, bound to ``connection`` when given."""
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("path_separator", "os")
-    if connection is not None:
-        config.attributes["connection"] = connection
-    return config
-
-
-def head_revision() -> str:
-    """The newest revision the code knows."""
-    from alembic.script import ScriptDirectory
-
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None
-    return head
-
-
-def current_revision(connection: Connection) -> str | None:
-    """The database's revision; None for a database that was never migrated."""
-    from alembic.runtime.migration import MigrationContext
-
-    return MigrationContext.configure(connection).get_current_revision()
-
-
-def schema_differences(connection: Connection) -> list[Any]:
-    """What a new migration would have to change for the database to match the models (alembic's diff tuples)."""
-    from alembic.autogenerate import compare_metadata
-    from alembic.runtime.migration import MigrationContext
-
-    return list(compare_metadata(MigrationContext.configure(connection, opts=compare_options()), Base.metadata))
-
-
-def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
-    """Migrate the database to ``revision`` in one transaction (on PostgreSQL; SQLite commits each DDL statement).
-
-    A database made before migrations existed (tables, no ``alembic_version``) is adopted when it
-    matches the models exactly. Returns (revision before, revision after). Raises SchemaError when
-    such a database differs from the models.
-    """
-    from alembic import command
-
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _UPGRADE_LOCK})
-        before = current_revision(connection)
-        config = alembic_config(connection)
-        if before is None and inspect(connection).has_table("case"):
-            differences = schema_differences(connection)
-            if differences:
-                raise SchemaError(
-                    "the database has lapor tables but no migration record, and they differ from the models "
-                    f"({len(differences)} differences, e.g. {differences[0]!r}); it was made before migrations: "
-                    "back it up with an older version if needed, then start from an empty database"
-                )
-            install_guards(connection)  # the one thing the initial revision adds beyond the models
-            command.stamp(config, "head")
-        else:
-            command.upgrade(config, revision)
-        return before, current_revision(connection)
-
-
-def create_schema(engine: Engine) -> None:
-    """Bring the database to the newest schema revision (the one path every caller takes: tests, ``lapor init``)."""
-    upgrade(engine)
-    with engine.begin() as connection:
-        install_guards(connection)  # audit_event append-only (the migrations install them too; idempotent)
-
-
-# ---- backup and restore: every table as JSON lines, on either backend --------------------------------
+from engine.db.schema import current_revision, known_revisions, upgrade
 
 BACKUP_FORMAT = "lapor-backup"
 BACKUP_VERSION = 1
@@ -144,8 +27,6 @@ class BackupError(RuntimeError):
 
 def _data_tables(connection: Connection) -> list[Any]:
     """The database's own tables (reflected, so a backup of any revision reads back), parents before children."""
-    from sqlalchemy import MetaData
-
     metadata = MetaData()
     metadata.reflect(connection)
     return [table for table in metadata.sorted_tables if table.name != "alembic_version"]
@@ -159,10 +40,6 @@ def _python_type(column: Any) -> type | None:
 
 
 def _encode(value: Any) -> Any:
-    import base64
-    from datetime import UTC, date, datetime
-    from decimal import Decimal
-
     if isinstance(value, datetime):
         return (value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()  # stored naive means UTC (SQLite)
     if isinstance(value, date):
@@ -175,10 +52,6 @@ def _encode(value: Any) -> Any:
 
 
 def _decoder(column: Any, dialect: str) -> Any:
-    import base64
-    from datetime import UTC, date, datetime
-    from decimal import Decimal
-
     kind = _python_type(column)
     if kind is datetime:
 
@@ -203,9 +76,6 @@ def backup(engine: Engine, out: Any) -> dict[str, int]:
     table (a file cut short is refused on restore). All tables are read in one snapshot (REPEATABLE
     READ on PostgreSQL, one read transaction on SQLite), so the service can keep running meanwhile.
     """
-    import json
-    from datetime import UTC, datetime
-
     counts: dict[str, int] = {}
     options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
     with engine.connect().execution_options(**options) as connection:
@@ -242,10 +112,6 @@ def restore(engine: Engine, lines: Any) -> dict[str, int]:
     Returns the row count per table. Raises BackupError for a file that is not a whole backup, one
     made by a newer version of lapor, or a database that already holds data.
     """
-    import json
-
-    from alembic.script import ScriptDirectory
-
     stream = iter(lines)
     try:
         header = json.loads(next(stream))
@@ -254,8 +120,7 @@ def restore(engine: Engine, lines: Any) -> dict[str, int]:
     if not isinstance(header, dict) or header.get("format") != BACKUP_FORMAT or header.get("version") != BACKUP_VERSION:
         raise BackupError(f"not a lapor backup (format {BACKUP_FORMAT} version {BACKUP_VERSION})")
     revision = header["revision"]
-    scripts = ScriptDirectory.from_config(alembic_config())
-    if revision not in {script.revision for script in scripts.walk_revisions()}:
+    if revision not in known_revisions():
         raise BackupError(f"the backup's schema revision {revision} is unknown here: restore it with the lapor version that made it, or newer")
 
     with engine.connect() as connection:

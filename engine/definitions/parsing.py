@@ -1,0 +1,78 @@
+"""A parsed definition: SpiffWorkflow's specs of a bundle, and what the engine reads from them (forms, lanes, tasks, timers).
+
+Parsing only: ``parse`` expects files already read safely and validated (engine/definitions/validation.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.specs.defaults import UserTask
+
+from engine.contract import FORM_PROPERTY
+from engine.definitions.bpmn_xml import BPMN_NS
+from engine.definitions.bundle import Bundle
+
+PROCESS_ID = "sp4n_lapor"  # the process of the bundle the service runs
+
+
+@dataclass
+class Parsed:
+    """A parsed, validated definition, shared by every case on that version."""
+
+    content_hash: str
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    forms: dict[str, dict[str, Any]]
+    bpmn: str = ""  # the diagram's XML, for drawing it
+    flows: dict[tuple[str, str], str] = field(default_factory=dict)  # (source id, target id) -> sequence flow id
+    lanes: list[str] = field(default_factory=list)
+    user_tasks: list[Any] = field(default_factory=list)
+    timers: list[Any] = field(default_factory=list)
+
+    def form_of(self, task_spec: Any) -> str | None:
+        filename = task_spec.extensions.get("properties", {}).get(FORM_PROPERTY)
+        return filename[: -len(".schema.json")] if filename else None
+
+    @property
+    def start_form(self) -> str:
+        return "pengaduan"
+
+
+def attached_task(timer_spec: Any) -> str | None:
+    """The BPMN id of the task a boundary timer sits on (None for an intermediate timer)."""
+    split = next((s for s in timer_spec.inputs if isinstance(s, BoundaryEventSplit)), None)
+    return split.name.removesuffix(".BoundaryEventSplit") if split else None
+
+
+def parse(bundle: Bundle, roots: dict[str, Any]) -> Parsed:
+    """SpiffWorkflow's parse of the (already safely read) files. Raises ValidationException and others for a broken model."""
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    flows: dict[tuple[str, str], str] = {}
+    for name in sorted(roots):
+        root = roots[name]
+        if name.endswith(".bpmn"):
+            parser.add_bpmn_xml(root, filename=name)
+            for flow in root.iterfind(".//bpmn:sequenceFlow", BPMN_NS):
+                flows[(flow.get("sourceRef"), flow.get("targetRef"))] = flow.get("id")
+        elif name.endswith(".dmn"):
+            parser.add_dmn_xml(root, filename=name)
+    spec = parser.get_spec(PROCESS_ID)
+    subprocess_specs = parser.get_subprocess_specs(PROCESS_ID)
+    specs = list(spec.task_specs.values())
+    return Parsed(
+        content_hash=bundle.content_hash,
+        spec=spec,
+        subprocess_specs=subprocess_specs,
+        forms=bundle.forms(),
+        bpmn=bundle.files[bundle.bpmn_name],
+        flows=flows,
+        lanes=sorted({s.lane for s in specs if getattr(s, "lane", None)}),
+        user_tasks=[s for s in specs if isinstance(s, UserTask)],
+        timers=[s for s in specs if isinstance(s, CatchingEvent) and isinstance(s.event_definition, TimerEventDefinition)],
+    )
