@@ -39,9 +39,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 from engine.audit.trail import STEP_FAILED, STEPS_RETRIED, step_numbers
-from engine.cases.access import REDACTED
 from engine.cases.migration import MIGRATED, REVERTED
 from engine.cases.service import CaseService, StepsFailedAsRecorded, Submitted, _Steps
+from engine.cases.views import REDACTED
 from engine.contract import SYSTEM, Actor
 from engine.db.connection import make_engine
 from engine.db.tables import AuditEvent, Base, Case, Definition, OpenTask, Unit

@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.cases.access import redact_complaint
+from engine.cases.views import redact_complaint
 from engine.contract import CEILING, TARGET
 from engine.db.tables import AuditEvent, Case, Definition, OpenTask
 from engine.definitions.cache import parsed

@@ -19,7 +19,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.cases.access import REDACTED, SeenCase, seen_cases
+from engine.cases.access import SeenCase, seen_cases
+from engine.cases.views import REDACTED
 from engine.contract import CEILING, STAGES, TARGET, Actor
 from engine.db.tables import Case, Unit
 from engine.reports.facts import CaseFacts, case_facts

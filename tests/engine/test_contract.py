@@ -7,7 +7,7 @@ import json
 from lxml import etree
 
 from engine import contract
-from engine.cases import access
+from engine.cases import views
 from engine.contract import (
     CASE_READERS,
     CATEGORIES,
@@ -74,7 +74,7 @@ def test_each_user_task_form_of_the_model_is_a_stage_or_the_complaint():
 
 
 def test_the_engines_name_tables_cover_exactly_the_vocabulary():
-    assert tuple(access.STATUS_MESSAGES) == STATUSES
+    assert tuple(views.STATUS_MESSAGES) == STATUSES
     assert tuple(notify.CATEGORY_NAMES) == CATEGORIES
     assert tuple(notify.STAGE_NAMES) == STAGES
     assert tuple(notify.CLOCK_NAMES) == CLOCKS

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from engine.cases.access import STATUS_MESSAGES
+from engine.cases.views import STATUS_MESSAGES
 from engine.messages import N_, Message, templates
 from engine.notifications.notify import TEMPLATES
 

@@ -14,7 +14,7 @@ from referencing.jsonschema import DRAFT202012
 from sqlalchemy import func, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
-import engine.cases.access
+import engine.cases.views
 from engine import CaseService
 from engine.audit.trail import guards_lifted
 from engine.db.tables import AuditEvent, Case, OpenTask, OutboxMail, SubmissionKey
@@ -587,7 +587,7 @@ def test_unexpected_failure_answers_json_500_without_details(app, api, client, m
     def broken(session, case):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(engine.cases.access, "citizen_case", broken)
+    monkeypatch.setattr(engine.cases.views, "citizen_case", broken)
     response = client.get(f"/api/v1/complaints/{created['tracking_id']}", headers=bearer(created["access_token"]))
     assert response.status_code == 500
     assert response.is_json and "secret" not in response.json["error"] and response.json["errors"] == {}

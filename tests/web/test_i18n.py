@@ -26,7 +26,7 @@ from babel.messages.pofile import read_po
 from lxml import etree
 
 from engine import Conflict
-from engine.cases import access
+from engine.cases import views
 from engine.messages import Message, templates
 from engine.notifications import notify
 from tests.web.pages import complaint_form, csrf, login, open_task, submit
@@ -164,7 +164,7 @@ def _engine_messages() -> dict[str, str]:
             texts: list[ast.expr] = []
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ERROR_KINDS and node.args:
                 texts = _messages_in(node.args[0])
-            elif "errors[]" in _targets(node) or (path.name == "access.py" and "message" in _targets(node)):
+            elif "errors[]" in _targets(node) or (path.name == "views.py" and "message" in _targets(node)):
                 texts = [node.value]
             elif isinstance(node, ast.FunctionDef) and path.name == "forms.py" and node.name == "_message":
                 texts = [m for r in ast.walk(node) if isinstance(r, ast.Return) and r.value for m in _messages_in(r.value)]
@@ -172,8 +172,8 @@ def _engine_messages() -> dict[str, str]:
                 sample = _sample(text)
                 if sample:
                     found[sample] = f"{path.relative_to(ROOT)}:{text.lineno}"
-    for status, message in access.STATUS_MESSAGES.items():
-        found[message] = f"engine/cases/access.py STATUS_MESSAGES[{status!r}]"
+    for status, message in views.STATUS_MESSAGES.items():
+        found[message] = f"engine/cases/views.py STATUS_MESSAGES[{status!r}]"
     for topic, (subject, _body) in notify.TEMPLATES.items():
         found[subject % defaultdict(lambda: "X")] = f"engine/notifications/notify.py TEMPLATES[{topic!r}] subject"
     for table in ("CATEGORY_NAMES", "STAGE_NAMES", "CLOCK_NAMES"):

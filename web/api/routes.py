@@ -21,7 +21,7 @@ from engine import Conflict, EngineError, Forbidden, InvalidData, NotFound
 from engine.accounts import credentials
 from engine.audit import replay
 from engine.audit.trail import first_broken
-from engine.cases import access
+from engine.cases import access, views
 from engine.cases import inbox as inboxes
 from engine.contract import CATEGORIES, OVERSIGHT_ROLES, STATUSES
 from engine.db.tables import Case, OpenTask, User
@@ -231,7 +231,7 @@ def submit_complaint():
 @bp.get("/complaints/<tracking_id>")
 @citizen
 def get_complaint(token: str, tracking_id: str):
-    return jsonify(access.citizen_case(db.session, access.case_for_citizen(db.session, tracking_id, token)))
+    return jsonify(views.citizen_case(db.session, access.case_for_citizen(db.session, tracking_id, token)))
 
 
 @bp.post("/complaints/<tracking_id>/replies")
@@ -341,7 +341,7 @@ def get_task(user: User, task_id: str):
             "ceiling_at": _iso(row.ceiling_at),
             "claimed_by": row.claimed_by,
             "schema": service().served_form(parsed, row.form),
-            "case": access.staff_case(db.session, seen),
+            "case": views.staff_case(db.session, seen),
         }
     )
 
@@ -394,7 +394,7 @@ def case_history(user: User, tracking_id: str):
     return jsonify(
         tracking_id=case.tracking_id,
         status=case.status,
-        events=access.audit_history(db.session, seen),
+        events=views.audit_history(db.session, seen),
         verified=first_broken(db.session, case) is None,
     )
 

@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from engine.audit import replay
 from engine.audit.trail import verify_chain
-from engine.cases import access, lookups
+from engine.cases import access, lookups, views
 from engine.contract import OVERSIGHT_ROLES
 from engine.definitions.parsing import Parsed
 from engine.diagram.render import Overlay, render_svg
@@ -66,7 +66,7 @@ def page(tracking_id: str):
     seen = _case(tracking_id)
     case, hide = seen.case, seen.hides_reporter
     now = current_app.config["LAPOR_CLOCK"].now()
-    events = access.auditor_history(db.session, seen)
+    events = views.auditor_history(db.session, seen)
     steps = events[-1]["step"] if events else 0
     wanted = request.args.get("langkah", type=int)
     step = min(max(wanted if wanted is not None else steps, 1), steps) if steps else 0
@@ -119,7 +119,7 @@ def export_csv(tracking_id: str):
 
 
 def _export(seen: access.SeenCase) -> dict[str, Any]:
-    return access.history_export(db.session, seen, current_user.user.username, current_app.config["LAPOR_CLOCK"].now())
+    return views.history_export(db.session, seen, current_user.user.username, current_app.config["LAPOR_CLOCK"].now())
 
 
 def _cell(value: Any) -> Any:

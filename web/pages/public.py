@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, current_app, flash, make_response,
 from flask_babel import gettext as _
 
 from engine import Conflict, InvalidData, NotFound
-from engine.cases import access, lookups
+from engine.cases import access, lookups, views
 from engine.contract import CATEGORIES, OPEN_STATUSES, STATUSES
 from engine.db.tables import Case
 from engine.notifications.notify import with_access_code
@@ -142,7 +142,7 @@ def _render_track(case: Case, reply_errors=None, reply_values=None, status: int 
     return render_template(
         "public/track.html",
         case=case,
-        view=access.citizen_case(db.session, case),
+        view=views.citizen_case(db.session, case),
         reply_fields=reply_fields,
         waiting=waiting,
         deadlines=lookups.open_tasks(db.session, case.id),

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine import EngineError, InvalidData, NotFound
-from engine.cases import access, inbox, incidents, lookups
+from engine.cases import access, inbox, incidents, lookups, views
 from engine.cases import attachments as recorded
 from engine.contract import CASE_READERS, OVERSIGHT_ROLES, UNIT_ROLES
 from engine.diagram.progress import overlay_of
@@ -102,7 +102,7 @@ def task(task_id: str):
         "staff/task.html",
         row=row,
         case=case,
-        view=access.staff_case(db.session, seen),
+        view=views.staff_case(db.session, seen),
         fields=formrender.fields(schema, values, errors),
         schema=schema,
         attachments=recorded.of_case(db.session, case.id),
@@ -162,7 +162,7 @@ def case_page(tracking_id: str):
     return render_template(
         "staff/case.html",
         case=case,
-        view=access.staff_case(db.session, seen),
+        view=views.staff_case(db.session, seen),
         tasks=tasks,
         attachments=recorded.of_case(db.session, case.id),
         now=now,

@@ -97,30 +97,6 @@ def test_a_unit_with_an_open_task_on_the_case_opens_it(service, session):
         access.seen_case(session, case, KESEHATAN)
 
 
-@pytest.mark.parametrize(
-    ("flags", "viewer", "hidden"),
-    [
-        ("confidential", PUSAT, False),
-        ("confidential", KOMINFO, False),
-        ("confidential", AUDITOR, True),
-        ("anonymous", PUSAT, True),
-        ("neither", AUDITOR, True),
-        ("neither", PUSAT, False),
-    ],
-)
-def test_the_staff_view_and_the_history_carry_the_reporter_only_where_the_rule_shows_it(service, session, clock, flags, viewer, hidden):
-    anonymous, confidential = FLAGS[flags]
-    case = submit(service, {**COMPLAINT, "anonymous": anonymous, "confidential": confidential}).case
-    seen = access.case_for_staff(session, case.tracking_id, viewer)
-    assert seen.hides_reporter is hidden
-    reporter = None if hidden else COMPLAINT["reporter"]
-    view = access.staff_case(session, seen)
-    assert (view["reporter"], view["reporter_hidden"]) == (reporter, hidden)
-    assert access.audit_history(session, seen)[0]["data"]["data"]["reporter"] == reporter
-    export = access.history_export(session, seen, viewer.username, clock.now())
-    assert export["reporter_redacted"] is hidden and export["events"][0]["data"]["data"]["reporter"] == reporter
-
-
 def test_oversight_is_for_admin_pusat_and_auditors_only_and_refused_before_looking(service, session):
     case = submit(service, COMPLAINT, [FORWARD_SATKER]).case
     for viewer in (PUSAT, AUDITOR):

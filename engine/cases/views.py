@@ -1,0 +1,182 @@
+"""What each reader is shown of a case, once the loaders of engine/cases/access.py have said they may open it:
+the staff's case view and history, the auditor's history and its export, the citizen's view and timeline.
+Each takes a :class:`~engine.cases.access.SeenCase` (or, for the citizen, the case their token opened), so the
+redaction rule is applied where the case was loaded, never again here.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.audit.trail import step_numbers, verify_chain
+from engine.cases.access import SeenCase
+from engine.contract import CITIZEN, SYSTEM
+from engine.db.tables import AuditEvent, Case, Definition, Unit, User
+from engine.messages import N_, Message
+
+STATUS_MESSAGES = {
+    "diterima": N_("Laporan Anda telah diterima dan menunggu diteruskan oleh Admin Kominfo."),
+    "didisposisikan": N_("Laporan Anda telah diteruskan kepada unit kerja yang berwenang."),
+    "ditindaklanjuti": N_("Unit kerja sedang menindaklanjuti laporan Anda."),
+    "dijawab": N_("Jawaban atas laporan Anda telah terbit."),
+    "selesai": N_("Laporan Anda telah selesai."),
+    "dicabut": N_("Laporan Anda telah dicabut."),
+}
+REDACTED = "(dirahasiakan)"
+# the events a case page lists; mail and claim bookkeeping stay in the full audit history
+STAFF_HISTORY_TYPES = ("case_started", "task_completed", "timer_fired", "status_changed", "case_withdrawn", "deadline_missed", "task_reassigned")
+
+
+def complaint_of(session: Session, case: Case) -> dict[str, Any]:
+    """The complaint as submitted (from the case_started event)."""
+    event = session.scalar(select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.seq == 1))
+    return json.loads(event.data)["data"] if event is not None else {}
+
+
+def redact_complaint(complaint: dict[str, Any], hide_reporter: bool) -> dict[str, Any]:
+    """The complaint with ``reporter`` set to None when ``hide_reporter`` (see SeenCase.hides_reporter)."""
+    if not hide_reporter:
+        return complaint
+    return {**complaint, "reporter": None}
+
+
+def unit_name(session: Session, unit_id: str | None) -> str | None:
+    unit = session.get(Unit, unit_id) if unit_id else None
+    return unit.name if unit else None
+
+
+def timeline(session: Session, case: Case) -> list[dict[str, Any]]:
+    """The citizen's timeline: one line per status the case reached, in plain Indonesian."""
+    items = [{"at": case.submitted_at.isoformat(), "status": "diterima", "message": STATUS_MESSAGES["diterima"]}]
+    events = session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.type == "status_changed").order_by(AuditEvent.seq))
+    for event in events:
+        status = json.loads(event.data)["to"]
+        message = STATUS_MESSAGES[status]
+        if status == "didisposisikan" and not case.confidential and case.unit_id:
+            message = Message(N_("Laporan Anda telah diteruskan kepada %(unit)s."), unit=unit_name(session, case.unit_id))
+        items.append({"at": event.at.isoformat(), "status": status, "message": message})
+    return items
+
+
+def staff_history(session: Session, case: Case) -> list[dict[str, Any]]:
+    """Completed steps with their data, for the task and case pages (reporter identity redacted)."""
+    history = []
+    for event in session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.seq)):
+        if event.type not in STAFF_HISTORY_TYPES:
+            continue
+        data = json.loads(event.data)
+        if event.type == "case_started":  # the complaint itself is shown above, redacted; never repeat it here
+            data = {"channel": data.get("channel")}
+        history.append({"seq": event.seq, "at": event.at, "type": event.type, "actor": event.actor, "data": data})
+    return history
+
+
+def audit_history(session: Session, seen: SeenCase) -> list[dict[str, Any]]:
+    """Every audit event of a case with its hashes, for auditors; the reporter's identity redacted as the viewer requires."""
+    history = []
+    for event in session.scalars(select(AuditEvent).where(AuditEvent.case_id == seen.case.id).order_by(AuditEvent.seq)):
+        data = json.loads(event.data)
+        if event.type == "case_started" and isinstance(data.get("data"), dict):
+            data["data"] = redact_complaint(data["data"], seen.hides_reporter)
+        history.append(
+            {
+                "seq": event.seq,
+                "at": event.at.isoformat(),
+                "type": event.type,
+                "actor": event.actor,
+                "task": event.task,
+                "data": data,
+                "prev_hash": event.prev_hash,
+                "hash": event.hash,
+            }
+        )
+    return history
+
+
+def auditor_history(session: Session, seen: SeenCase) -> list[dict[str, Any]]:
+    """audit_history with, for each event, its step (the command it belongs to) and the actor's role and unit.
+
+    The role and unit of a completed task are those recorded with it; other staff actors' are their
+    account's now; ``sistem`` and ``pelapor`` are the system and the citizen.
+    """
+    rows = audit_history(session, seen)
+    steps = step_numbers([(row["type"], datetime.fromisoformat(row["at"])) for row in rows])
+    names = {row["actor"] for row in rows} - {SYSTEM.username, CITIZEN.username}
+    accounts: dict[str, tuple[str | None, str | None]] = {
+        u.username: (u.role, u.unit_id) for u in (session.scalars(select(User).where(User.username.in_(names))) if names else [])
+    }
+    accounts.update({SYSTEM.username: (SYSTEM.role, None), CITIZEN.username: (CITIZEN.role, None)})
+    for row, step in zip(rows, steps, strict=True):
+        data = row["data"]
+        if row["type"] == "task_completed" and isinstance(data, dict):
+            role, unit = data.get("role"), data.get("unit")
+        else:
+            role, unit = accounts.get(row["actor"], (None, None))
+        row.update(step=step, role=role, unit=unit)
+    return rows
+
+
+def history_export(session: Session, seen: SeenCase, reader: str, now: datetime) -> dict[str, Any]:
+    """One case's whole history as an auditor downloads it (JSON; the CSV has one row per event),
+    redacted as the viewer requires, with whether its hash chain verifies."""
+    case = seen.case
+    broken = verify_chain(session, case)
+    definition = session.get(Definition, case.definition_id)
+    return {
+        "tracking_id": case.tracking_id,
+        "title": case.title,
+        "category": case.category,
+        "status": case.status,
+        "anonymous": case.anonymous,
+        "confidential": case.confidential,
+        "reporter_redacted": seen.hides_reporter,
+        "definition": {"number": definition.number, "content_hash": definition.content_hash} if definition else None,
+        "verified": broken is None,
+        "broken": {"seq": broken.seq, "reason": broken.reason} if broken else None,
+        "exported_at": now.isoformat(),
+        "exported_by": reader,
+        "events": auditor_history(session, seen),
+    }
+
+
+def staff_case(session: Session, seen: SeenCase) -> dict[str, Any]:
+    """The case as a staff member may see it (its page, its task pages, GET /api/v1/tasks/{id})."""
+    case = seen.case
+    complaint = redact_complaint(complaint_of(session, case), seen.hides_reporter)
+    return {
+        "tracking_id": case.tracking_id,
+        "status": case.status,
+        "title": case.title,
+        "category": case.category,
+        "body": complaint.get("body"),
+        "location": complaint.get("location"),
+        "incident_date": complaint.get("incident_date"),
+        "anonymous": case.anonymous,
+        "confidential": case.confidential,
+        "reporter": complaint.get("reporter"),
+        "reporter_hidden": seen.hides_reporter,
+        "submitted_at": case.submitted_at.isoformat(),
+        "unit": case.unit_id,
+        "unit_name": unit_name(session, case.unit_id),
+        "late": case.late,
+        "answer": {"text": case.answer_text, "at": case.answered_at.isoformat()} if case.answer_text and case.answered_at else None,
+        "history": [{"at": h["at"].isoformat(), "type": h["type"], "actor": h["actor"], "data": h["data"]} for h in staff_history(session, case)],
+    }
+
+
+def citizen_case(session: Session, case: Case) -> dict[str, Any]:
+    """The case as its reporter sees it (the API's GET /complaints/{tracking_id}; docs/architecture.md)."""
+    return {
+        "tracking_id": case.tracking_id,
+        "status": case.status,
+        "title": case.title,
+        "category": case.category,
+        "submitted_at": case.submitted_at.isoformat(),
+        "timeline": timeline(session, case),
+        "answer": {"text": case.answer_text, "at": case.answered_at.isoformat()} if case.answer_text and case.answered_at else None,
+    }
