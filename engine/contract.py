@@ -41,10 +41,10 @@ ROLE_RECIPIENTS = ("kominfo", "pusat", "pelapor")  # whom the model's beri_tahu(
 
 # ---- role policy: one name per meaning -------------------------------------------------------
 
-CASE_READERS = ("pusat", "kominfo", "satker", "vertikal", "auditor")  # open case pages (a unit its own cases; analysts read figures only)
+CASE_READERS = ("pusat", "kominfo", "satker", "vertikal", "auditor", "analis")  # open case pages (a unit its own cases)
 HANDLERS = ("pusat", "kominfo", "satker", "vertikal")  # the office handling a case, who may have to reach a named reporter
 OVERSIGHT_ROLES = ("pusat", "auditor")  # a case's full audit history and replay, the export and the register, all cases' list
-FIGURE_ROLES = ("pusat", "auditor", "analis")  # aggregate figures only: the SLA report, heatmaps, the process pages
+FIGURE_ROLES = ("pusat", "auditor", "analis")  # aggregate figures: the SLA report, heatmaps, the process pages
 
 # ---- cases ---------------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
+from flask import Response, abort, current_app, send_file
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, JpegImagePlugin
 from pypdf import PdfReader, PdfWriter
@@ -81,6 +81,16 @@ def store(session: Session, case: Case, checked: list[Checked], now: datetime) -
         (folder() / stored).write_bytes(content)
         files.append(recorded.StoredFile(stored, kind, len(content)))
     recorded.record(session, case.id, files, now)
+
+
+def send(session: Session, case: Case, attachment_id: int) -> Response:
+    """The case's attachment ``attachment_id`` as a download named by its type and place in the case, never by the
+    citizen's file name; the 404 page for an id that is not one of the case's."""
+    found = next(((item, name) for item, name in recorded.of_case(session, case.id) if item.id == attachment_id), None)
+    if found is None:
+        abort(404)
+    item, name = found
+    return send_file(folder() / item.stored_name, mimetype=item.content_type, download_name=name, as_attachment=True)
 
 
 # ---- metadata removal ---------------------------------------------------------------------------------------

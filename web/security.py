@@ -151,7 +151,8 @@ def init_app(app: Flask, submission_limited: Callable[[object], Response]) -> Li
         limit = limiter.shared_limit(per_submitter, scope="complaint-submission", methods=["POST"], on_breach=breached)
         app.view_functions[endpoint] = limit(app.view_functions[endpoint])
 
-    app.before_request(_refuse_unusable_input)
+    # first of all the request hooks: a form part whose name cannot be read would crash CSRFProtect's own check (a 500)
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_unusable_input)
     app.after_request(_headers)
     app.after_request(_log_refused)
     return limiter
@@ -185,8 +186,11 @@ def _refuse_unusable_input() -> None:
     if any(isinstance(value, int) and not 0 <= value <= MAX_ID for value in (request.view_args or {}).values()):
         abort(404)
     fields = [request.path, *request.args.keys(), *request.args.values()]
-    if request.endpoint not in FIELD_CHECKED_FORMS and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        fields += [*request.form.keys(), *request.form.values()]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        if None in request.form:  # a part whose name cannot be read: no page can show it as a field error
+            abort(400, UNSAFE_TEXT_MESSAGE)
+        if request.endpoint not in FIELD_CHECKED_FORMS:
+            fields += [*request.form.keys(), *request.form.values()]
     if any(_UNSAFE_TEXT.search(value) for value in fields):
         abort(400, UNSAFE_TEXT_MESSAGE)
 

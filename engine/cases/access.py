@@ -1,7 +1,7 @@
 """Who may see and act on what: the one redaction rule (:func:`sight`), the one holder rule of a task (:func:`holds`,
 :func:`held_by`), the role policy (:func:`require`), and the loaders every page, case sheet, export, register,
 history and API answer goes through: :func:`case_for_staff`, :func:`seen_cases`, :func:`oversight_case` (a case),
-:func:`task_for`, :func:`seen_task` (a task), :func:`case_for_citizen` (a case by its access token). An output takes
+:func:`task_for`, :func:`seen_task` (a task), :func:`case_for_citizen` (a case by its access token or a mailed link code). An output takes
 a :class:`SeenCase`, never a bare ``Case`` row. They raise engine errors only (NotFound, Forbidden, Conflict), which
 the web maps to one HTTP status each.
 
@@ -16,7 +16,7 @@ sees its reporter's identity, by the case's flags:
 | ``satker``/``vertikal``, own unit  | yes                    | shown   | shown        | hidden    | hidden |
 | ``satker``/``vertikal``, other     | no (404)               | hidden  | hidden       | hidden    | hidden |
 | ``auditor``                        | every case             | hidden  | hidden       | hidden    | hidden |
-| ``analis``                         | no (403: figures only) | hidden  | hidden       | hidden    | hidden |
+| ``analis``                         | every case             | hidden  | hidden       | hidden    | hidden |
 | the public (no account)            | only if not confidential, on the public pages | hidden | hidden | hidden | hidden |
 
 A task is held by the people of its lane's role, in its unit when it has one (a unit lane's task): they read it
@@ -28,7 +28,8 @@ token: their tracking page and their own mail are not staff outputs). The office
 (Admin Pusat, Admin Kominfo, the unit it is with) may have to reach a named reporter, confidential or
 not: confidentiality keeps the case, its content included, off public pages, not away from the office.
 Auditors check how a case was handled, not who complained: no reporter is shown to them. Analysts
-read figures and the process, never a reporter. Staff mail and inbox notifications name no reporter
+study how cases run through the process (a case's page, its diagram and history, beside the figures), never
+who complained: as to auditors, no reporter is shown to them. Staff mail and inbox notifications name no reporter
 at all (engine/notifications/notify.py), so they need no redaction.
 """
 
@@ -37,13 +38,14 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import NoReturn
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from engine.cases.ids import normalize_tracking_id, token_matches
+from engine.cases.ids import LinkExpired, link_expiry, normalize_tracking_id, token_matches
 from engine.contract import CASE_READERS, HANDLERS, OVERSIGHT_ROLES, UNIT_ROLES, Actor
 from engine.db.tables import AuditEvent, Case, OpenTask
 from engine.errors import Conflict, Forbidden, NotFound
@@ -125,13 +127,20 @@ def oversight_case(session: Session, tracking_id: str, viewer: Actor) -> SeenCas
     return case_for_staff(session, tracking_id, viewer)
 
 
-def case_for_citizen(session: Session, tracking_id: str, token: str) -> Case:
-    """The case a citizen's tracking id and access token open (the tracking page, reply, withdraw, the API's
-    /complaints/{tracking_id}). Raises NotFound for any mismatch, as for an unknown tracking id."""
+def case_for_citizen(session: Session, tracking_id: str, token: str, now: datetime) -> Case:
+    """The case a citizen's tracking id and access token, or a link code of a later mail unexpired at ``now``, open
+    (the tracking page, reply, withdraw, the API's /complaints/{tracking_id}). Raises LinkExpired (a NotFound) for a
+    genuine link code past its expiry, NotFound for any other mismatch, as for an unknown tracking id."""
     case = session.scalar(select(Case).where(Case.tracking_id == normalize_tracking_id(tracking_id)))
-    if case is None or not token or not token_matches(token, case.access_token_hash):
-        raise NotFound(N_("Laporan tidak ditemukan. Periksa nomor pelacakan dan tautan pribadi Anda."))
-    return case
+    if case is not None and token:
+        if token_matches(token, case.access_token_hash):
+            return case
+        expires = link_expiry(token, case.tracking_id, case.access_token_hash)
+        if expires is not None and now < expires:
+            return case
+        if expires is not None:
+            raise LinkExpired(N_("Tautan ini sudah kedaluwarsa. Masukkan nomor pelacakan dan kode akses dari email tanda terima laporan Anda."))
+    raise NotFound(N_("Laporan tidak ditemukan. Periksa nomor pelacakan dan tautan pribadi Anda."))
 
 
 # ---- the role policy ------------------------------------------------------------------------

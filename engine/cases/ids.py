@@ -1,10 +1,21 @@
-"""Tracking ids a citizen can read over the phone, and the separate secret that opens a case."""
+"""Tracking ids a citizen can read over the phone, the separate secret that opens a case, and the link codes that
+open it from the engine's later mails.
+
+The engine keeps only the access token's hash, so a mail sent after the receipt (the answer, a reminder) cannot carry
+the token. It carries a *link code* instead: an expiry written into the code and an HMAC, keyed with the case's stored
+token hash, over the tracking id and that expiry. The engine makes and checks it with no secret of its own; it opens
+one case only (the key and the tracking id are that case's), and only until its expiry.
+"""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
+from datetime import UTC, datetime, timedelta
+
+from engine.errors import NotFound
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 PREFIX = "LPR-"
@@ -42,3 +53,38 @@ def hash_token(token: str) -> str:
 
 def token_matches(token: str, stored_hash: str) -> bool:
     return hmac.compare_digest(hash_token(token), stored_hash)
+
+
+LINK_DAYS = 60  # generous: a citizen may open the answer mail weeks later; the access code in the receipt never expires
+_STAMP = 8  # hex digits of the expiry (Unix seconds), in front of the MAC
+
+
+class LinkExpired(NotFound):
+    """A genuine link code of the case past its expiry: the page says so and offers the lookup form (the API: 404)."""
+
+
+def link_code(tracking_id: str, stored_hash: str, expires: datetime) -> str:
+    """A code that opens the case ``tracking_id`` (whose access token hashes to ``stored_hash``) until ``expires``:
+    the expiry in hex, then the MAC in URL-safe base64 (40 characters, the alphabet of an access token)."""
+    stamp = f"{int(expires.timestamp()):0{_STAMP}x}"
+    return stamp + _mac(tracking_id, stored_hash, stamp)
+
+
+def link_expiry(code: str, tracking_id: str, stored_hash: str) -> datetime | None:
+    """The expiry written into ``code`` when it is a genuine link code of this case (constant-time compare), else None."""
+    stamp, mac = code[:_STAMP], code[_STAMP:]
+    if len(stamp) != _STAMP or any(c not in "0123456789abcdef" for c in stamp):
+        return None
+    if not hmac.compare_digest(mac.encode(), _mac(tracking_id, stored_hash, stamp).encode()):
+        return None
+    return datetime.fromtimestamp(int(stamp, 16), UTC)
+
+
+def fresh_link_code(tracking_id: str, stored_hash: str, now: datetime) -> str:
+    """A link code for a mail sent at ``now``: valid LINK_DAYS days."""
+    return link_code(tracking_id, stored_hash, now + timedelta(days=LINK_DAYS))
+
+
+def _mac(tracking_id: str, stored_hash: str, stamp: str) -> str:
+    digest = hmac.new(stored_hash.encode(), f"{tracking_id}:{stamp}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode()  # 192 bits, no padding: as long as an access token

@@ -25,6 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine.audit.trail import STEP_FAILED, STEPS_RETRIED, AuditLog
 from engine.cases import access, ids, incidents, lookups
+from engine.cases.context import came_back_in
 from engine.contract import CEILING, CITIZEN, DEADLINE_PROPERTY, FINISHED_STATUSES, LANE_ROLES, OPEN_STATUSES, SYSTEM, UNIT_LANES, UNIT_ROLES, Actor
 from engine.db.tables import AdminEvent, Case, Definition, Escalation, OpenTask, Unit
 from engine.definitions import cache, forms, validation
@@ -32,6 +33,7 @@ from engine.definitions.bundle import Bundle
 from engine.definitions.parsing import Parsed, attached_task
 from engine.errors import Conflict, DefinitionInvalid, Forbidden, InvalidData, NotFound
 from engine.messages import N_
+from engine.notifications import notify
 from engine.notifications.notify import Notifier
 from engine.runtime.scripting import Effect, RunContext, make_script_engine, running
 from engine.runtime.serialization import state_serializer
@@ -227,7 +229,7 @@ class CaseService:
 
     def reply(self, tracking_id: str, token: str, data: Any) -> Case:
         """The citizen's step 7 (form ``balasan``). Raises NotFound, Conflict (no reply expected now), InvalidData."""
-        case = access.case_for_citizen(self.session, tracking_id, token)
+        case = access.case_for_citizen(self.session, tracking_id, token, self.clock.now())
         row = lookups.citizen_task(self.session, case.id)
         if row is None:
             raise Conflict(N_("Laporan ini sedang tidak menunggu balasan Anda."))
@@ -236,7 +238,7 @@ class CaseService:
     def withdraw(self, tracking_id: str, token: str, reason: str | None = None) -> Case:
         """The citizen withdraws an open complaint: status ``dicabut``. Raises NotFound, Conflict."""
         with self.session.no_autoflush:  # the case row is written once, in save, where a stale version is a Conflict
-            case = access.case_for_citizen(self.session, tracking_id, token)
+            case = access.case_for_citizen(self.session, tracking_id, token, self.clock.now())
             if case.status not in OPEN_STATUSES:
                 raise Conflict(N_("Laporan yang sudah selesai atau dicabut tidak dapat dicabut lagi."))
             parsed, workflow = self.load(case)
@@ -423,8 +425,12 @@ class CaseService:
             user_task.data[form] = data
             user_task.run()
 
+        held = self.session.get(OpenTask, task_id)  # whose work it was: their notifications of it are read once it is done
+
         def completed() -> None:
             self.audit.append(case, "task_completed", actor.username, self.clock.now(), task=task_id, data=done)
+            if held is not None:
+                notify.read_when_task_done(self.session, case.id, held.role, held.unit_id)
 
         command = "reply" if actor.role == CITIZEN.role else "complete_task"
         self._advance(case, parsed, workflow, command, actor, apply_input=run, record_input=completed, task=task_id)
@@ -634,7 +640,7 @@ class CaseService:
                 sent = self.notifier.to_reporter(case, self._reporter_email(self._complaint(workflow)), topic, now)
             else:
                 unit = self.units().get(case.unit_id or "", ("", ""))[0]
-                sent = self.notifier.to_staff(case, to, topic, now, unit=unit)
+                sent = self.notifier.to_staff(case, to, topic, now, unit=unit, back=came_back_in(self.parsed_of(case), workflow))
             self._audit_mail(case, to, topic, sent)
         elif effect.type == "escalate":
             self._escalate(case, workflow, args["stage"], args["clock"], now)
@@ -665,6 +671,7 @@ class CaseService:
         case.status = status
         if status in FINISHED_STATUSES:
             case.closed_at = now
+            notify.read_when_case_closed(self.session, case.id)
 
     def _audit_mail(self, case: Case, to: str, topic: str, sent: Any) -> None:
         self.audit.append(

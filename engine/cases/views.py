@@ -10,13 +10,14 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.audit.trail import step_numbers, verify_chain
 from engine.cases.access import SeenCase
+from engine.cases.context import task_context
 from engine.contract import CITIZEN, SYSTEM
-from engine.db.tables import AuditEvent, Case, Definition, Unit, User
+from engine.db.tables import AuditEvent, Case, Definition, OpenTask, Unit, User
 from engine.messages import N_, Message
 
 STATUS_MESSAGES = {
@@ -27,6 +28,16 @@ STATUS_MESSAGES = {
     "selesai": N_("Laporan Anda telah selesai."),
     "dicabut": N_("Laporan Anda telah dicabut."),
 }
+# a loop back to Admin Kominfo, by the status it came from: what happened and what happens next, never the receipt again
+RETURNED_MESSAGES = {
+    "dijawab": N_("Anda belum puas dengan jawaban; Admin Kominfo meninjau kembali laporan Anda."),
+    "didisposisikan": N_("Unit kerja menyatakan laporan di luar kewenangannya; Admin Kominfo meneruskannya ke unit lain."),
+}
+NEW_ANSWER = N_("Jawaban baru atas laporan Anda telah terbit.")
+# the SOP's steps as the citizen knows them, by the status that marks each (the tracking page's stepper)
+CITIZEN_STEPS = ("diterima", "didisposisikan", "ditindaklanjuti", "dijawab", "selesai")
+# what the citizen's view reads of a case's history: never a staff note, only the unit chosen and their own replies
+_CITIZEN_EVENTS = ("status_changed", "answer_published", "task_completed")
 REDACTED = "(dirahasiakan)"
 # the events a case page lists; mail and claim bookkeeping stay in the full audit history
 STAFF_HISTORY_TYPES = ("case_started", "task_completed", "timer_fired", "status_changed", "case_withdrawn", "deadline_missed", "task_reassigned")
@@ -50,17 +61,54 @@ def unit_name(session: Session, unit_id: str | None) -> str | None:
     return unit.name if unit else None
 
 
+def _citizen_events(session: Session, case: Case) -> list[tuple[AuditEvent, dict[str, Any]]]:
+    """The case's events the citizen's view reads, in order, each with its data."""
+    query = select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.type.in_(_CITIZEN_EVENTS)).order_by(AuditEvent.seq)
+    return [(event, json.loads(event.data)) for event in session.scalars(query)]
+
+
 def timeline(session: Session, case: Case) -> list[dict[str, Any]]:
-    """The citizen's timeline: one line per status the case reached, in plain Indonesian."""
-    items = [{"at": case.submitted_at.isoformat(), "status": "diterima", "message": STATUS_MESSAGES["diterima"]}]
-    events = session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.type == "status_changed").order_by(AuditEvent.seq))
-    for event in events:
-        status = json.loads(event.data)["to"]
-        message = STATUS_MESSAGES[status]
-        if status == "didisposisikan" and not case.confidential and case.unit_id:
-            message = Message(N_("Laporan Anda telah diteruskan kepada %(unit)s."), unit=unit_name(session, case.unit_id))
-        items.append({"at": event.at.isoformat(), "status": status, "message": message})
+    """The citizen's timeline: one line per status the case reached, in plain Indonesian. A loop back to Admin Kominfo
+    says why and what comes next; each ``dijawab`` line carries the answer published with it (``answer``), so every
+    answer stays; a forwarding names the unit chosen then (unless the case is confidential)."""
+    items: list[dict[str, Any]] = [{"at": case.submitted_at.isoformat(), "status": "diterima", "message": STATUS_MESSAGES["diterima"]}]
+    unit, answer, answers = None, None, 0
+    for event, data in _citizen_events(session, case):
+        if event.type == "task_completed" and data.get("form") == "disposisi":
+            unit = (data.get("data") or {}).get("unit")
+        elif event.type == "answer_published":
+            answer = data.get("text")
+        elif event.type == "status_changed":
+            status, item = data["to"], {"at": event.at.isoformat(), "status": data["to"]}
+            item["message"] = STATUS_MESSAGES[status]
+            if status == "diterima":
+                item["message"] = RETURNED_MESSAGES.get(str(data.get("from")), RETURNED_MESSAGES["didisposisikan"])
+            elif status == "didisposisikan" and not case.confidential and (name := unit_name(session, unit or case.unit_id)):
+                item["message"] = Message(N_("Laporan Anda telah diteruskan kepada %(unit)s."), unit=name)
+            elif status == "dijawab":
+                answers += 1
+                item["message"] = STATUS_MESSAGES[status] if answers == 1 else NEW_ANSWER
+                item["answer"], answer = answer, None
+            items.append(item)
     return items
+
+
+def conversation(session: Session, case: Case, complaint: dict[str, Any]) -> list[dict[str, Any]]:
+    """The exchange in order: the complaint as the citizen wrote it, each published answer, each reply of the citizen
+    (``satisfied`` and their text)."""
+    items: list[dict[str, Any]] = [{"kind": "complaint", "at": case.submitted_at.isoformat(), "text": complaint.get("body")}]
+    for event, data in _citizen_events(session, case):
+        if event.type == "answer_published":
+            items.append({"kind": "answer", "at": event.at.isoformat(), "text": data.get("text")})
+        elif event.type == "task_completed" and event.actor == CITIZEN.username and data.get("form") == "balasan":
+            reply = data.get("data") or {}
+            items.append({"kind": "reply", "at": event.at.isoformat(), "satisfied": reply.get("satisfied"), "text": reply.get("text") or None})
+    return items
+
+
+def waits_until(session: Session, case: Case) -> datetime | None:
+    """The deadline of the step the case now waits on: the earliest due date of its open tasks, None when none has one."""
+    return session.scalar(select(func.min(OpenTask.due_at)).where(OpenTask.case_id == case.id))
 
 
 def staff_history(session: Session, case: Case) -> list[dict[str, Any]]:
@@ -166,17 +214,26 @@ def staff_case(session: Session, seen: SeenCase) -> dict[str, Any]:
         "late": case.late,
         "answer": {"text": case.answer_text, "at": case.answered_at.isoformat()} if case.answer_text and case.answered_at else None,
         "history": [{"at": h["at"].isoformat(), "type": h["type"], "actor": h["actor"], "data": h["data"]} for h in staff_history(session, case)],
+        "context": task_context(session, case),
     }
 
 
 def citizen_case(session: Session, case: Case) -> dict[str, Any]:
-    """The case as its reporter sees it (the API's GET /complaints/{tracking_id}; docs/architecture.md)."""
+    """The case as its reporter sees it (the tracking page and the API's GET /complaints/{tracking_id};
+    docs/architecture.md): their complaint, the timeline, the whole conversation, and the deadline it waits on."""
+    complaint = complaint_of(session, case)
+    due = waits_until(session, case)
     return {
         "tracking_id": case.tracking_id,
         "status": case.status,
         "title": case.title,
         "category": case.category,
+        "body": complaint.get("body"),
+        "location": complaint.get("location"),
+        "incident_date": complaint.get("incident_date"),
         "submitted_at": case.submitted_at.isoformat(),
+        "due_at": due.isoformat() if due else None,
         "timeline": timeline(session, case),
+        "conversation": conversation(session, case, complaint),
         "answer": {"text": case.answer_text, "at": case.answered_at.isoformat()} if case.answer_text and case.answered_at else None,
     }

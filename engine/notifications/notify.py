@@ -15,9 +15,12 @@ from datetime import datetime
 from html import escape
 from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
+from engine.cases.context import DECLINED, NOT_SATISFIED
+from engine.cases.ids import LINK_DAYS, fresh_link_code
 from engine.db.tables import Case, Notification, OutboxMail, User
 from engine.errors import NotFound
 from engine.messages import N_
@@ -41,7 +44,7 @@ CLOCK_NAMES = {"target": N_("batas SOP"), "plafon": N_("batas nasional")}
 
 # Staff topics: (subject, body). The subject is also the in-app notification's message, so it is a %-template
 # marked for translation (the pages translate what was stored); the body, mail only, is a str.format template.
-# Placeholders: tracking_id, title, category, url, unit, unit_suffix, stage, clock. Paragraphs are
+# Placeholders: tracking_id, title, category, url, unit, unit_suffix, stage, clock, history (BACK_NOTES). Paragraphs are
 # separated by a blank line; a line that is exactly {url} becomes a link in the HTML part.
 TEMPLATES: dict[str, tuple[str, str]] = {
     "perlu_disposisi": (
@@ -82,9 +85,24 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     ),
 }
 
+# Why a case is back at Admin Kominfo (the ``back`` value: engine/cases/context.py names the reason), as the {history}
+# of perlu_disposisi; {unit} is the unit that declined it, or whose answer the reporter was not satisfied with.
+BACK_NOTES = {
+    DECLINED: "\n\nLaporan ini kembali kepada Anda karena {unit} menyatakan laporan ini bukan wewenangnya. Mohon teruskan "
+    "kepada unit lain yang berwenang; catatan unit tersebut ada pada halaman tugas.",
+    NOT_SATISFIED: "\n\nLaporan ini kembali kepada Anda karena pelapor belum puas dengan jawaban dari {unit}. Balasan pelapor "
+    "ada pada halaman tugas; mohon teruskan kembali kepada unit yang berwenang.",
+}
+
 # Reporter topics (mail only; citizens have no account). Extra placeholders: answer, access_code (the token in the url).
 # They name the case by its tracking id only, never by what the reporter wrote (title, body): anyone can have a
-# complaint's receipt mailed to any address, and must not be able to choose its words.
+# complaint's receipt mailed to any address, and must not be able to choose its words. The receipt's link carries the
+# access code, the lasting key; every later mail's link carries a link code that opens the case for LINK_DAYS days
+# (engine/cases/ids.py), so no mail sends the citizen hunting for the first one.
+_LINK_NOTE = (
+    f"Tautan ini berlaku {LINK_DAYS} hari dan jangan dibagikan; setelah itu, masukkan nomor pelacakan dan kode akses "
+    "dari email tanda terima laporan Anda pada halaman Lacak laporan."
+)
 REPORTER_TEMPLATES: dict[str, tuple[str, str]] = {
     "laporan_diterima": (
         N_("Laporan Anda telah diterima: %(tracking_id)s"),
@@ -99,13 +117,13 @@ REPORTER_TEMPLATES: dict[str, tuple[str, str]] = {
     "jawaban_terbit": (
         N_("Jawaban atas laporan Anda %(tracking_id)s"),
         "Laporan Anda {tracking_id} telah dijawab.{answer}\n\n"
-        "Beri tahu kami apakah Anda puas dengan jawaban ini melalui tautan pribadi pada email tanda terima laporan Anda, "
-        "atau buka halaman berikut lalu masukkan nomor pelacakan dan kode akses yang tercantum pada email tersebut.\n\n{url}",
+        "Beri tahu kami apakah Anda puas dengan jawaban ini melalui tautan pribadi berikut. " + _LINK_NOTE + "\n\n{url}",
     ),
     "pengingat": (
         N_("Pengingat: laporan %(tracking_id)s menunggu balasan Anda"),
         "Jawaban atas laporan Anda {tracking_id} telah terbit dan kami menunggu balasan Anda: apakah Anda puas dengan jawaban tersebut? "
-        "Bila tidak ada balasan dalam 10 hari kerja setelah jawaban terbit, laporan akan ditutup.\n\n{url}",
+        "Bila tidak ada balasan dalam 10 hari kerja setelah jawaban terbit, laporan akan ditutup.\n\n"
+        "Buka laporan Anda melalui tautan pribadi berikut. " + _LINK_NOTE + "\n\n{url}",
     ),
     "selesai": (
         N_("Laporan %(tracking_id)s selesai"),
@@ -119,8 +137,7 @@ REPORTER_TEMPLATES: dict[str, tuple[str, str]] = {
 # A topic the model sends the reporter that has no template of its own (a staff template would name the title).
 REPORTER_UPDATE = (
     N_("Kabar terbaru laporan Anda %(tracking_id)s"),
-    "Ada perkembangan baru pada laporan Anda {tracking_id}. Buka halaman berikut, lalu masukkan nomor pelacakan dan kode akses "
-    "yang tercantum pada email tanda terima laporan Anda.\n\n{url}",
+    "Ada perkembangan baru pada laporan Anda {tracking_id}. Buka laporan Anda melalui tautan pribadi berikut. " + _LINK_NOTE + "\n\n{url}",
 )
 
 SIGNATURE = "Salam,\nSP4N-LAPOR! Provinsi Jawa Timur\nDinas Komunikasi dan Informatika Provinsi Jawa Timur"
@@ -198,12 +215,6 @@ class Notifier:
     @staticmethod
     def _values(case: Case, url: str, extra: dict[str, str]) -> dict[str, str]:
         unit = extra.get("unit", "")
-        history = ""
-        if unit:  # back at Admin Kominfo after a unit had it (returned as bukan_wewenang, or the reporter was not satisfied)
-            history = (
-                f"\n\nLaporan ini kembali kepada Anda setelah sebelumnya diteruskan kepada {unit}: unit mengembalikannya karena "
-                "bukan wewenangnya, atau pelapor belum puas dengan jawabannya. Lihat riwayat laporan sebelum meneruskannya kembali."
-            )
         return {
             "tracking_id": case.tracking_id,
             "title": case.title,
@@ -213,7 +224,7 @@ class Notifier:
             "unit_suffix": f" di {unit}" if unit else "",
             "stage": STAGE_NAMES.get(extra.get("stage", ""), extra.get("stage", "")),
             "clock": CLOCK_NAMES.get(extra.get("clock", ""), extra.get("clock", "")),
-            "history": history,
+            "history": BACK_NOTES.get(extra.get("back", ""), "").format(unit=unit or "unit kerja"),
             "answer": f"\n\nJawaban:\n{case.answer_text}" if case.answer_text else "",
             "access_code": parse_qs(urlsplit(url).fragment).get("token", [""])[0],
         }
@@ -238,9 +249,12 @@ class Notifier:
         return Sent(len(users), len(users))
 
     def to_reporter(self, case: Case, email: str | None, topic: str, at: datetime, url: str | None = None) -> Sent:
+        """Queue the mail of ``topic`` to the reporter: its link is ``url`` (the receipt's, with the access code) or
+        the case's private link with a fresh link code (every later mail)."""
         if not email:
             return Sent(0, 0)
-        mail = self.render(topic, case, url or f"{self.base_url}/lacak/{case.tracking_id}", "Yth. Bapak/Ibu Pelapor,", reporter=True)
+        url = url or self.private_link(case.tracking_id, fresh_link_code(case.tracking_id, case.access_token_hash, at))
+        mail = self.render(topic, case, url, "Yth. Bapak/Ibu Pelapor,", reporter=True)
         self._queue(case, email, mail, topic, at)
         return Sent(0, 1)
 
@@ -324,3 +338,34 @@ def mark_all_read(session: Session, user_id: int) -> int:
         .execution_options(synchronize_session="fetch")
     )
     return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+# ---- notifications that clear themselves once their work is done ---------------------------------
+
+# The staff topics that ask their reader for work on a case: the step they announce is the reader's to do (or, for
+# an escalation, Admin Pusat's to watch). Once that step is done, or the case closes, they are news no more.
+WORK_TOPICS = ("perlu_disposisi", "laporan_masuk", "jawaban_masuk", "perlu_revisi", "pengingat", "eskalasi")
+
+
+def _read_work(session: Session, *conditions: ColumnElement[bool]) -> int:
+    # marked on the loaded rows, not by an UPDATE statement: the change is written with the rest of the command, after
+    # the case row's lock (a statement now would take SQLite's write lock before the version check), and the
+    # notifications this command is about to send are not in the database yet, so they stay unread
+    rows = session.scalars(select(Notification).where(Notification.read.is_(False), Notification.kind.in_(WORK_TOPICS), *conditions)).all()
+    for row in rows:
+        row.read = True
+    return len(rows)
+
+
+def read_when_task_done(session: Session, case_id: int, role: str, unit_id: str | None) -> int:
+    """A task of the case was completed, by anyone: mark read the unread notifications of the case that asked the
+    task's holders (its ``role``, in its unit) for that work, and the escalations of the case. Called as the
+    completion is recorded, before the steps after it send the next notifications. Returns how many changed."""
+    unit = User.unit_id.is_(None) if unit_id is None else User.unit_id == unit_id
+    holders = select(User.id).where(User.role == role, unit)
+    return _read_work(session, Notification.case_id == case_id, or_(Notification.user_id.in_(holders), Notification.kind == "eskalasi"))
+
+
+def read_when_case_closed(session: Session, case_id: int) -> int:
+    """The case closed (finished or withdrawn): mark read everyone's unread notifications that asked for work on it."""
+    return _read_work(session, Notification.case_id == case_id)

@@ -42,6 +42,7 @@ except ImportError:  # pragma: no cover - only on a machine without the test ext
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "demo-lapor"  # every demo account (README, "Two commands")
+LANDING = {"pusat": "/ikhtisar", "auditor": "/kasus", "analis": "/proses"}  # where a sign-in lands; the rest on /tugas
 T = TypeVar("T")
 
 
@@ -415,7 +416,7 @@ class Actor:
         self.page.locator("#username").fill(username)
         self.page.locator("#password").fill(PASSWORD)
         self.page.get_by_role("button", name="Masuk", exact=True).click()
-        expect(self.page).to_have_url(self.url + "/tugas")
+        expect(self.page).to_have_url(self.url + LANDING.get(username, "/tugas"))
         expect(self.page.locator("header")).to_contain_text(f"Keluar ({username})")
 
     def inbox_row(self, tracking_id: str, task: str | None = None) -> Locator:

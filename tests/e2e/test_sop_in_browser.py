@@ -210,7 +210,7 @@ def test_satuan_kerja_route(stage) -> None:
     answered = s.mail.wait_for(reporter["email"], f"Jawaban atas laporan Anda {tracking_id}")
     assert answer in answered.text
     citizen.open_mailed_link(link)
-    expect(citizen.page.locator("#answer")).to_have_text(answer)
+    expect(citizen.page.locator(".conversation .answer").last).to_have_text(answer)
     expect(citizen.page.locator("#status")).to_have_text("dijawab")
     citizen.shot("lacak-jawaban", doc="lacak-jawaban")
     citizen.fill({"satisfied": True, "text": "Terima kasih, atap sudah diperbaiki."})
@@ -299,7 +299,7 @@ def test_instansi_vertikal_route_anonymous_and_confidential(stage) -> None:
 
     # the citizen reads the answer through the private link
     citizen.open_mailed_link(link)
-    expect(citizen.page.locator("#answer")).to_have_text(answer)
+    expect(citizen.page.locator(".conversation .answer").last).to_have_text(answer)
     expect(citizen.page.locator("#status")).to_have_text("dijawab")
     citizen.shot("lacak-jawaban")
 

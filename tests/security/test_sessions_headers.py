@@ -366,14 +366,14 @@ def test_refused_access_is_logged_with_who_and_what_but_never_the_token(app, api
     tracking_id, token = submitted["tracking_id"], submitted["access_token"]
     auditor = login(app, "auditor")
     assert auditor.get("/admin/pengguna").status_code == 403
-    assert login(app, "analis").get(f"/kasus/{tracking_id}").status_code == 403
+    assert login(app, "analis").get(f"/riwayat/{tracking_id}").status_code == 403
     assert login(app, "kesehatan").get(f"/kasus/{tracking_id}").status_code == 404
     assert app.test_client().get(f"/lacak/{tracking_id}", query_string={"token": token + "x"}).status_code == 404
     assert app.test_client().get("/api/v1/tasks/nope", headers={"Authorization": f"Bearer {api.token('bpn')}"}).status_code == 404
     assert app.test_client().get("/api/v1/tasks").status_code == 401
     lines = [r.getMessage() for r in caplog.records if r.name == "lapor.security"]
     assert "access refused (403 forbidden): GET /admin/pengguna by user auditor from 127.0.0.1" in lines
-    assert f"access refused (403 forbidden): GET /kasus/{tracking_id} by user analis from 127.0.0.1" in lines
+    assert f"access refused (403 forbidden): GET /riwayat/{tracking_id} by user analis from 127.0.0.1" in lines
     assert f"access refused (404 not found): GET /kasus/{tracking_id} by user kesehatan from 127.0.0.1" in lines
     assert f"access refused (404 not found): GET /lacak/{tracking_id} by anonymous from 127.0.0.1" in lines
     assert "access refused (404 not found): GET /api/v1/tasks/nope by user bpn from 127.0.0.1" in lines

@@ -205,7 +205,7 @@ def test_a_download_is_only_for_staff_who_may_see_the_case(app, api):
     with app.app_context():
         item = db.session.scalar(select(Attachment))
     path = f"/kasus/{tracking_id}/lampiran/{item.id}"
-    allowed = {"pusat", "kominfo", "kesehatan", "auditor"}
+    allowed = {"pusat", "kominfo", "kesehatan", "auditor", "analis"}  # who opens the case page
     for username in ("pusat", "kominfo", "pendidikan", "kesehatan", "binamarga", "bpn", "kemenag", "auditor", "analis"):
         got = login(app, username).get(path)
         if username in allowed:

@@ -23,7 +23,7 @@ from tests.scenarios import COMPLAINT
 from web import submissions
 from web.extensions import db
 
-PUBLIC_ROUTES = {("POST", "/complaints"), ("GET", "/openapi.json"), ("POST", "/auth/token")}
+PUBLIC_ROUTES = {("POST", "/complaints"), ("GET", "/openapi.json"), ("POST", "/auth/token"), ("GET", "/docs"), ("GET", "/docs/{asset}")}
 DOC_URI = "urn:lapor:openapi"
 FORWARD = {"unit": "dinas-pendidikan", "note": "Mohon ditindaklanjuti."}
 ACCEPT = {"decision": "terima"}

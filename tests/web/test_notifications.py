@@ -74,6 +74,22 @@ def test_mark_all_read_clears_the_bell(app, api):
     assert all(is_read(app, i) for i in notification_ids(app, "kominfo"))
 
 
+def test_a_notification_about_a_task_is_read_once_the_task_is_done(app, api):
+    done, waiting = api.submit()["tracking_id"], api.submit()["tracking_id"]
+    kominfo = login(app, "kominfo")
+    assert unread_bell(app, kominfo) == 2
+    api.step("kominfo", done, {"unit": "dinas-pendidikan"})  # the same role, through the API: by anyone, the work is done
+    assert unread_bell(app, kominfo) == 1
+    of_done, of_waiting = notification_ids(app, "kominfo")[:2]  # in the order the cases came
+    page = kominfo.get("/notifikasi").get_data(as_text=True)
+    assert f'id="notif-{of_done}" class="read"' in page and f'id="notif-{of_waiting}" class="unread"' in page
+    assert f'href="/kasus/{waiting}"' in page
+    pendidikan = login(app, "pendidikan")
+    assert unread_bell(app, pendidikan) == 1  # the unit's notice of the step that follows is news
+    api.step("pendidikan", done, {"decision": "terima"})
+    assert unread_bell(app, pendidikan) == 0
+
+
 def test_another_users_notification_cannot_be_marked_read(app, api):
     api.submit()
     [note] = notification_ids(app, "kominfo")

@@ -50,8 +50,8 @@ def test_a_claim_held_by_a_colleague_is_flashed_and_sends_back_where_the_visitor
     assert pusat.post(f"/tugas/{task_id}/klaim", data={"csrf_token": csrf(pusat, "/tugas")}).status_code == 403  # not Admin Kominfo's lane
 
 
-def test_the_analyst_is_refused_a_case_page_with_the_403_page(app):
+def test_the_analyst_is_refused_a_case_history_with_the_403_page(app):
     _citizen, tracking_id, _link = submit(app)
-    response = login(app, "analis").get(f"/kasus/{tracking_id}")
+    response = login(app, "analis").get(f"/riwayat/{tracking_id}")  # analysts read case pages, not the audit history
     assert response.status_code == 403 and "Akses ditolak" in response.get_data(as_text=True)
     assert login(app, "pusat").get("/kasus/LPR-00000000").status_code == 404

@@ -13,9 +13,11 @@ from typing import Any
 
 from engine.contract import STATUSES
 from engine.definitions.bundle import project_bundle
+from web.api.docs import ASSETS as DOCS_ASSETS
 
 STAFF_FORMS = ("disposisi", "terima", "tanggapan", "teruskan")
 JSON = "application/json"
+MULTIPART = "multipart/form-data"
 
 
 def ref(name: str) -> dict[str, str]:
@@ -46,7 +48,7 @@ def _schemas() -> dict[str, Any]:
     schemas: dict[str, Any] = {
         "Error": _obj(
             {
-                "error": {"type": "string", "description": "A message fit to show the user (Indonesian)."},
+                "error": {"type": "string", "description": "A message fit to show the user, in the language of `Accept-Language` (`id`, `en`)."},
                 "errors": {
                     "type": "object",
                     "additionalProperties": {"type": "string"},
@@ -63,17 +65,58 @@ def _schemas() -> dict[str, Any]:
                 "status": ref("CaseStatus"),
             }
         ),
+        "ComplaintUpload": _obj(
+            {
+                "complaint": {**ref(form_schema_name("pengaduan")), "description": "The complaint: the JSON object the JSON body would be."},
+                "attachments": {
+                    "type": "array",
+                    "maxItems": 3,
+                    "items": {"type": "string", "format": "binary"},
+                    "description": (
+                        "Up to 3 files, 5 MB each: PDF, JPEG or PNG, recognised by their content. Each is stored without its metadata "
+                        "(EXIF and GPS, XMP, comments, PDF document info). Too many files or another type: 400; a file over 5 MB: 413."
+                    ),
+                },
+            },
+            required=["complaint"],
+        ),
         "CaseStatusResult": _obj({"tracking_id": ref("TrackingId"), "status": ref("CaseStatus")}),
         "Answer": _obj({"text": STRING, "at": DATETIME}),
-        "TimelineItem": _obj({"at": DATETIME, "status": ref("CaseStatus"), "message": STRING}),
+        "TimelineItem": _obj(
+            {
+                "at": DATETIME,
+                "status": ref("CaseStatus"),
+                "message": STRING,
+                "answer": {"type": ["string", "null"], "description": "On a `dijawab` line: the answer published then. Every answer stays."},
+            },
+            required=["at", "status", "message"],
+        ),
+        "ConversationItem": _obj(
+            {
+                "kind": {"type": "string", "enum": ["complaint", "answer", "reply"]},
+                "at": DATETIME,
+                "text": NULLABLE_STRING,
+                "satisfied": {"type": "boolean", "description": "On a reply: whether the citizen was satisfied with the answer."},
+            },
+            required=["kind", "at", "text"],
+        ),
         "CitizenComplaint": _obj(
             {
                 "tracking_id": ref("TrackingId"),
                 "status": ref("CaseStatus"),
                 "title": STRING,
                 "category": STRING,
+                "body": {"type": "string", "description": "The complaint's text as the citizen wrote it."},
+                "location": NULLABLE_STRING,
+                "incident_date": NULLABLE_STRING,
                 "submitted_at": DATETIME,
+                "due_at": {**NULLABLE_DATETIME, "description": "The deadline of the step the case now waits on; null when none."},
                 "timeline": {"type": "array", "items": ref("TimelineItem")},
+                "conversation": {
+                    "type": "array",
+                    "items": ref("ConversationItem"),
+                    "description": "The complaint, each published answer and each reply of the citizen, in order.",
+                },
                 "answer": _nullable(ref("Answer")),
             }
         ),
@@ -129,6 +172,17 @@ def _schemas() -> dict[str, Any]:
                 "late": BOOLEAN,
                 "answer": _nullable(ref("Answer")),
                 "history": {"type": "array", "items": _obj({"at": DATETIME, "type": STRING, "actor": STRING, "data": {"type": "object"}})},
+                "context": _obj(
+                    {
+                        "answer": {"type": ["object", "null"], "description": "The unit's latest answer: text, unit, unit_name, at."},
+                        "came_back": {
+                            "type": ["object", "null"],
+                            "description": "Why the last completed task sent the case back (reason bukan_wewenang, tidak_puas or "
+                            "dikembalikan), when, by whom (actor, unit, unit_name) and their note or message (text).",
+                        },
+                        "declined_units": {"type": "array", "items": STRING, "description": "Units that said the case is not theirs."},
+                    }
+                ),
             }
         ),
         "TaskDetail": {
@@ -310,12 +364,21 @@ def _paths() -> dict[str, Any]:
                         "schema": {"type": "string", "minLength": 1, "maxLength": 255},
                         "description": (
                             "A key of your own (printable ASCII, e.g. a UUID) making the submission idempotent: sent again with the same "
-                            "body it answers the same 201 and creates nothing; with another body, 422. At most 5 submissions a minute "
+                            "body (and files) it answers the same 201 and creates nothing; with another body, 422. At most 5 submissions a minute "
                             "and 30 a day per client address (429)."
                         ),
                     }
                 ],
-                "requestBody": _body(form_schema_name("pengaduan")),
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        JSON: {"schema": ref(form_schema_name("pengaduan"))},
+                        MULTIPART: {
+                            "schema": ref("ComplaintUpload"),
+                            "encoding": {"complaint": {"contentType": JSON}},  # the files' types: ComplaintUpload's description
+                        },
+                    },
+                },
                 "responses": {
                     "201": {
                         **_ok("ComplaintCreated", "Recorded; keep the access token."),
@@ -474,6 +537,28 @@ def _paths() -> dict[str, Any]:
                 "responses": {"200": {"description": "The OpenAPI 3.1 document.", "content": {JSON: {"schema": {"type": "object"}}}}},
             }
         },
+        "/docs": {
+            "get": {
+                "operationId": "docs_page",
+                "tags": ["meta"],
+                "summary": "This document, shown and tried out interactively (Swagger UI)",
+                "security": PUBLIC,
+                "responses": {"200": {"description": "An HTML page.", "content": {"text/html": {"schema": STRING}}}, **_errors()},
+            }
+        },
+        "/docs/{asset}": {
+            "get": {
+                "operationId": "docs_asset",
+                "tags": ["meta"],
+                "summary": "A file of the documentation page (Swagger UI's, served from this origin)",
+                "security": PUBLIC,
+                "parameters": [{"name": "asset", "in": "path", "required": True, "schema": {"type": "string", "enum": list(DOCS_ASSETS)}}],
+                "responses": {
+                    "200": {"description": "The file.", "content": {kind: {"schema": STRING} for kind in DOCS_ASSETS.values()}},
+                    **_errors("NotFound"),
+                },
+            }
+        },
     }
 
 
@@ -488,7 +573,9 @@ def _build() -> dict[str, Any]:
                 "Complaints for citizens (the mobile-app channel) and tasks for staff. Citizens authenticate on "
                 "/complaints/{tracking_id} with `Authorization: Bearer <access_token>` (a wrong or missing token answers 404); "
                 "staff with a bearer token from POST /auth/token (401 when missing, expired or revoked). "
-                'Errors are `{"error": "...", "errors": {"field": "message"}}`.'
+                'Errors are `{"error": "...", "errors": {"field": "message"}}`, in the language of `Accept-Language` (`id` by default, `en`). '
+                "A complaint may come with photos or documents: send it as `multipart/form-data`, the form's JSON object in the part "
+                "`complaint` and up to 3 files in parts named `attachments`."
             ),
         },
         "servers": [{"url": "/api/v1"}],

@@ -3,17 +3,22 @@
 Staff send ``Authorization: Bearer <token>`` from ``POST /auth/token`` (401 when it is missing,
 unknown, expired or revoked); citizens send their case's access token the same way on
 ``/complaints/{tracking_id}*`` (404 for any mismatch, so a tracking id alone reveals nothing).
-Every error under /api/v1, routing errors included, answers ``{"error": message, "errors": {field: message}}``.
-Routes parse, call one engine verb, commit, render; an error rolls the transaction back.
+Every error under /api/v1, routing errors included, answers ``{"error": message, "errors": {field: message}}``,
+in the language of the request's ``Accept-Language`` (``en``: English, anything else: Indonesian); pages keep the
+visitor's own choice (web/__init__.py). Routes parse, call one engine verb, commit, render; an error rolls the
+transaction back. GET /docs shows the document interactively (web/api/docs.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask_babel import force_locale, gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -26,9 +31,10 @@ from engine.cases import inbox as inboxes
 from engine.contract import CATEGORIES, OVERSIGHT_ROLES, STATUSES
 from engine.db.tables import Case, OpenTask, User
 from engine.notifications import notify
-from web import params, submissions
-from web.api import openapi
+from web import attachments, params, submissions
+from web.api import docs, openapi
 from web.extensions import db, service
+from web.labels import DEFAULT_LOCALE, engine_text
 from web.pages.auth import actor_of, authenticate, bearer_token, bearer_user, issue_token, locked_message, revoke_bearer_token
 from web.security import parse_json, unsafe_text_errors
 
@@ -40,18 +46,23 @@ DEFAULT_PER_PAGE = 50
 MAX_NOTIFICATIONS = 200
 STATUS_OF: dict[type[EngineError], int] = {InvalidData: 400, Forbidden: 403, NotFound: 404, Conflict: 409}
 HTTP_MESSAGES = {
-    404: "Alamat API tidak ditemukan.",
-    405: "Metode HTTP ini tidak diizinkan untuk alamat ini.",
-    413: "Badan permintaan terlalu besar.",
-    429: "Terlalu banyak permintaan; coba lagi sebentar lagi.",
-    500: "Terjadi kesalahan pada server. Silakan coba lagi nanti.",
+    404: _l("Alamat API tidak ditemukan."),
+    405: _l("Metode HTTP ini tidak diizinkan untuk alamat ini."),
+    413: _l("Badan permintaan terlalu besar."),
+    429: _l("Terlalu banyak permintaan; coba lagi sebentar lagi."),
+    500: _l("Terjadi kesalahan pada server. Silakan coba lagi nanti."),
 }
+LANGUAGES = (DEFAULT_LOCALE, "en")
+COMPLAINT_PART, ATTACHMENTS_PART = "complaint", "attachments"  # the parts of a multipart POST /complaints
+
+
+Text = Any  # a message: a lazy_gettext string of this module, an engine sentence, or text already in the request's language
 
 
 class ApiError(Exception):
     """An error the API layer itself reports (bad request body, missing credentials)."""
 
-    def __init__(self, status: int, message: str, errors: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, status: int, message: Text, errors: dict[str, Text] | None = None, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.message, self.errors, self.headers = status, message, errors or {}, headers or {}
 
@@ -59,8 +70,30 @@ class ApiError(Exception):
 # ---- errors -------------------------------------------------------------------------------
 
 
-def error_response(status: int, message: str, errors: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> Response:
-    response = jsonify(error=message, errors=errors or {})
+def language() -> str:
+    """The language the request's Accept-Language asks for among LANGUAGES (``en-US`` counts as ``en``); Indonesian otherwise."""
+    return request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LOCALE)
+
+
+@contextmanager
+def speaking() -> Iterator[None]:
+    """Inside it, gettext and the lazy strings answer in the request's language (pages keep the visitor's own)."""
+    with force_locale(language()):
+        yield
+
+
+def localized(text: Text) -> str:
+    """``text`` in the current locale: a lazy string is translated as it is read, an engine sentence by its template
+    (web/labels.py), and text the web layer wrote with a msgid of its catalogue (web/security.py's) by that msgid."""
+    if not isinstance(text, str):
+        return str(text)
+    translated = engine_text(text)
+    return translated if translated != text else gettext(text)
+
+
+def error_response(status: int, message: Text, errors: dict[str, Text] | None = None, headers: dict[str, str] | None = None) -> Response:
+    with speaking():
+        response = jsonify(error=localized(message), errors={field: localized(text) for field, text in (errors or {}).items()})
     response.status_code = status
     response.headers.update(headers or {})
     return response
@@ -85,7 +118,7 @@ def _engine_error(err: EngineError) -> Response:
 def _stale(err: StaleDataError) -> Response:
     """A case row changed under us outside the engine's own Conflict translation: still a 409."""
     db.session.rollback()
-    return error_response(409, "Laporan ini baru saja diubah oleh orang lain; muat ulang dan coba lagi.")
+    return error_response(409, "Laporan ini baru saja diubah oleh orang lain; muat ulang dan coba lagi.")  # the engine's Conflict sentence
 
 
 @bp.errorhandler(HTTPException)
@@ -113,7 +146,8 @@ def _routing_errors_as_json() -> Response | None:
 
 @bp.after_request
 def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"  # bodies carry tokens and personal data
+    if request.endpoint != "api.docs_asset":  # Swagger UI's own files carry nothing private: browsers keep them
+        response.headers["Cache-Control"] = "no-store"  # bodies carry tokens and personal data
     return response
 
 
@@ -126,25 +160,52 @@ def _body(optional: bool = False) -> dict[str, Any]:
     if not raw.strip():
         if optional:
             return {}
-        raise ApiError(400, "Badan permintaan kosong: kirim objek JSON.")
+        raise ApiError(400, _l("Badan permintaan kosong: kirim objek JSON."))
     if not request.is_json:
-        raise ApiError(400, "Badan permintaan harus JSON dengan Content-Type: application/json.")
+        raise ApiError(400, _l("Badan permintaan harus JSON dengan Content-Type: application/json."))
+    return _json_object(raw)
+
+
+def _json_object(raw: bytes | str, part: str | None = None) -> dict[str, Any]:
+    """``raw`` as a JSON object; ``part``: the multipart part it came in, which the errors then name.
+    Raises ApiError(400) for text that is not JSON or not an object, InvalidData for a control character in it."""
     try:
         data = parse_json(raw)
     except ValueError:  # not JSON, or nested deeper than the parser goes
-        raise ApiError(400, "Badan permintaan bukan JSON yang valid.") from None
+        raise ApiError(400, _l("Badan permintaan bukan JSON yang valid."), {part: _l("Bukan JSON yang valid.")} if part else None) from None
     if not isinstance(data, dict):
-        raise ApiError(400, "Badan permintaan harus berupa objek JSON ({...}).")
+        raise ApiError(400, _l("Badan permintaan harus berupa objek JSON ({...})."), {part: _l("Harus berupa objek JSON ({...}).")} if part else None)
     if errors := unsafe_text_errors(data.get("data") if set(data) == {"data"} and isinstance(data["data"], dict) else data):
         raise InvalidData(errors)  # keyed as the form's own errors are: by the path in the submitted data
     return data
+
+
+def _complaint_upload() -> tuple[dict[str, Any], list[attachments.Checked]]:
+    """The multipart form of POST /complaints: the complaint (the JSON object in part ``complaint``, a field or a
+    file) and its files (parts ``attachments``), checked and stripped of metadata as the web form's are.
+    Raises ApiError: 400 for a missing or bad part, too many files or one of another type; 413 for one too large."""
+    raw = request.form.get(COMPLAINT_PART)
+    if raw is None and COMPLAINT_PART in request.files:
+        raw = request.files[COMPLAINT_PART].read()
+    if raw is None:
+        raise ApiError(
+            400, _l("Bagian complaint tidak ada: kirim isian formulir sebagai objek JSON di bagian itu."), {COMPLAINT_PART: _l("Wajib diisi.")}
+        )
+    data = _json_object(raw, COMPLAINT_PART)
+    if ATTACHMENTS_PART in request.form:  # text where a file belongs: the app meant to attach something that is not sent
+        raise ApiError(400, _l("Lampiran tidak dapat diterima."), {ATTACHMENTS_PART: _l("Setiap bagian attachments harus berupa berkas.")})
+    with speaking():  # attachments.check writes its messages in the current locale
+        checked, file_error, file_status = attachments.check(request.files.getlist(ATTACHMENTS_PART))
+    if file_error:
+        raise ApiError(file_status, _l("Lampiran tidak dapat diterima."), {ATTACHMENTS_PART: file_error})
+    return data, checked
 
 
 def _unauthorized() -> ApiError:
     challenge = 'Bearer realm="lapor"' + (', error="invalid_token"' if bearer_token() else "")
     return ApiError(
         401,
-        "Token petugas tidak ada, tidak valid, kedaluwarsa, atau sudah dicabut. Minta token baru di POST /api/v1/auth/token.",
+        _l("Token petugas tidak ada, tidak valid, kedaluwarsa, atau sudah dicabut. Minta token baru di POST /api/v1/auth/token."),
         headers={"WWW-Authenticate": challenge},
     )
 
@@ -160,7 +221,7 @@ def staff(*roles: str) -> Callable:
             if user is None:
                 raise _unauthorized()
             if roles and user.role not in roles:
-                raise ApiError(403, "Peran Anda tidak dapat membuka sumber ini.")
+                raise ApiError(403, _l("Peran Anda tidak dapat membuka sumber ini."))
             return view(user, *args, **kwargs)
 
         return wrapped
@@ -175,7 +236,7 @@ def citizen(view: Callable) -> Callable:
     @wraps(view)
     def wrapped(tracking_id: str, **kwargs: Any) -> Any:
         token = bearer_token()
-        access.case_for_citizen(db.session, tracking_id, token)
+        access.case_for_citizen(db.session, tracking_id, token, current_app.config["LAPOR_CLOCK"].now())
         return view(token, tracking_id, **kwargs)
 
     return wrapped
@@ -189,7 +250,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     try:
         return params.whole_number(raw, low, high)  # "" too: the document says integer
     except ValueError:
-        raise ApiError(400, "Parameter tidak valid.", {name: f"Harus bilangan bulat {low}–{high}."}) from None
+        raise ApiError(400, _l("Parameter tidak valid."), {name: _l("Harus bilangan bulat %(low)s–%(high)s.", low=low, high=high)}) from None
 
 
 def _iso(value: Any) -> str | None:
@@ -205,21 +266,25 @@ def _case_result(case: Case) -> dict[str, str]:
 
 @bp.post("/complaints")
 def submit_complaint():
-    """201 with the new case; with an ``Idempotency-Key`` header once per key (web/submissions.py): the same request
-    again gets the same 201 answer (same tracking id and access token, as if the first answer had arrived; marked
+    """201 with the new case, from a JSON body or a multipart form with attachments (``_complaint_upload``); with an
+    ``Idempotency-Key`` header once per key (web/submissions.py): the same request again (the same files too) gets the
+    same 201 answer (same tracking id and access token, as if the first answer had arrived; marked
     ``Idempotent-Replayed: true``) and creates nothing, another request under the key a 422."""
     try:
         key = submissions.usable_key(request.headers.get(submissions.HEADER))
     except ValueError:
         raise ApiError(
-            400, "Header Idempotency-Key tidak valid.", {submissions.HEADER: "1–255 karakter ASCII yang terbaca, misalnya sebuah UUID."}
+            400, _l("Header Idempotency-Key tidak valid."), {submissions.HEADER: _l("1–255 karakter ASCII yang terbaca, misalnya sebuah UUID.")}
         ) from None
+    data, checked = _complaint_upload() if request.mimetype == "multipart/form-data" else (_body(), [])
     try:
-        submitted = submissions.submit_once(_body(), "api", key)
+        submitted = submissions.submit_once(data, "api", key, submissions.upload_digests([file for file, _content, _kind in checked]))
     except submissions.KeyReused:
         raise ApiError(
-            422, "Idempotency-Key ini sudah dipakai untuk permintaan lain.", {submissions.HEADER: "Kirim kunci baru untuk laporan baru."}
+            422, _l("Idempotency-Key ini sudah dipakai untuk permintaan lain."), {submissions.HEADER: _l("Kirim kunci baru untuk laporan baru.")}
         ) from None
+    if not submitted.replayed:  # sent again: the first submission stored the files
+        attachments.store(db.session, submitted.case, checked, current_app.config["LAPOR_CLOCK"].now())
     db.session.commit()
     case = submitted.case
     headers = {"Location": url_for(".get_complaint", tracking_id=case.tracking_id)}
@@ -231,7 +296,7 @@ def submit_complaint():
 @bp.get("/complaints/<tracking_id>")
 @citizen
 def get_complaint(token: str, tracking_id: str):
-    return jsonify(views.citizen_case(db.session, access.case_for_citizen(db.session, tracking_id, token)))
+    return jsonify(views.citizen_case(db.session, access.case_for_citizen(db.session, tracking_id, token, current_app.config["LAPOR_CLOCK"].now())))
 
 
 @bp.post("/complaints/<tracking_id>/replies")
@@ -267,7 +332,9 @@ def create_token():
         raise InvalidData(errors)
     user = authenticate(body["username"], body["password"], channel="api")
     if user is None:
-        raise ApiError(401, locked_message() or "Nama pengguna atau kata sandi salah.", headers={"WWW-Authenticate": 'Bearer realm="lapor"'})
+        with speaking():  # locked_message writes its sentence in the current locale
+            locked = locked_message()
+        raise ApiError(401, locked or _l("Nama pengguna atau kata sandi salah."), headers={"WWW-Authenticate": 'Bearer realm="lapor"'})
     token = issue_token(user)
     issued = credentials.live_token(db.session, token, current_app.config["LAPOR_CLOCK"].now())  # its expiry, as stored
     db.session.commit()
@@ -312,7 +379,7 @@ def _choice_arg(name: str, choices: tuple[str, ...]) -> str | None:
     """A query filter that must be one of ``choices`` (absent: None). Raises ApiError(400) otherwise, "" included."""
     raw = request.args.get(name)
     if raw is not None and raw not in choices:
-        raise ApiError(400, "Parameter tidak valid.", {name: "Pilih salah satu: " + ", ".join(choices) + "."})
+        raise ApiError(400, _l("Parameter tidak valid."), {name: _l("Pilih salah satu: %(choices)s.", choices=", ".join(choices))})
     return raw
 
 
@@ -351,9 +418,9 @@ def get_task(user: User, task_id: str):
 def complete_task(user: User, task_id: str):
     body = _body()
     if "data" not in body:
-        raise InvalidData({"data": 'Wajib diisi: kirim isian formulir sebagai {"data": {...}}.'})
+        raise InvalidData({"data": _l('Wajib diisi: kirim isian formulir sebagai {"data": {...}}.')})
     if not isinstance(body["data"], dict):
-        raise InvalidData({"data": "Harus berupa objek JSON."})
+        raise InvalidData({"data": _l("Harus berupa objek JSON.")})
     case = service().complete_task(task_id, body["data"], actor_of(user))
     db.session.commit()
     return jsonify(_case_result(case))
@@ -418,3 +485,13 @@ def case_replay(user: User, tracking_id: str):
 @bp.get("/openapi.json")
 def openapi_document():
     return jsonify(openapi.document())
+
+
+@bp.get("/docs")
+def docs_page():
+    return docs.page()
+
+
+@bp.get("/docs/<asset>")
+def docs_asset(asset: str):
+    return docs.asset(asset)

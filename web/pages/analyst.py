@@ -1,8 +1,10 @@
 """Process analysts' pages (``/proses``): check and deploy a new version, the versions with their diff and heatmap,
 moving running cases between versions.
 
-Who: ``analis`` deploys and migrates; ``pusat`` and ``auditor`` see the versions. Routes parse the request, call one
-engine verb (engine/definitions/validation.py, engine/definitions/versions.py, engine/reports/heatmap.py) and render.
+Who: ``analis`` deploys and migrates; ``pusat`` and ``auditor`` see the versions. Each version page lists its cases,
+running and finished, linked to their case pages (which analysts read without the reporter, as auditors do).
+Routes parse the request, call one engine verb (engine/definitions/validation.py, engine/definitions/versions.py,
+engine/reports/heatmap.py, engine/cases/overview.py) and render.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
-from engine.cases import access, lookups
+from engine.cases import access, lookups, overview
 from engine.cases.migration import Migrations
 from engine.contract import FIGURE_ROLES
 from engine.definitions.bundle import Bundle
@@ -146,6 +148,7 @@ def version_page(number: int):
         targets=[s.definition.number for s in summaries(db.session) if s.definition.id != definition.id],
         migrations=list(reversed(migrations.records(number=number))),
         can_deploy=_is_analyst(),
+        cases=overview.version_cases(db.session, definition.id, current_user.actor, params.page(request.args)),
     )
 
 
@@ -310,10 +313,10 @@ def migrate():
 @back_to(_back_or_versions)
 @roles_required("analis")
 def revert(tracking_id: str):
-    case = access.case_by_tracking_id(db.session, tracking_id)  # analysts move cases without opening them: no sight here
+    case = access.case_by_tracking_id(db.session, tracking_id)  # the case's version, not its content: no sight needed
     migrations = Migrations(service())
     if not any(r.revertible for r in migrations.records(case_id=case.id)):
-        abort(404)  # no move of this case to undo: as if the case did not exist (analysts do not see cases)
+        abort(404)  # no move of this case to undo
     result = migrations.revert(case.id, current_user.actor)
     db.session.commit()
     flash(_("Migrasi %(tracking_id)s dibatalkan: laporan kembali ke versi %(number)s.", tracking_id=tracking_id, number=result.to_number), "info")

@@ -30,6 +30,14 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = _l("Silakan masuk untuk membuka halaman ini.")
 login_manager.localize_callback = str  # the lazy message, in the request's language, when flashed
 
+# Where a role's work is, for the roles that hold no task of the model (the others start at their task inbox, /tugas):
+# the page a sign-in lands on, and the inbox's pointer for them. Endpoint and the page's name, as the navigation says it.
+HOMES = {
+    "pusat": ("staff.overview_page", _l("Ikhtisar")),
+    "auditor": ("staff.cases", _l("Semua laporan")),
+    "analis": ("analyst.versions_page", _l("Versi proses")),
+}
+
 
 class StaffUser(UserMixin):
     def __init__(self, user: User) -> None:
@@ -99,6 +107,11 @@ def safe_next(target: str) -> str | None:
     return target if not parts.scheme and not parts.netloc else None
 
 
+def home_url(role: str) -> str:
+    """The page a member of ``role`` lands on after signing in: where the role's work is."""
+    return url_for(HOMES[role][0] if role in HOMES else "staff.inbox_page")
+
+
 def roles_required(*roles: str) -> Callable:
     """A page for staff of these roles only: others get 403."""
 
@@ -124,7 +137,7 @@ def login():
             return render_template("auth/login.html"), 401
         session.clear()  # a new session at sign-in: nothing set before it (a planted session, the old CSRF token) survives
         login_user(StaffUser(user))
-        return redirect(safe_next(request.args.get("next", "")) or url_for("staff.inbox_page"))
+        return redirect(safe_next(request.args.get("next", "")) or home_url(user.role))
     return render_template("auth/login.html")
 
 

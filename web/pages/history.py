@@ -28,6 +28,7 @@ from web.extensions import db, service
 from web.labels import engine_text
 from web.pages.admin import ROLE_NAMES
 from web.pages.auth import roles_required
+from web.pages.events import presenter_for
 
 bp = Blueprint("history", __name__)
 EVENT_NAMES = {
@@ -89,6 +90,7 @@ def page(tracking_id: str):
         diagram=diagram_markup(parsed, state.overlay if state else Overlay(), id_prefix="riwayat"),
         event_names=EVENT_NAMES,
         role_names=ROLE_NAMES,
+        present=presenter_for(case),
         pretty=_pretty,
     )
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from engine import Conflict, InvalidData, NotFound
 from engine.cases import access, lookups, views
+from engine.cases import attachments as recorded
+from engine.cases.ids import LinkExpired
 from engine.contract import CATEGORIES, OPEN_STATUSES, STATUSES
 from engine.db.tables import Case
 from engine.notifications.notify import with_access_code
@@ -102,15 +105,28 @@ def _to_case(case: Case, token: str, code: int = 302) -> Response:
     return _remember(redirect(url_for("public.track", tracking_id=case.tracking_id), code), case, token)
 
 
+def _citizen_case(tracking_id: str, token: str) -> Case:
+    """access.case_for_citizen at the app's clock: the access code or a mailed link code opens the case."""
+    return access.case_for_citizen(db.session, tracking_id, token, current_app.config["LAPOR_CLOCK"].now())
+
+
+def _expired(tracking_id: str, err: LinkExpired) -> str:
+    """The lookup form for a mailed link past its expiry: saying so, with the tracking id filled in (not a 404)."""
+    return render_template("public/track_lookup.html", tracking_id=tracking_id, expired=err.message)
+
+
 @bp.route("/lacak", methods=["GET", "POST"])
 def track_lookup():
-    """The lookup form; its POST (tracking id and access code, typed or taken from the link by track.js) opens the case."""
+    """The lookup form; its POST (tracking id and access code or link code, typed or taken from the link by track.js)
+    opens the case."""
     if request.method == "GET":
         return render_template("public/track_lookup.html")
     tracking_id = request.form.get("tracking_id", "").strip()
     token = request.form.get("token", "").strip()
     try:
-        case = access.case_for_citizen(db.session, tracking_id, token)
+        case = _citizen_case(tracking_id, token)
+    except LinkExpired as err:
+        return _expired(tracking_id, err)
     except NotFound:  # the lookup form again, saying so
         return render_template("public/track_lookup.html", tracking_id=tracking_id, not_found=True), 404
     return _to_case(case, token, 303)
@@ -125,13 +141,27 @@ def _posted_token() -> str:
 def track(tracking_id: str):
     """The case page for the case's cookie; the lookup form without it. A code in the query string (an older link)
     is checked (404 when wrong) and exchanged for the cookie with a 303 to this URL without it."""
-    if "token" in request.args:
-        return _to_case(access.case_for_citizen(db.session, tracking_id, request.args["token"]), request.args["token"], 303)
     try:
-        case = access.case_for_citizen(db.session, tracking_id, request.cookies.get(TRACK_COOKIE, ""))
-    except NotFound:  # no code or a wrong one: the lookup form
-        return render_template("public/track_lookup.html", tracking_id=tracking_id)
+        if "token" in request.args:
+            return _to_case(_citizen_case(tracking_id, request.args["token"]), request.args["token"], 303)
+        case = _citizen_case(tracking_id, request.cookies.get(TRACK_COOKIE, ""))
+    except LinkExpired as err:
+        return _expired(tracking_id, err)
+    except NotFound:
+        if "token" in request.args:  # a wrong code in the URL: 404
+            raise
+        return render_template("public/track_lookup.html", tracking_id=tracking_id)  # no code or a wrong one: the lookup form
     return _render_track(case)
+
+
+# the stepper: the SOP's steps as the citizen knows them (views.CITIZEN_STEPS), by the status that marks each
+STEP_LABELS = {
+    "diterima": _l("Diterima"),
+    "didisposisikan": _l("Diteruskan ke unit"),
+    "ditindaklanjuti": _l("Ditindaklanjuti"),
+    "dijawab": _l("Dijawab"),
+    "selesai": _l("Selesai"),
+}
 
 
 def _render_track(case: Case, reply_errors=None, reply_values=None, status: int = 200):
@@ -143,17 +173,25 @@ def _render_track(case: Case, reply_errors=None, reply_values=None, status: int 
         "public/track.html",
         case=case,
         view=views.citizen_case(db.session, case),
+        steps=[(step, STEP_LABELS[step]) for step in views.CITIZEN_STEPS],
+        attachments=recorded.of_case(db.session, case.id),
         reply_fields=reply_fields,
         waiting=waiting,
-        deadlines=lookups.open_tasks(db.session, case.id),
-        can_withdraw=case.status in OPEN_STATUSES,
+        can_withdraw=case.status in OPEN_STATUSES and case.answered_at is None,  # once answered, the citizen replies instead
     ), status
+
+
+@bp.route("/lacak/<tracking_id>/lampiran/<int:attachment_id>")
+def attachment(tracking_id: str, attachment_id: int):
+    """One of the complaint's attachments, for the case's cookie (404 without it, as for any other case)."""
+    case = _citizen_case(tracking_id, request.cookies.get(TRACK_COOKIE, ""))
+    return attachments.send(db.session, case, attachment_id)
 
 
 @bp.route("/lacak/<tracking_id>/balas", methods=["POST"])
 def reply(tracking_id: str):
     token = _posted_token()
-    case = access.case_for_citizen(db.session, tracking_id, token)
+    case = _citizen_case(tracking_id, token)
     svc = service()
     schema = svc.parsed_of(case).forms["balasan"]
     data = formrender.parse(schema, request.form)
@@ -176,7 +214,7 @@ def reply(tracking_id: str):
 @bp.route("/lacak/<tracking_id>/cabut", methods=["POST"])
 def withdraw(tracking_id: str):
     token = _posted_token()
-    case = access.case_for_citizen(db.session, tracking_id, token)
+    case = _citizen_case(tracking_id, token)
     try:
         service().withdraw(tracking_id, token, request.form.get("reason"))
     except Conflict as err:

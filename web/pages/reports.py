@@ -39,23 +39,14 @@ from engine.timekeeping.calendar import zone
 from web import params
 from web.extensions import db, service
 from web.labels import engine_text
+from web.pages import events
 from web.pages.auth import roles_required
 
 bp = Blueprint("reports", __name__)
 SOP_STEPS = {"disposisi": 3, "terima": 4, "tanggapan": 5, "teruskan": 6, "balasan": 7, "complaint_recorded": 2, "answer_published": 6}
 SYSTEM_STEP_NAMES = {"complaint_recorded": _l("Rekam pengaduan dan kirim notifikasi"), "answer_published": _l("Terbitkan jawaban")}
 OUTCOME_LABELS = {MET: _l("terpenuhi"), MISSED: _l("terlewati"), OPEN: _l("berjalan")}
-FIELD_LABELS = {
-    "unit": _l("Unit tujuan"),
-    "note": _l("Catatan"),
-    "decision": _l("Keputusan"),
-    "response": _l("Tanggapan"),
-    "answer": _l("Jawaban untuk pelapor"),
-    "satisfied": _l("Pelapor puas"),
-    "text": _l("Balasan pelapor"),
-}
 PRIVATE = {"Cache-Control": "private, no-store"}  # case contents: never in a shared cache
-DECISION_LABELS = {"terima": _l("diterima"), "bukan_wewenang": _l("bukan wewenang"), "teruskan": _l("diteruskan"), "kembalikan": _l("dikembalikan")}
 
 
 class PdfUnavailable(RuntimeError):
@@ -107,16 +98,6 @@ def milliseconds(value: float | None) -> str:
         return "—"
     number = f"{value:,.1f}".replace(",", " ")
     return _("%(ms)s ms", ms=number)
-
-
-def _field_value(key: str, value: Any, units: dict[str, str]) -> str:
-    if key == "unit":
-        return units.get(value, value)
-    if key == "decision":
-        return str(DECISION_LABELS.get(value, value))
-    if isinstance(value, bool):
-        return _("ya") if value else _("tidak")
-    return "" if value is None else str(value)
 
 
 # ---- request parsing -----------------------------------------------------------------------
@@ -291,11 +272,8 @@ def _sheet(tracking_id: str, as_pdf: bool) -> Response:
     seen = access.case_for_staff(db.session, tracking_id, current_user.actor)
     case = seen.case
     facts = records.sheet_facts(db.session, seen, _now())
-    units = records.unit_names(db.session)
-    steps = [
-        {"pass": p, "fields": [(FIELD_LABELS.get(k, k), _field_value(k, v, units)) for k, v in p.data.items() if v not in (None, "")]}
-        for p in facts.passes
-    ]
+    present = events.presenter_for(case)
+    steps = [{"pass": p, "fields": present.fields(p.stage, p.data)} for p in facts.passes]
     return _document(
         "reports/sheet.html",
         f"lembar-{case.tracking_id}.pdf",
@@ -304,7 +282,7 @@ def _sheet(tracking_id: str, as_pdf: bool) -> Response:
         facts=facts,
         complaint=facts.complaint,
         steps=steps,
-        unit_name=units.get(case.unit_id or ""),
+        unit_name=events.unit_names().get(case.unit_id or ""),
         system_names=SYSTEM_STEP_NAMES,
         limit_ms=SYSTEM_STEP_LIMIT_MS,
     )

@@ -6,25 +6,30 @@ answered as on every page (web/pages/errors.py): 404, 403, or a Conflict's messa
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine import EngineError, InvalidData, NotFound
-from engine.cases import access, inbox, incidents, lookups, views
+from engine.cases import access, inbox, incidents, lookups, overview, views
 from engine.cases import attachments as recorded
+from engine.cases.context import RETURNED
 from engine.contract import CASE_READERS, OVERSIGHT_ROLES, UNIT_ROLES
+from engine.db.tables import Case
 from engine.diagram.progress import overlay_of
 from engine.notifications import mailer, notify
 from web import attachments, params
 from web.extensions import db, service
-from web.pages import formrender
-from web.pages.auth import roles_required
+from web.pages import events, formrender
+from web.pages.auth import HOMES, roles_required
 from web.pages.errors import back_to
 from web.pages.history import diagram_markup
 from web.security import page_field_errors
 
 bp = Blueprint("staff", __name__)
+bp.add_app_template_filter(events.unit_name, "unit_name")  # units by name on every page, not only the staff's
 
 
 @bp.app_context_processor
@@ -46,7 +51,9 @@ def inbox_page():
         category=request.args.get("category") or None,
         page=request.args.get("page", 1, type=int),
     )
-    return render_template("staff/inbox.html", page=page, now=current_app.config["LAPOR_CLOCK"].now())
+    # a role that holds no task of the model is pointed to where its work is
+    home = HOMES.get(current_user.user.role)
+    return render_template("staff/inbox.html", page=page, now=current_app.config["LAPOR_CLOCK"].now(), home=home)
 
 
 def _to_inbox(**_view_args: object) -> str:
@@ -70,7 +77,9 @@ def task(task_id: str):
         raise
     case = seen.case
     svc = service()
-    schema = svc.served_form(svc.parsed_of(case), row.form)
+    view = views.staff_case(db.session, seen)
+    context = view["context"]
+    schema = _marking_declined(svc.served_form(svc.parsed_of(case), row.form), context["declined_units"])
     values, errors, incident_id = None, None, None
     if request.method == "POST":
         values = formrender.parse(schema, request.form)
@@ -94,21 +103,48 @@ def task(task_id: str):
             else:
                 flash(_("Tugas selesai. Terima kasih."), "info")
             return redirect(url_for("staff.inbox_page"))
-    elif row.form == "disposisi":
-        workflow = svc.workflow_of(case)[1]
-        suggested = workflow.last_task.data.get("unit_saran") if workflow.last_task else None
-        values = {"unit": suggested} if suggested else None
+    else:
+        values = _prefilled(row.form, case, context)
     return render_template(
         "staff/task.html",
         row=row,
         case=case,
-        view=views.staff_case(db.session, seen),
+        view=view,
+        context=context,
+        present=events.presenter_for(case),
         fields=formrender.fields(schema, values, errors),
         schema=schema,
         attachments=recorded.of_case(db.session, case.id),
         now=current_app.config["LAPOR_CLOCK"].now(),
         incident_id=incident_id,
     ), (500 if incident_id else 400 if errors else 200)
+
+
+def _prefilled(form: str, case: Case, context: dict[str, Any]) -> dict[str, Any] | None:
+    """What a task's form starts with: on ``disposisi`` the unit the decision table suggests, unless that unit already
+    declined the case; on ``teruskan`` the unit's answer, as the answer the reporter will read; on a returned
+    ``tanggapan`` the unit's earlier answer, to revise as Admin Kominfo's note asks."""
+    answer = (context["answer"] or {}).get("text")
+    if form == "disposisi":
+        workflow = service().workflow_of(case)[1]
+        suggested = workflow.last_task.data.get("unit_saran") if workflow.last_task else None
+        return {"unit": suggested} if suggested and suggested not in context["declined_units"] else None
+    if form == "teruskan" and answer:
+        return {"answer": answer}
+    if form == "tanggapan" and answer and (context["came_back"] or {}).get("reason") == RETURNED:
+        return {"response": answer}
+    return None
+
+
+def _marking_declined(schema: dict[str, Any], declined: list[str]) -> dict[str, Any]:
+    """The served schema with each unit that declined the case marked as such in the unit choices."""
+    for prop in schema.get("properties", {}).values():
+        if prop.get("x-enumSource") == "units" and declined:
+            prop["x-enumNames"] = [
+                _("%(unit)s (menyatakan bukan wewenangnya)", unit=name) if unit in declined else name
+                for unit, name in zip(prop["enum"], prop["x-enumNames"], strict=True)
+            ]
+    return schema
 
 
 def _record_incident(error: Exception, command: str, case_id: int, task_id: str) -> int:
@@ -163,6 +199,7 @@ def case_page(tracking_id: str):
         "staff/case.html",
         case=case,
         view=views.staff_case(db.session, seen),
+        present=events.presenter_for(case),
         tasks=tasks,
         attachments=recorded.of_case(db.session, case.id),
         now=now,
@@ -190,11 +227,7 @@ def reassign(tracking_id: str, task_id: str):
 @roles_required(*CASE_READERS)
 def attachment(tracking_id: str, attachment_id: int):
     case = access.case_for_staff(db.session, tracking_id, current_user.actor).case  # nothing of the complaint is shown
-    found = next(((item, name) for item, name in recorded.of_case(db.session, case.id) if item.id == attachment_id), None)
-    if found is None:
-        abort(404)
-    item, name = found  # named by its type and place in the case, never by the citizen's file name
-    return send_file(attachments.folder() / item.stored_name, mimetype=item.content_type, download_name=name, as_attachment=True)
+    return attachments.send(db.session, case, attachment_id)
 
 
 @bp.route("/kasus")
@@ -220,6 +253,21 @@ def cases():
         escalations=lookups.open_escalations(db.session),
         failed_mails=mailer.failed_mails(db.session) if current_user.user.role == "pusat" else [],
         incidents=incidents.open_incidents(db.session) if current_user.user.role == "pusat" else [],
+    )
+
+
+@bp.route("/ikhtisar")
+@roles_required("pusat")
+def overview_page():
+    """Admin Pusat's start: what needs a look now across all cases (incidents, escalations, overdue tasks, failed mail)."""
+    now = current_app.config["LAPOR_CLOCK"].now()
+    return render_template(
+        "staff/overview.html",
+        incidents=incidents.open_incidents(db.session, limit=overview.OVERVIEW_LIMIT),
+        escalations=overview.open_escalations(db.session),
+        overdue=overview.overdue_tasks(db.session, now),
+        failed_mails=mailer.failed_count(db.session),
+        now=now,
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from engine import Actor, Conflict, Forbidden, NotFound
+from engine import CITIZEN, Actor, Conflict, Forbidden, NotFound
 from engine.cases import access
 from engine.cases.access import Sight, sight
 from engine.db.tables import Case, OpenTask
@@ -38,8 +38,8 @@ RULE = {
     ("satker", False): (False, (H, H, H, H)),
     ("vertikal", False): (False, (H, H, H, H)),
     ("auditor", False): (True, (H, H, H, H)),
-    ("analis", False): (False, (H, H, H, H)),
-    ("analis", True): (False, (H, H, H, H)),  # a relation to a unit means nothing for a role without one
+    ("analis", False): (True, (H, H, H, H)),
+    ("analis", True): (True, (H, H, H, H)),  # a relation to a unit means nothing for a role without one
     ("pusat", True): (True, (S, S, H, H)),
     ("masyarakat", False): (False, (H, H, H, H)),  # the reporter reads their own case on the tracking page, never through staff outputs
 }
@@ -70,11 +70,20 @@ def test_no_staff_role_ever_sees_an_anonymous_reporter_nor_auditors_and_analysts
 # ---- the loader ---------------------------------------------------------------------------------------
 
 
-def test_the_analyst_is_refused_before_the_case_is_looked_up(service, session):
+def test_the_analyst_opens_every_case_without_its_reporter(service, session):
+    with_pendidikan = submit(service, COMPLAINT, [FORWARD_SATKER, ACCEPT_SATKER]).case
+    waiting = submit(service, COMPLAINT).case
+    for case in (with_pendidikan, waiting):
+        assert access.case_for_staff(session, case.tracking_id, ANALIS).sight == Sight(case=True, identity=False)
+    with pytest.raises(NotFound):
+        access.case_for_staff(session, "LPR-00000000", ANALIS)
+
+
+def test_an_actor_outside_the_case_readers_is_refused_before_the_case_is_looked_up(service, session):
     submitted = submit(service, COMPLAINT)
     for tracking_id in (submitted.case.tracking_id, "LPR-00000000"):
         with pytest.raises(Forbidden):
-            access.case_for_staff(session, tracking_id, ANALIS)
+            access.case_for_staff(session, tracking_id, CITIZEN)
 
 
 def test_a_unit_opens_only_the_cases_with_it(service, session):
@@ -121,8 +130,8 @@ def test_require_refuses_a_role_outside_the_policy():
 def test_case_for_citizen_opens_with_the_right_token_only(service, session):
     first = submit(service, COMPLAINT)
     second = submit(service, COMPLAINT)
-    assert access.case_for_citizen(session, first.case.tracking_id, first.access_token).id == first.case.id
-    assert access.case_for_citizen(session, first.case.tracking_id.lower(), first.access_token).id == first.case.id
+    assert access.case_for_citizen(session, first.case.tracking_id, first.access_token, service.clock.now()).id == first.case.id
+    assert access.case_for_citizen(session, first.case.tracking_id.lower(), first.access_token, service.clock.now()).id == first.case.id
     for tracking_id, token in [
         (first.case.tracking_id, "salah"),
         (first.case.tracking_id, ""),
@@ -130,7 +139,7 @@ def test_case_for_citizen_opens_with_the_right_token_only(service, session):
         ("LPR-00000000", first.access_token),
     ]:
         with pytest.raises(NotFound):
-            access.case_for_citizen(session, tracking_id, token)
+            access.case_for_citizen(session, tracking_id, token, service.clock.now())
 
 
 # ---- tasks: the holder rule and its loaders ------------------------------------------------------

@@ -1,8 +1,10 @@
-"""engine/cases/ids.py: tracking ids a citizen reads over the phone, and the access token that opens a case."""
+"""engine/cases/ids.py: tracking ids a citizen reads over the phone, the access token that opens a case, and the
+link codes of the later mails."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -56,3 +58,31 @@ def test_a_token_matches_its_stored_hash_only():
     assert ids.token_matches(token, stored)
     assert not ids.token_matches(other, stored)
     assert not ids.token_matches("", stored)
+
+
+# ---- link codes: what the mails after the receipt carry ----------------------------------------
+
+STORED = ids.hash_token("the-access-token")
+UNTIL = datetime(2027, 1, 29, 9, 0, tzinfo=UTC)
+
+
+def test_a_link_code_reads_back_its_expiry_for_its_case_only():
+    code = ids.link_code("LPR-SYMPVKWT", STORED, UNTIL)
+    assert re.fullmatch(r"[A-Za-z0-9_-]{40}", code)  # the alphabet the private link's fragment carries (web/static/track.js)
+    assert ids.link_expiry(code, "LPR-SYMPVKWT", STORED) == UNTIL
+    assert ids.link_expiry(code, "LPR-SYMPVKWX", STORED) is None  # another case's tracking id
+    assert ids.link_expiry(code, "LPR-SYMPVKWT", ids.hash_token("another-token")) is None  # another case's key
+
+
+def test_a_tampered_link_code_reads_as_none():
+    code = ids.link_code("LPR-SYMPVKWT", STORED, UNTIL)
+    later = f"{int(UNTIL.timestamp()) + 86400:08x}" + code[8:]  # the expiry pushed a day on, the MAC kept
+    flipped = code[:-1] + ("A" if code[-1] != "A" else "B")
+    for tampered in (later, flipped, code[:-1], "", "zz", code[8:]):
+        assert ids.link_expiry(tampered, "LPR-SYMPVKWT", STORED) is None, tampered
+
+
+def test_a_fresh_link_code_lasts_link_days():
+    now = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
+    code = ids.fresh_link_code("LPR-SYMPVKWT", STORED, now)
+    assert ids.link_expiry(code, "LPR-SYMPVKWT", STORED) == now + timedelta(days=ids.LINK_DAYS)

@@ -522,7 +522,7 @@ def _received_only(service: CaseService, submitted: Submitted) -> Case:
     case = session.get(Case, submitted.case.id)
     assert case is not None
     assert TRACKING_ID.match(case.tracking_id) and case.status == "diterima"
-    assert access.case_for_citizen(session, case.tracking_id, submitted.access_token).id == case.id
+    assert access.case_for_citizen(session, case.tracking_id, submitted.access_token, service.clock.now()).id == case.id
     # no complaint_recorded, no notice to kominfo: the history says the steps failed (the replay does not run them)
     assert audit_types(session, case.id) == ["case_started", "notification_queued", "step_failed"]
     [receipt] = session.scalars(select(OutboxMail).where(OutboxMail.case_id == case.id)).all()

@@ -15,6 +15,7 @@ from engine import CaseService, NotFound
 from engine.db.tables import Case, Notification, OutboxMail, User
 from engine.notifications.notify import (
     REPORTER_TEMPLATES,
+    WORK_TOPICS,
     Notifier,
     compose,
     mail_failed,
@@ -34,11 +35,13 @@ from tests.engine.mail_support import (
 from tests.engine.support import (
     KOMINFO,
     TO_SELESAI,
+    do,
     fast_password_hashing,  # noqa: F401 - autouse fixture
+    fire_due,
     open_row,
     submit,
 )
-from tests.scenarios import COMPLAINT, FORWARD_SATKER, Do
+from tests.scenarios import ACCEPT_SATKER, ANSWER_SATKER, COMPLAINT, FORWARD_SATKER, PUBLISH, Do
 
 IDENTITY = {"name": "Rahasia Wulandari", "email": "wulan.rahasia@example.id", "phone": "089912345678"}
 
@@ -149,10 +152,15 @@ def test_reporter_reminder_and_returned_case_read_as_sentences(service, session,
     notifier = service.notifier
     reminder = notifier.render("pengingat", case, "http://lapor.test/lacak/x", "Yth. Bapak/Ibu Pelapor,", reporter=True)
     assert reminder.subject == f"Pengingat: laporan {case.tracking_id} menunggu balasan Anda"
-    returned = notifier.render("perlu_disposisi", case, "http://lapor.test/kasus/x", "Yth. Admin,", unit="Dinas Pendidikan Provinsi Jawa Timur")
-    assert "sebelumnya diteruskan kepada Dinas Pendidikan Provinsi Jawa Timur" in returned.text and "bukan wewenangnya" in returned.text
-    first = notifier.render("perlu_disposisi", case, "http://lapor.test/kasus/x", "Yth. Admin,", unit="")
-    assert "sebelumnya" not in first.text
+    unit = "Dinas Pendidikan Provinsi Jawa Timur"
+    declined = notifier.render("perlu_disposisi", case, "http://lapor.test/kasus/x", "Yth. Admin,", unit=unit, back="bukan_wewenang")
+    assert "kembali kepada Anda karena Dinas Pendidikan Provinsi Jawa Timur menyatakan laporan ini bukan wewenangnya" in declined.text
+    assert "puas" not in declined.text
+    unhappy = notifier.render("perlu_disposisi", case, "http://lapor.test/kasus/x", "Yth. Admin,", unit=unit, back="tidak_puas")
+    assert "karena pelapor belum puas dengan jawaban dari Dinas Pendidikan Provinsi Jawa Timur" in unhappy.text
+    assert "bukan wewenang" not in unhappy.text
+    first = notifier.render("perlu_disposisi", case, "http://lapor.test/kasus/x", "Yth. Admin,", unit="", back="")
+    assert "kembali kepada Anda" not in first.text
 
 
 def test_returned_case_mails_admin_kominfo_again(service, clock, db_engine, smtp):
@@ -160,8 +168,18 @@ def test_returned_case_mails_admin_kominfo_again(service, clock, db_engine, smtp
     send(db_engine, smtp, clock)
     notices = [m for r, m in smtp.received if r == ["kominfo@demo.lapor.test"]]
     assert [m["Subject"] for m in notices] == [f"Laporan {submitted.case.tracking_id} menunggu disposisi"] * 2
-    assert "sebelumnya diteruskan" not in parts(notices[0])[0]
-    assert "sebelumnya diteruskan kepada Dinas Pendidikan Provinsi Jawa Timur" in parts(notices[1])[0]
+    assert "kembali kepada Anda" not in parts(notices[0])[0]
+    assert "karena Dinas Pendidikan Provinsi Jawa Timur menyatakan laporan ini bukan wewenangnya" in parts(notices[1])[0]
+
+
+def test_a_case_back_from_an_unsatisfied_reporter_tells_admin_kominfo_so(service, clock, db_engine, smtp):
+    unhappy = Do("Task_Balasan", {"satisfied": False, "text": "Belum ada perbaikan."})
+    submit(service, COMPLAINT, [FORWARD_SATKER, ACCEPT_SATKER, ANSWER_SATKER, PUBLISH, unhappy])
+    send(db_engine, smtp, clock)
+    notices = [parts(m)[0] for r, m in smtp.received if r == ["kominfo@demo.lapor.test"] and "menunggu disposisi" in m["Subject"]]
+    assert len(notices) == 2
+    assert "karena pelapor belum puas dengan jawaban dari Dinas Pendidikan Provinsi Jawa Timur" in notices[1]
+    assert "bukan wewenang" not in notices[1]
 
 
 def test_message_id_is_fixed_when_the_mail_is_written(service, db_engine):
@@ -279,3 +297,38 @@ def test_a_notification_about_no_case_has_no_tracking_id(session, clock):
     session.flush()
     [item] = notifications_of(session, pusat.id)
     assert item.tracking_id is None and mark_read(session, pusat.id, item.id).tracking_id is None
+
+
+# ---- notifications that clear themselves ------------------------------------------------------------
+
+
+def unread_of(session, username: str) -> list[tuple[str | None, str]]:
+    """(tracking id, topic) of the user's unread notifications, oldest first."""
+    return [(n.tracking_id, n.kind) for n in reversed(notifications_of(session, staff_user(session, username).id, unread_only=True))]
+
+
+def test_a_notification_asking_for_work_is_read_once_that_work_is_done_by_anyone(service, session, clock):
+    submitted, other = submit(service, COMPLAINT), submit(service, COMPLAINT)
+    clock.advance(days=2)  # past the disposition's SOP time: a reminder to Admin Kominfo, an escalation to Admin Pusat
+    fire_due(service)
+    mine, theirs = submitted.case.tracking_id, other.case.tracking_id
+    assert unread_of(session, "kominfo") == [(mine, "perlu_disposisi"), (theirs, "perlu_disposisi"), (mine, "pengingat"), (theirs, "pengingat")]
+    assert unread_of(session, "pusat") == [(mine, "eskalasi"), (theirs, "eskalasi")]
+
+    do(service, submitted, FORWARD_SATKER)  # by an account of the role (tests/engine/support.py), not necessarily the reader
+
+    assert unread_of(session, "kominfo") == [(theirs, "perlu_disposisi"), (theirs, "pengingat")]  # the other case's work is still to do
+    assert unread_of(session, "pusat") == [(theirs, "eskalasi")]
+    assert unread_of(session, "pendidikan") == [(mine, "laporan_masuk")]  # what the step sent next is news
+    do(service, submitted, ACCEPT_SATKER)
+    assert unread_of(session, "pendidikan") == []
+    assert (mine, "diterima_unit") in unread_of(session, "kominfo")  # news, asking for nothing: the reader marks it
+
+
+def test_a_closed_case_leaves_no_notification_asking_for_work_on_it(service, session):
+    submitted = submit(service, COMPLAINT, [FORWARD_SATKER])
+    assert unread_of(session, "pendidikan") == [(submitted.case.tracking_id, "laporan_masuk")]
+    service.withdraw(submitted.case.tracking_id, submitted.access_token)
+    session.commit()
+    assert unread_of(session, "pendidikan") == [(submitted.case.tracking_id, "dicabut")]  # the withdrawal itself is news
+    assert not [kind for _tid, kind in unread_of(session, "kominfo") if kind in WORK_TOPICS]

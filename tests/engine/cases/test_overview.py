@@ -1,0 +1,48 @@
+"""engine/cases/overview.py: Admin Pusat's lists (open escalations of running cases, overdue staff tasks) and a
+process version's cases as a viewer may see them."""
+
+from __future__ import annotations
+
+from engine import Actor
+from engine.cases import overview
+from engine.cases.access import Sight
+from tests.engine.support import (
+    KOMINFO,
+    fast_password_hashing,  # noqa: F401 - autouse fixture
+    fire_due,
+    submit,
+)
+from tests.scenarios import COMPLAINT, FORWARD_SATKER
+
+ANALIS = Actor("analis", "analis")
+
+
+def test_escalations_and_overdue_tasks_of_running_cases_are_listed_with_their_cases(service, session, clock):
+    late, withdrawn = submit(service, COMPLAINT), submit(service, COMPLAINT)
+    on_time = submit(service, COMPLAINT, [FORWARD_SATKER])
+    assert overview.open_escalations(session) == [] and overview.overdue_tasks(session, clock.now()) == []
+    clock.advance(days=2)  # every disposition past its SOP time; the unit's acceptance too
+    fire_due(service)
+    service.withdraw(withdrawn.case.tracking_id, withdrawn.access_token)
+    session.commit()
+
+    escalated = [(e.stage, tracking_id) for e, tracking_id in overview.open_escalations(session)]
+    assert ("disposisi", late.case.tracking_id) in escalated and withdrawn.case.tracking_id not in {t for _s, t in escalated}
+    overdue = {tracking_id: row.form for row, tracking_id in overview.overdue_tasks(session, clock.now())}
+    assert overdue == {late.case.tracking_id: "disposisi", on_time.case.tracking_id: "terima"}
+    assert len(overview.open_escalations(session, limit=1)) == 1
+
+
+def test_a_versions_cases_are_paged_newest_first_as_the_viewer_sees_them(service, session, clock):
+    made = []
+    for _ in range(3):
+        made.append(submit(service, COMPLAINT).case)
+        clock.advance(minutes=1)
+    definition_id = made[0].definition_id
+    first = overview.version_cases(session, definition_id, ANALIS, page=1, per_page=2)
+    assert [seen.case.tracking_id for seen in first.cases] == [made[2].tracking_id, made[1].tracking_id] and first.has_next
+    assert all(seen.sight == Sight(case=True, identity=False) for seen in first.cases)  # analysts: never the reporter
+    second = overview.version_cases(session, definition_id, ANALIS, page=2, per_page=2)
+    assert [seen.case.tracking_id for seen in second.cases] == [made[0].tracking_id] and not second.has_next
+    assert [seen.sight.identity for seen in overview.version_cases(session, definition_id, KOMINFO).cases] == [True] * 3
+    assert overview.version_cases(session, definition_id + 1000, ANALIS).cases == []
