@@ -17,6 +17,7 @@ from engine.accounts import users as accounts
 from engine.accounts.users import username_key
 from engine.cases.ids import hash_token
 from engine.db.tables import ApiToken, OutboxMail, SignInFailure, User
+from tests.browser import in_chromium
 from tests.reliability.processes import complaint
 from tests.security.conftest import Api, bearer, build_url, row_counts, url_rules
 from tests.web.pages import csrf, login, submit
@@ -547,52 +548,17 @@ def test_mailbox_html_renders_in_a_browser_under_the_policy(app):
     """Chromium loads the mailbox from a real server with the real headers: the mail's HTML shows with its
     inline styles, and the browser reports no policy violation."""
     app.config["LAPOR_DEV_MAILBOX"] = True
-    playwright = pytest.importorskip("playwright.sync_api")
-    chromium = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
-    if chromium is None:
-        pytest.skip("Chromium not installed (/usr/bin/chromium)")
-    import threading
-
-    from werkzeug.serving import make_server
-
     submit(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    seen: dict = {}
 
-    def browse() -> None:
-        # in a thread of its own: the sync API refuses a thread with a running event loop, which the browser
-        # tests' session-wide Playwright leaves in this process's main thread when xdist gives both to one worker
-        try:
-            with playwright.sync_playwright() as p:
-                browser = p.chromium.launch(
-                    executable_path=chromium,
-                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-                )
-                page = browser.new_page()
-                seen["violations"] = violations = []
-                page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
-                page.goto(f"http://127.0.0.1:{server.server_port}/dev/kotak-surat")
-                page.locator("main details summary").first.click()  # the first mail's HTML view (the header has a Menu disclosure)
-                frame = page.frame_locator("iframe").first
-                heading = frame.locator("p", has_text="SP4N-LAPOR! Jawa Timur").first
-                heading.wait_for(timeout=5000)
-                seen["background"] = heading.evaluate("e => getComputedStyle(e).backgroundColor")
-                browser.close()
-        except BaseException as error:  # noqa: BLE001 - handed to the test's thread below
-            seen["error"] = error
+    def visit(page, origin: str) -> dict:
+        violations = []
+        page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+        page.goto(f"{origin}/dev/kotak-surat")
+        page.locator("main details summary").first.click()  # the first mail's HTML view (the header has a Menu disclosure)
+        heading = page.frame_locator("iframe").first.locator("p", has_text="SP4N-LAPOR! Jawa Timur").first
+        heading.wait_for(timeout=5000)
+        return {"background": heading.evaluate("e => getComputedStyle(e).backgroundColor"), "violations": violations}
 
-    try:
-        browser_thread = threading.Thread(target=browse)
-        browser_thread.start()
-        browser_thread.join(timeout=60)
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-    assert not browser_thread.is_alive(), "the browser did not finish within a minute"
-    if "error" in seen:
-        raise seen["error"]
-    violations = seen["violations"]
+    seen = in_chromium(app, visit)
     assert seen["background"] == "rgb(11, 92, 173)"  # the inline style applied
-    assert violations == []
+    assert seen["violations"] == []

@@ -4,11 +4,9 @@ from this origin, under the site's policy (no inline script), rendering the oper
 from __future__ import annotations
 
 import re
-import threading
 from pathlib import Path
 
-import pytest
-
+from tests.browser import in_chromium
 from web.security import CONTENT_SECURITY_POLICY
 
 DOCS = "/api/v1/docs"
@@ -53,49 +51,21 @@ def test_the_readme_names_the_document_the_docs_and_the_multipart_form():
 
 def test_swagger_ui_renders_the_operations_in_chromium_with_no_policy_violation(app):
     """Chromium loads the page from a real server with the real headers: Swagger UI shows the operations of the
-    document, and the browser reports no Content-Security-Policy violation."""
-    playwright = pytest.importorskip("playwright.sync_api")
-    chromium = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
-    if chromium is None:
-        pytest.skip("Chromium not installed (/usr/bin/chromium)")
-    from werkzeug.serving import make_server
+    document, and the browser reports no Content-Security-Policy violation and asks no other site for anything."""
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    seen: dict = {}
+    def visit(page, origin: str) -> dict:
+        violations, elsewhere = [], []
+        page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+        page.on("request", lambda r: elsewhere.append(r.url) if not r.url.startswith((origin, "data:")) else None)
+        page.goto(origin + DOCS)
+        page.locator(".opblock-summary-path", has_text="/complaints").first.wait_for(timeout=15000)
+        return {
+            "operations": page.locator(".opblock").count(),
+            "title": page.locator(".info .title").first.inner_text(),
+            "violations": violations,
+            "elsewhere": elsewhere,
+        }
 
-    def browse() -> None:
-        # in a thread of its own: the sync API refuses a thread with a running event loop (see the mailbox's browser test)
-        try:
-            with playwright.sync_playwright() as p:
-                browser = p.chromium.launch(
-                    executable_path=chromium,
-                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-                )
-                page = browser.new_page()
-                seen["violations"] = violations = []
-                seen["elsewhere"] = elsewhere = []
-                origin = f"http://127.0.0.1:{server.server_port}"
-                page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
-                page.on("request", lambda r: elsewhere.append(r.url) if not r.url.startswith((origin, "data:")) else None)
-                page.goto(origin + DOCS)
-                page.locator(".opblock-summary-path", has_text="/complaints").first.wait_for(timeout=15000)
-                seen["operations"] = page.locator(".opblock").count()
-                seen["title"] = page.locator(".info .title").first.inner_text()
-                browser.close()
-        except BaseException as error:  # noqa: BLE001 - handed to the test's thread below
-            seen["error"] = error
-
-    try:
-        browser_thread = threading.Thread(target=browse)
-        browser_thread.start()
-        browser_thread.join(timeout=90)
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-    assert not browser_thread.is_alive(), "the browser did not finish within 90 seconds"
-    if "error" in seen:
-        raise seen["error"]
+    seen = in_chromium(app, visit, timeout=90)
     assert seen["operations"] >= 15 and "SP4N-LAPOR!" in seen["title"]
     assert seen["violations"] == [] and seen["elsewhere"] == []
