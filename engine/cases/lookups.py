@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from engine.cases.access import public_cases
 from engine.cases.inbox import PAGE_SIZE
 from engine.contract import CITIZEN
-from engine.db.tables import Case, Definition, Escalation, OpenTask, OutboxMail, Unit
+from engine.db.tables import Case, Definition, OpenTask, OutboxMail, Unit
 
 # ---- a case -----------------------------------------------------------------------------------
 
@@ -50,11 +50,6 @@ def open_task_names(session: Session, case_ids: Sequence[int]) -> dict[int, list
 def units(session: Session) -> list[Unit]:
     """Every unit, active or not, by name (the filters of the case list and the SLA report)."""
     return list(session.scalars(select(Unit).order_by(Unit.name)))
-
-
-def open_escalations(session: Session, limit: int = 20) -> list[Escalation]:
-    """The newest missed deadlines not yet resolved."""
-    return list(session.scalars(select(Escalation).where(Escalation.resolved_at.is_(None)).order_by(Escalation.at.desc()).limit(limit)))
 
 
 def recent_mail(session: Session, limit: int = 50) -> list[OutboxMail]:

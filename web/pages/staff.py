@@ -250,7 +250,7 @@ def cases():
         has_next=has_next,
         page=page,
         units=lookups.units(db.session),
-        escalations=lookups.open_escalations(db.session),
+        escalations=overview.open_escalations(db.session),
         failed_mails=mailer.failed_mails(db.session) if current_user.user.role == "pusat" else [],
         incidents=incidents.open_incidents(db.session) if current_user.user.role == "pusat" else [],
     )

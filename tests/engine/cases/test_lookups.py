@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import select
 
 from engine.cases import lookups
-from engine.db.tables import Escalation, OutboxMail, Unit
+from engine.db.tables import OutboxMail, Unit
 from tests.engine.support import (
     TO_BALASAN,
     fast_password_hashing,  # noqa: F401 - autouse fixture
-    fire_due,
     open_row,
     submit,
-    wib,
 )
 from tests.scenarios import COMPLAINT, FORWARD_SATKER
 
@@ -38,17 +34,8 @@ def test_open_task_names_per_case(service, session):
     assert lookups.open_task_names(session, []) == {}
 
 
-def test_units_by_name_and_open_escalations_newest_first(service, session, clock):
+def test_units_by_name(session):
     assert [u.name for u in lookups.units(session)] == sorted(session.scalars(select(Unit.name)))
-    submit(service, COMPLAINT)
-    clock.set(wib(2026, 12, 2, 0, 0, 1))  # the SOP day of the disposition has ended
-    fire_due(service)
-    [escalation] = lookups.open_escalations(session)
-    assert escalation.resolved_at is None
-    session.add(Escalation(case_id=escalation.case_id, at=escalation.at + timedelta(hours=1), stage="x", clock="target"))
-    session.add(Escalation(case_id=escalation.case_id, at=escalation.at, stage="y", clock="target", resolved_at=escalation.at))
-    assert [e.stage for e in lookups.open_escalations(session)] == ["x", escalation.stage]
-    assert len(lookups.open_escalations(session, limit=1)) == 1
 
 
 def test_recent_mail_newest_first(service, session):

@@ -3,14 +3,18 @@ process version's cases as a viewer may see them."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from engine import Actor
 from engine.cases import overview
 from engine.cases.access import Sight
+from engine.db.tables import Escalation
 from tests.engine.support import (
     KOMINFO,
     fast_password_hashing,  # noqa: F401 - autouse fixture
     fire_due,
     submit,
+    wib,
 )
 from tests.scenarios import COMPLAINT, FORWARD_SATKER
 
@@ -46,3 +50,14 @@ def test_a_versions_cases_are_paged_newest_first_as_the_viewer_sees_them(service
     assert [seen.case.tracking_id for seen in second.cases] == [made[0].tracking_id] and not second.has_next
     assert [seen.sight.identity for seen in overview.version_cases(session, definition_id, KOMINFO).cases] == [True] * 3
     assert overview.version_cases(session, definition_id + 1000, ANALIS).cases == []
+
+
+def test_open_escalations_newest_first_and_resolved_ones_left_out(service, session, clock):
+    submit(service, COMPLAINT)
+    clock.set(wib(2026, 12, 2, 0, 0, 1))  # the SOP day of the disposition has ended
+    fire_due(service)
+    [(escalation, _tracking_id)] = overview.open_escalations(session)
+    assert escalation.resolved_at is None
+    session.add(Escalation(case_id=escalation.case_id, at=escalation.at + timedelta(hours=1), stage="x", clock="target"))
+    session.add(Escalation(case_id=escalation.case_id, at=escalation.at, stage="y", clock="target", resolved_at=escalation.at))
+    assert [e.stage for e, _t in overview.open_escalations(session)] == ["x", escalation.stage]
