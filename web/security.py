@@ -183,6 +183,8 @@ def _refuse_unusable_input() -> None:
     answer the query with an error, a 500). 400 for a URL (path or query) carrying a control character, and for a
     form field carrying one on a page that does not report it as a field error itself (FIELD_CHECKED_FORMS):
     nothing legitimate holds them, and PostgreSQL answers a query holding U+0000 with an error."""
+    if request.routing_exception is not None:  # no such page: its 404/405 is answered as every unknown address is
+        return
     if any(isinstance(value, int) and not 0 <= value <= MAX_ID for value in (request.view_args or {}).values()):
         abort(404)
     fields = [request.path, *request.args.keys(), *request.args.values()]

@@ -585,3 +585,9 @@ def test_a_form_part_whose_name_cannot_be_read_is_400_on_every_page_not_a_500(ap
     body = unreadable + b'--XX\r\nContent-Disposition: form-data; name="title"\r\n\r\nx\r\n--XX--\r\n'
     response = app.test_client().post(path, data=body, content_type="multipart/form-data; boundary=XX")
     assert response.status_code == 400
+
+
+def test_an_unknown_api_address_with_control_characters_is_still_a_json_404(app):
+    """No route matches: the API answers it as any unknown address under /api/v1 (JSON), before the input check."""
+    response = app.test_client().post("/api/v1/notifications/%1C%C2%8B%0A/read")
+    assert response.status_code == 404 and response.is_json

@@ -46,7 +46,7 @@ INDONESIAN = {
     "Keputusan: Terima dan tindak lanjuti",
     f"Tanggapan: {ANSWER}",
     "Keputusan: Teruskan kepada pelapor",
-    "Apakah Anda puas dengan jawaban ini?: Tidak",
+    "Pelapor puas: Tidak",  # the record's own label, not the question asked of the reporter
     "Pesan: Belum diperbaiki.",
 }
 ENGLISH = {
@@ -54,7 +54,7 @@ ENGLISH = {
     "Decision: Not within our authority",
     "Decision: Accept and follow up",
     "Decision: Publish to the reporter",
-    "Are you satisfied with this answer?: No",
+    "Reporter satisfied: No",
     "Message: Belum diperbaiki.",
 }
 

@@ -3,7 +3,8 @@ case sheet, the auditor's history and replay): a completed step's fields by thei
 their names, yes/no as Ya/Tidak, units by their names, all in the reader's language.
 
 The labels and names come from the case's own form schemas (title / x-title-en, x-enumNames / x-enumNames-en)
-through formrender, as the form itself showed them to whoever filled it in.
+through formrender, as the form itself showed them to whoever filled it in; a field whose question reads wrong in a
+record ("Apakah Anda puas ...?" asked of the reporter) names itself there with ``x-recordTitle`` / ``x-recordTitle-en``.
 """
 
 from __future__ import annotations
@@ -64,7 +65,9 @@ class Presenter:
             if value is None or value == "":
                 continue
             field = rendered.get(key)
-            lines.append((field.label if field else key, _value(props.get(key, {}), field, value)))
+            prop = props.get(key, {})
+            label = formrender.text(prop, "x-recordTitle") if "x-recordTitle" in prop else field.label if field else key
+            lines.append((label, _value(prop, field, value)))
         return lines
 
 

@@ -27,11 +27,12 @@ class Field:
 
 
 def text(schema: Mapping[str, Any], key: str) -> str:
-    """The schema's ``key`` ("title", "description") in the request's language: ``x-<key>-en`` in
-    English, else the Indonesian text (translated by the catalogue when web/labels.py knows it)."""
-    english = str(get_locale()) == "en"
-    if english and schema.get(f"x-{key}-en"):
-        return str(schema[f"x-{key}-en"])
+    """The schema's ``key`` ("title", "description", or an extension such as "x-recordTitle") in the request's
+    language: its ``-en`` twin (``x-title-en``, ``x-recordTitle-en``) in English, else the Indonesian text (translated
+    by the catalogue when web/labels.py knows it)."""
+    english_key = f"{key}-en" if key.startswith("x-") else f"x-{key}-en"
+    if str(get_locale()) == "en" and schema.get(english_key):
+        return str(schema[english_key])
     return engine_text(str(schema.get(key, "")))
 
 
