@@ -640,7 +640,9 @@ class CaseService:
                 sent = self.notifier.to_reporter(case, self._reporter_email(self._complaint(workflow)), topic, now)
             else:
                 unit = self.units().get(case.unit_id or "", ("", ""))[0]
-                sent = self.notifier.to_staff(case, to, topic, now, unit=unit, back=came_back_in(self.parsed_of(case), workflow))
+                # why the case is back is read from the workflow only for the mail that says it (a tree walk and a query)
+                back = came_back_in(self.parsed_of(case), workflow) if self.notifier.says_why_back(topic) else ""
+                sent = self.notifier.to_staff(case, to, topic, now, unit=unit, back=back)
             self._audit_mail(case, to, topic, sent)
         elif effect.type == "escalate":
             self._escalate(case, workflow, args["stage"], args["clock"], now)

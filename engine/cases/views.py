@@ -192,10 +192,8 @@ def history_export(session: Session, seen: SeenCase, reader: str, now: datetime)
     }
 
 
-def staff_case(session: Session, seen: SeenCase) -> dict[str, Any]:
-    """The case as a staff member may see it (its page, its task pages, GET /api/v1/tasks/{id})."""
-    case = seen.case
-    complaint = redact_complaint(complaint_of(session, case), seen.hides_reporter)
+def _complaint_and_answer(case: Case, complaint: dict[str, Any]) -> dict[str, Any]:
+    """What every reader of a case is shown alike: the complaint as written and the published answer."""
     return {
         "tracking_id": case.tracking_id,
         "status": case.status,
@@ -204,15 +202,24 @@ def staff_case(session: Session, seen: SeenCase) -> dict[str, Any]:
         "body": complaint.get("body"),
         "location": complaint.get("location"),
         "incident_date": complaint.get("incident_date"),
+        "submitted_at": case.submitted_at.isoformat(),
+        "answer": {"text": case.answer_text, "at": case.answered_at.isoformat()} if case.answer_text and case.answered_at else None,
+    }
+
+
+def staff_case(session: Session, seen: SeenCase) -> dict[str, Any]:
+    """The case as a staff member may see it (its page, its task pages, GET /api/v1/tasks/{id})."""
+    case = seen.case
+    complaint = redact_complaint(complaint_of(session, case), seen.hides_reporter)
+    return {
+        **_complaint_and_answer(case, complaint),
         "anonymous": case.anonymous,
         "confidential": case.confidential,
         "reporter": complaint.get("reporter"),
         "reporter_hidden": seen.hides_reporter,
-        "submitted_at": case.submitted_at.isoformat(),
         "unit": case.unit_id,
         "unit_name": unit_name(session, case.unit_id),
         "late": case.late,
-        "answer": {"text": case.answer_text, "at": case.answered_at.isoformat()} if case.answer_text and case.answered_at else None,
         "history": [{"at": h["at"].isoformat(), "type": h["type"], "actor": h["actor"], "data": h["data"]} for h in staff_history(session, case)],
         "context": task_context(session, case),
     }
@@ -224,16 +231,8 @@ def citizen_case(session: Session, case: Case) -> dict[str, Any]:
     complaint = complaint_of(session, case)
     due = waits_until(session, case)
     return {
-        "tracking_id": case.tracking_id,
-        "status": case.status,
-        "title": case.title,
-        "category": case.category,
-        "body": complaint.get("body"),
-        "location": complaint.get("location"),
-        "incident_date": complaint.get("incident_date"),
-        "submitted_at": case.submitted_at.isoformat(),
+        **_complaint_and_answer(case, complaint),
         "due_at": due.isoformat() if due else None,
         "timeline": timeline(session, case),
         "conversation": conversation(session, case, complaint),
-        "answer": {"text": case.answer_text, "at": case.answered_at.isoformat()} if case.answer_text and case.answered_at else None,
     }

@@ -213,6 +213,11 @@ class Notifier:
         return list(self.session.scalars(select(User).where(role_filter, User.active.is_(True)).order_by(User.id)))
 
     @staticmethod
+    def says_why_back(topic: str) -> bool:
+        """Whether the staff mail of ``topic`` names why the case is back (its ``back`` value, from BACK_NOTES)."""
+        return topic in TEMPLATES and "{history}" in TEMPLATES[topic][1]
+
+    @staticmethod
     def _values(case: Case, url: str, extra: dict[str, str]) -> dict[str, str]:
         unit = extra.get("unit", "")
         return {
