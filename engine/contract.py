@@ -43,22 +43,39 @@ ROLE_RECIPIENTS = ("kominfo", "pusat", "pelapor")  # whom the model's beri_tahu(
 
 CASE_READERS = ("pusat", "kominfo", "satker", "vertikal", "auditor", "analis")  # open case pages (a unit its own cases)
 HANDLERS = ("pusat", "kominfo", "satker", "vertikal")  # the office handling a case, who may have to reach a named reporter
-OVERSIGHT_ROLES = ("pusat", "auditor")  # a case's full audit history and replay, the export and the register, all cases' list
+OVERSIGHT_ROLES = ("pusat", "auditor")
+# read the reporter's own text beside the redacted one staff gave for the units (who, the public and analysts read only that)
+ORIGINAL_TEXT_READERS = ("pusat", "kominfo", "auditor")  # a case's full audit history and replay, the export and the register, all cases' list
 FIGURE_ROLES = ("pusat", "auditor", "analis")  # aggregate figures: the SLA report, heatmaps, the process pages
 
 # ---- cases ---------------------------------------------------------------------------------
 
-STATUSES = ("diterima", "didisposisikan", "ditindaklanjuti", "dijawab", "selesai", "dicabut")  # a case's status, in SOP order
-FINISHED_STATUSES = ("selesai", "dicabut")  # nothing more happens to the case
+# a case's status, in SOP order; menunggu_kelengkapan: step 3 asked the reporter to complete the report
+STATUSES = ("diterima", "menunggu_kelengkapan", "didisposisikan", "ditindaklanjuti", "dijawab", "selesai", "diarsipkan", "dicabut")
+FINISHED_STATUSES = ("selesai", "diarsipkan", "dicabut")  # nothing more happens to the case
 OPEN_STATUSES = tuple(status for status in STATUSES if status not in FINISHED_STATUSES)  # under way: can be withdrawn, migrated
 CATEGORIES = ("pendidikan", "kesehatan", "infrastruktur", "pertanahan", "keagamaan", "lainnya")  # the pengaduan form's categories
 
+# How a complaint reached the office (Case.channel). The public web form is ``web``, the JSON API without a staff token
+# ``aplikasi``, a partner's Open311 request ``open311``; Admin Kominfo and Admin Pusat type in the others (INTAKE_ROLES).
+CHANNELS = ("web", "aplikasi", "telepon", "surat", "datang_langsung", "sms", "media_sosial", "email", "open311")
+SELF_SERVICE_CHANNELS = ("web", "aplikasi", "open311")  # the channels a reporter uses without staff
+INTAKE_ROLES = ("kominfo", "pusat")  # may record a complaint on a reporter's behalf, with any channel
+CLASSIFICATIONS = ("pengaduan", "aspirasi", "permintaan_informasi")  # step 3's classification; klasifikasi.dmn's input
+MAX_UNITS = 5  # units one case may be forwarded to at once
+
+# ---- step 3, verification (form disposisi) --------------------------------------------------------
+
+DECISIONS = ("teruskan", "minta_kelengkapan", "arsipkan")  # disposisi.decision; teruskan when absent
+ARCHIVE_REASONS = ("bukan_pengaduan", "duplikat", "di_luar_kewenangan", "tidak_lengkap")  # why a case was archived
+
 # ---- the SOP's stages and deadlines ------------------------------------------------------------
 
-STAGES = ("disposisi", "terima", "tanggapan", "teruskan", "balasan")  # the forms of the SOP's user tasks (steps 3 to 7), in order
+# the forms of the SOP's user tasks (steps 3 to 7), in order; kelengkapan: the reporter completes the report step 3 asked for
+STAGES = ("disposisi", "kelengkapan", "terima", "tanggapan", "teruskan", "balasan")
 # Stages whose user task carries an SOP standard time (steps 3-5) or the citizen's reply window (step 7), so needs a boundary
 # timer with jenisBatas=target. Step 6 (teruskan) has none: its standard time is the system's minute.
-DEADLINE_FORMS = ("disposisi", "terima", "tanggapan", "balasan")
+DEADLINE_FORMS = ("disposisi", "kelengkapan", "terima", "tanggapan", "balasan")
 TARGET = "target"  # the clock of the SOP's standard time (OpenTask.due_at); a boundary timer without jenisBatas is one
 CEILING = "plafon"  # the clock of the national ceiling (OpenTask.ceiling_at)
 CLOCKS = (TARGET, CEILING)  # a deadline's clock: the values of a boundary timer's jenisBatas

@@ -17,12 +17,28 @@ COMPLAINT: dict[str, Any] = {
 }
 
 
+# The same broken road reported twice in other words (similar complaints: engine/cases/similar.py and its pages)
+ROAD = {
+    "title": "Jalan rusak berlubang di Jl. Raya Waru Sidoarjo",
+    "location": "Jl. Raya Waru, Sidoarjo",
+    "body": "Jalan di depan Pasar Waru rusak parah dan berlubang besar. Sudah banyak pengendara motor jatuh, mohon segera diaspal.",
+    "category": "infrastruktur",
+}
+ROAD_AGAIN = {
+    "title": "Aspal berlubang parah depan Pasar Waru",
+    "location": "Waru, Sidoarjo",
+    "body": "Lubang besar di jalan raya depan pasar Waru membahayakan pengendara, kemarin ada pemotor jatuh. Tolong diperbaiki.",
+    "category": "infrastruktur",
+}
+
+
 @dataclass(frozen=True)
 class Do:
-    """Complete the open task with this BPMN id, with ``data`` as its form."""
+    """Complete the open task with this BPMN id (of ``unit``, when several units hold one), with ``data`` as its form."""
 
     task: str
     data: dict[str, Any]
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -39,6 +55,7 @@ class Expect:
     open_tasks: tuple[str, ...]
 
 
+ASK_REPORTER = Do("Task_Disposisi", {"decision": "minta_kelengkapan", "question": "Mohon sebutkan alamat lengkap sekolah tersebut."})
 FORWARD_SATKER = Do("Task_Disposisi", {"unit": "dinas-pendidikan", "note": "Mohon ditindaklanjuti."})
 ACCEPT_SATKER = Do("Task_Terima_Satker", {"decision": "terima"})
 ANSWER_SATKER = Do("Task_Tanggapan_Satker", {"response": "Perbaikan atap dijadwalkan minggu depan."})
@@ -167,6 +184,92 @@ SCENARIOS: dict[str, tuple[dict[str, Any], list[Any]]] = {
         ],
     ),
 }
+
+# Step 3's verification (issue 18): asking the reporter for more, archiving, several units at once.
+ADDITION = Do("Task_Kelengkapan", {"text": "Sekolahnya SMA Negeri 1 Surabaya, Jalan Wijaya Kusuma 48."})
+TWO_UNITS = Do("Task_Disposisi", {"units": ["dinas-pendidikan", "kanwil-bpn-jatim"], "classification": "pengaduan"})
+THREE_UNITS = Do("Task_Disposisi", {"units": ["dinas-pendidikan", "dinas-kesehatan", "kanwil-bpn-jatim"]})
+
+
+def archive(reason: str) -> Do:
+    return Do("Task_Disposisi", {"decision": "arsipkan", "archive_reason": reason, "note": "Diarsipkan setelah verifikasi."})
+
+
+SCENARIOS.update(
+    {
+        "kelengkapan_answered": (
+            COMPLAINT,
+            [
+                ASK_REPORTER,
+                Expect("menunggu_kelengkapan", ("Task_Kelengkapan",)),
+                Wait(days=3),
+                ADDITION,
+                Expect("diterima", ("Task_Disposisi",)),
+                FORWARD_SATKER,
+                Expect("didisposisikan", ("Task_Terima_Satker",)),
+            ],
+        ),
+        # Monday 30 November: the 10 working days end Monday 14 December, 23:59:59
+        "kelengkapan_timed_out": (
+            COMPLAINT,
+            [ASK_REPORTER, Wait(days=13), Expect("menunggu_kelengkapan", ("Task_Kelengkapan",)), Wait(days=2), Expect("diarsipkan", ())],
+        ),
+        **{
+            f"archived_{reason}": (COMPLAINT, [archive(reason), Expect("diarsipkan", ())])
+            for reason in ("bukan_pengaduan", "di_luar_kewenangan", "tidak_lengkap")
+        },
+        "two_units_one_declines": (
+            COMPLAINT,
+            [
+                TWO_UNITS,
+                Expect("didisposisikan", ("Task_Terima_Satker", "Task_Terima_Vertikal")),
+                Do("Task_Terima_Vertikal", {"decision": "bukan_wewenang", "note": "Bukan urusan pertanahan."}, "kanwil-bpn-jatim"),
+                Expect("didisposisikan", ("Task_Terima_Satker",)),
+                ACCEPT_SATKER,
+                Expect("ditindaklanjuti", ("Task_Tanggapan_Satker",)),
+                ANSWER_SATKER,
+                Expect("ditindaklanjuti", ("Task_Teruskan",)),
+                PUBLISH,
+                SATISFIED,
+                Expect("selesai", ()),
+            ],
+        ),
+        "three_units_one_declines_and_a_revision": (
+            COMPLAINT,
+            [
+                THREE_UNITS,
+                Expect("didisposisikan", ("Task_Terima_Satker", "Task_Terima_Satker", "Task_Terima_Vertikal")),
+                Do("Task_Terima_Satker", {"decision": "terima"}, "dinas-pendidikan"),
+                Do("Task_Terima_Satker", {"decision": "bukan_wewenang", "note": "Bukan urusan kesehatan."}, "dinas-kesehatan"),
+                Do("Task_Terima_Vertikal", {"decision": "terima"}, "kanwil-bpn-jatim"),
+                Expect("ditindaklanjuti", ("Task_Tanggapan_Satker", "Task_Tanggapan_Vertikal")),
+                Do("Task_Tanggapan_Satker", {"response": "Atap diperbaiki minggu depan."}, "dinas-pendidikan"),
+                Expect("ditindaklanjuti", ("Task_Tanggapan_Vertikal",)),
+                Do("Task_Tanggapan_Vertikal", {"response": "Status tanah sekolah sudah jelas."}, "kanwil-bpn-jatim"),
+                Expect("ditindaklanjuti", ("Task_Teruskan",)),
+                Do("Task_Teruskan", {"decision": "kembalikan", "note": "Mohon sebutkan tanggalnya."}),
+                Expect("ditindaklanjuti", ("Task_Tanggapan_Satker", "Task_Tanggapan_Vertikal")),
+                Do("Task_Tanggapan_Satker", {"response": "Atap diperbaiki 7 Desember 2026."}, "dinas-pendidikan"),
+                Do("Task_Tanggapan_Vertikal", {"response": "Sertifikat terbit 8 Desember 2026."}, "kanwil-bpn-jatim"),
+                Expect("ditindaklanjuti", ("Task_Teruskan",)),
+                PUBLISH,
+                Expect("dijawab", ("Task_Balasan",)),
+            ],
+        ),
+        "every_unit_declines": (
+            COMPLAINT,
+            [
+                TWO_UNITS,
+                Do("Task_Terima_Satker", {"decision": "bukan_wewenang", "note": "Bukan urusan kami."}, "dinas-pendidikan"),
+                Expect("didisposisikan", ("Task_Terima_Vertikal",)),
+                Do("Task_Terima_Vertikal", {"decision": "bukan_wewenang", "note": "Bukan urusan kami."}, "kanwil-bpn-jatim"),
+                Expect("diterima", ("Task_Disposisi",)),
+                FORWARD_SATKER,
+                Expect("didisposisikan", ("Task_Terima_Satker",)),
+            ],
+        ),
+    }
+)
 
 # The escalations each scenario must raise, as (stage, clock), in order.
 ESCALATIONS = {

@@ -13,10 +13,10 @@ from flask_babel import get_locale, ngettext
 from engine.db.connection import configure_engine
 from engine.timekeeping.calendar import zone
 from engine.timekeeping.clock import SYSTEM_CLOCK
-from web import labels, security, settings
+from web import labels, open311, security, settings
 from web.api import routes as api
 from web.extensions import babel, csrf, db, login_manager
-from web.pages import admin, analyst, auth, errors, formrender, history, public, reports, staff
+from web.pages import admin, analyst, auth, errors, formrender, history, intake, public, reports, staff
 
 LANGUAGES = ("id", "en")
 
@@ -67,12 +67,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(intake.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(history.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(analyst.bp)
     csrf.exempt(api.bp)  # bearer tokens, not cookies: no CSRF exposure
+    app.register_blueprint(open311.bp)
+    csrf.exempt(open311.bp)  # a partner's API key in the form, no cookie: no CSRF exposure
     # headers, cookie flags, rate limits, refused-access log (after the blueprints: it wraps their views)
     security.init_app(app, public.submission_limited)
     security.redact_access_codes()  # links mailed before the fix still carry ?token=: no access log keeps it

@@ -30,14 +30,32 @@ DEFAULT_LOCALE = "id"
 # Codes (the contract's vocabulary, docs/architecture.md). Indonesian shows the status code itself, as before.
 STATUS_LABELS = {
     "diterima": _l("diterima"),
+    "menunggu_kelengkapan": _l("menunggu kelengkapan"),
     "didisposisikan": _l("didisposisikan"),
     "ditindaklanjuti": _l("ditindaklanjuti"),
     "dijawab": _l("dijawab"),
     "selesai": _l("selesai"),
+    "diarsipkan": _l("diarsipkan"),
     "dicabut": _l("dicabut"),
 }
+ARCHIVE_REASON_LABELS = {  # engine/contract.py ARCHIVE_REASONS
+    "bukan_pengaduan": _l("bukan pengaduan"),
+    "duplikat": _l("laporan ganda"),
+    "di_luar_kewenangan": _l("di luar kewenangan"),
+    "tidak_lengkap": _l("tidak lengkap"),
+}
 ACTOR_LABELS = {"sistem": _l("sistem"), "pelapor": _l("pelapor")}
-CHANNEL_LABELS = {"web": _l("situs web"), "api": _l("aplikasi")}
+CHANNEL_LABELS = {
+    "web": _l("situs web"),
+    "aplikasi": _l("aplikasi"),
+    "telepon": _l("telepon"),
+    "surat": _l("surat"),
+    "datang_langsung": _l("datang langsung"),
+    "sms": _l("SMS 1708"),
+    "media_sosial": _l("media sosial"),
+    "email": _l("email"),
+    "open311": _l("aplikasi mitra (Open311)"),
+}
 
 # Names and texts of the process model (processes/) and the forms (forms/): data, not code, so they are
 # listed here for pybabel. engine/ marks its own sentences (engine/messages.py).
@@ -87,6 +105,43 @@ MODEL_TEXTS = (
     N_("Kembalikan"),
     N_("Puas"),
     N_("Tidak puas"),
+    # processes/sp4n_lapor.bpmn since step 3 became a verification with several units (issue 18); the names above stay for
+    # the cases still running on earlier versions
+    N_("Satuan Kerja tujuan"),
+    N_("Instansi Vertikal tujuan"),
+    N_("Jawaban Satuan Kerja"),
+    N_("Jawaban Instansi Vertikal"),
+    N_("Verifikasi laporan"),
+    N_("Catat hasil verifikasi"),
+    N_("Hasil verifikasi?"),
+    N_("Minta pelapor melengkapi laporan"),
+    N_("Lengkapi laporan"),
+    N_("Catat: laporan tidak dilengkapi"),
+    N_("Catat alasan arsip"),
+    N_("Arsipkan laporan dan beri tahu pelapor"),
+    N_("Laporan diarsipkan"),
+    N_("Tentukan batas tindak lanjut menurut klasifikasi"),
+    N_("Kirim laporan ke setiap unit tujuan (email dan pemberitahuan)"),
+    N_("Ke setiap unit tujuan"),
+    N_("Kumpulkan jawaban unit"),
+    N_("Ada unit yang menjawab?"),
+    N_("10 hari kerja tanpa kelengkapan"),
+    N_("Tindak lanjut Satuan Kerja"),
+    N_("Tindak lanjut Instansi Vertikal"),
+    N_("Laporan sampai di unit"),
+    N_("Tetapkan unit tujuan"),
+    N_("Jawaban dikembalikan?"),
+    N_("Catat: bukan wewenang unit"),
+    N_("Unit keluar dari laporan"),
+    N_("Catat jawaban unit"),
+    N_("Jawaban unit tercatat"),
+    N_("Batas nasional tindak lanjut"),
+    N_("Ya"),
+    N_("Tidak"),
+    N_("Teruskan ke unit"),
+    N_("Minta kelengkapan"),
+    N_("Arsipkan"),
+    N_("Tidak: semua unit menyatakan bukan wewenang"),
     # forms/*.schema.json: texts without an x-…-en twin
     N_("Langkah 1: masyarakat menyampaikan pengaduan tentang pelayanan publik."),
     N_("Ceritakan apa yang terjadi, di mana, dan pelayanan apa yang Anda harapkan."),
@@ -97,6 +152,11 @@ MODEL_TEXTS = (
     N_("Langkah 6: Admin Kominfo meneruskan jawaban kepada sistem untuk diterbitkan, atau mengembalikannya kepada unit."),
     N_("Wajib bila diteruskan: teks ini yang dibaca pelapor."),
     N_("Langkah 7: pelapor membaca jawaban dan menyatakan puas atau tidak."),
+    N_(
+        "Langkah 3: Admin Kominfo memverifikasi laporan, lalu meneruskannya kepada satu sampai lima unit, meminta pelapor "
+        "melengkapinya, atau mengarsipkannya."
+    ),
+    N_("Pelapor menambahkan keterangan yang diminta Admin Kominfo."),
 )
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
@@ -184,4 +244,10 @@ def channel_label(code: str | None) -> str:
     return _label(CHANNEL_LABELS, code)
 
 
-FILTERS = {f.__name__: f for f in (engine_text, status_label, category_label, stage_label, clock_label, actor_label, channel_label)}
+def archive_reason_label(code: str | None) -> str:
+    return _label(ARCHIVE_REASON_LABELS, code)
+
+
+FILTERS = {
+    f.__name__: f for f in (engine_text, status_label, category_label, stage_label, clock_label, actor_label, channel_label, archive_reason_label)
+}

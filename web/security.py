@@ -99,7 +99,8 @@ HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    # geolocation for this site's own pages only: "Gunakan lokasi saya" on the complaint forms (web/static/location.js)
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(self)",
 }
 REFUSED = {401: "unauthenticated", 403: "forbidden", 404: "not found", 429: "rate limited"}
 # C0 control characters other than tab and line breaks: never in a complaint or a form, PostgreSQL refuses U+0000

@@ -30,6 +30,7 @@ from werkzeug.datastructures import FileStorage
 
 from engine.cases import submission_keys
 from engine.cases.ids import hash_token, token_matches
+from engine.contract import Actor
 from engine.db.tables import Case
 from web.extensions import db, service
 
@@ -77,19 +78,20 @@ def form_key(form: Mapping[str, str]) -> str | None:
         return None
 
 
-def submit_once(data: Any, channel: str, key: str | None, files: Sequence[str] = ()) -> Submission:
+def submit_once(data: Any, channel: str, key: str | None, files: Sequence[str] = (), recorded_by: Actor | None = None) -> Submission:
     """Submit the complaint ``data`` (``files``: the upload_digests of its attachments) in the request's transaction,
-    once per ``key``; without a key, as any submission. Returns the new case, or the case an earlier submission
-    under ``key`` made (``replayed``, nothing written). Raises KeyReused when ``key`` came with another request,
-    and InvalidData as CaseService.submit does."""
+    once per ``key``; without a key, as any submission. ``recorded_by``: the Admin Kominfo or Admin Pusat typing in a
+    complaint received by phone, letter, in person... (CaseService.submit). Returns the new case, or the case an earlier
+    submission under ``key`` made (``replayed``, nothing written). Raises KeyReused when ``key`` came with another
+    request, and InvalidData and Forbidden as CaseService.submit does."""
     if key is None:
-        submitted = service().submit(data, channel=channel)
+        submitted = service().submit(data, channel=channel, recorded_by=recorded_by)
         return Submission(submitted.case, submitted.access_token, replayed=False)
-    key_hash, fingerprint = hash_token(key), _fingerprint(channel, data, files)
+    key_hash, fingerprint = hash_token(key), _fingerprint(channel, data, files, recorded_by)
     if (earlier := _earlier(key, key_hash, fingerprint)) is not None:
         return earlier
     svc = service()
-    submitted = svc.submit(data, channel=channel, access_token=_token(key))
+    submitted = svc.submit(data, channel=channel, access_token=_token(key), recorded_by=recorded_by)
     try:
         submission_keys.remember(db.session, key_hash, fingerprint, submitted.case, svc.clock.now())
     except IntegrityError:
@@ -133,7 +135,10 @@ def upload_digests(files: Sequence[FileStorage]) -> list[str]:
     return digests
 
 
-def _fingerprint(channel: str, data: Any, files: Sequence[str]) -> str:
-    """The hash of what was submitted, whatever the order of its JSON keys or its whitespace."""
-    request = {"channel": channel, "data": data, "files": list(files)}
+def _fingerprint(channel: str, data: Any, files: Sequence[str], recorded_by: Actor | None = None) -> str:
+    """The hash of what was submitted, whatever the order of its JSON keys or its whitespace; who recorded it is part
+    of it, so a staff member's submission and a citizen's under one key differ."""
+    request: dict[str, Any] = {"channel": channel, "data": data, "files": list(files)}
+    if recorded_by is not None:  # absent for a citizen: fingerprints stored before staff intake existed still match
+        request["recorded_by"] = {"username": recorded_by.username, "role": recorded_by.role}
     return hashlib.sha256(json.dumps(request, sort_keys=True, separators=(",", ":")).encode()).hexdigest()

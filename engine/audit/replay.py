@@ -199,6 +199,11 @@ class _ScratchService(CaseService):
     def _unused_tracking_id(self) -> str:
         return self._tracking_id
 
+    def _case_exists(self, tracking_id: str) -> bool:
+        # another case a recorded input names (an archived duplicate's original) is not in the throwaway database; it
+        # existed when the input was accepted, and the replay rebuilds this case only
+        return True
+
     def _run_steps(self, workflow: BpmnWorkflow, steps: _Steps, timers_first: bool) -> None:
         if self.failing is not None:
             raise StepsFailedAsRecorded(*self.failing)
@@ -338,12 +343,14 @@ class Replay:
         if number == 1 or event.type == "case_started":
             if number != 1 or event.type != "case_started":
                 raise _NotReplayable(DIFF_NO_START if number == 1 else DIFF_UNKNOWN, event.type)
-            self._submitted = self.service.submit(data.get("data"), channel=data.get("channel", "web"))
+            recorded_by = data.get("recorded_by")  # staff who typed in a complaint received by phone, letter, in person...
+            author = Actor(event.actor, recorded_by.get("role", "")) if isinstance(recorded_by, dict) else None
+            self._submitted = self.service.submit(data.get("data"), channel=data.get("channel", "web"), recorded_by=author)
             return
         assert self._submitted is not None
         case = self._submitted.case
         if event.type == "task_completed":
-            row = self._open_row(spec=data.get("task"))
+            row = self._open_row(spec=data.get("task"), unit=data.get("unit"))  # several units may each hold one
             self.service.complete_task(row.id, data.get("data"), Actor(event.actor, data.get("role", ""), data.get("unit")))
         elif event.type == "timer_fired":
             self.service.fire_timers(case.id)
@@ -358,6 +365,8 @@ class Replay:
             self.service.reassign(row.id, data.get("to", ""), Actor(event.actor, "pusat"), data.get("reason", ""))
         elif event.type == "case_withdrawn":
             self.service.withdraw(case.tracking_id, self._submitted.access_token, data.get("reason") or None)
+        elif event.type == "addition_received":  # the reporter added to the complaint while it was not waiting for it
+            self.service.add_to_complaint(case.tracking_id, self._submitted.access_token, data.get("text", ""))
         elif event.type == STEPS_RETRIED:  # the worker (sistem) or Admin Pusat ("Coba lagi")
             self.service.retry_steps(case.id, SYSTEM if event.actor == SYSTEM.username else Actor(event.actor, "pusat"))
         else:
@@ -575,14 +584,28 @@ def _normal_state(state: str) -> dict[str, Any]:
         dct = json.loads(state)
     except ValueError:
         return {"unreadable": state[:200]}
-    tasks: dict[str, Any] = dct.get("tasks", {})
     names: dict[str, str] = {}
-    root = dct.get("root")
-    pending = [(root, "0")] if root in tasks else []
-    while pending:
-        task_id, place = pending.pop()
-        names[task_id] = f"{tasks[task_id].get('task_spec')}@{place}"
-        pending.extend((child, f"{place}.{i}") for i, child in enumerate(tasks[task_id].get("children", [])) if child in tasks)
+
+    def name_tree(workflow: dict[str, Any], prefix: str) -> None:
+        tasks: dict[str, Any] = workflow.get("tasks", {})
+        root = workflow.get("root")
+        pending = [(root, "0")] if root in tasks else []
+        while pending:
+            task_id, place = pending.pop()
+            names[task_id] = f"{prefix}{tasks[task_id].get('task_spec')}@{place}"
+            pending.extend((child, f"{place}.{i}") for i, child in enumerate(tasks[task_id].get("children", [])) if child in tasks)
+
+    name_tree(dct, "")
+    # a sub-process (each instance of a multi-instance one) is a workflow of its own, keyed by the task that runs it
+    subprocesses: dict[str, Any] = dct.get("subprocesses", {})
+    pending_subs = list(subprocesses)
+    while pending_subs:
+        owner = next((sid for sid in pending_subs if sid in names), None)
+        if owner is None:  # a cancelled workflow keeps its sub-processes without the tasks that ran them: name them in order
+            owner = pending_subs[0]
+            names[owner] = f"{subprocesses[owner].get('spec')}~{len(subprocesses) - len(pending_subs)}"
+        pending_subs.remove(owner)
+        name_tree(subprocesses[owner], f"{names[owner]}/")
 
     def rename(value: Any) -> Any:
         if isinstance(value, str):

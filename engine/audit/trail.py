@@ -93,6 +93,7 @@ INPUT_TYPES = (
     "task_unclaimed",
     "task_reassigned",
     "case_withdrawn",
+    "addition_received",
     STEPS_RETRIED,
 )
 

@@ -6,8 +6,9 @@ a :class:`SeenCase`, never a bare ``Case`` row. They raise engine errors only (N
 the web maps to one HTTP status each.
 
 A reporter's identity is their name, email and phone, all three together. Who opens a case at all
-("own unit": the case is with the unit, as its current unit or by an open task of the unit), and who
-sees its reporter's identity, by the case's flags:
+("own unit": the case went to the unit at step 3 and the unit still holds it, or the unit has an open task of it), and
+who sees its reporter's identity, by the case's flags (staff may set anonymous and confidential on the reporter's
+behalf at step 3, never back):
 
 | viewer                             | opens the case         | neither | confidential | anonymous | both   |
 |------------------------------------|------------------------|---------|--------------|-----------|--------|
@@ -18,6 +19,9 @@ sees its reporter's identity, by the case's flags:
 | ``auditor``                        | every case             | hidden  | hidden       | hidden    | hidden |
 | ``analis``                         | every case             | hidden  | hidden       | hidden    | hidden |
 | the public (no account)            | only if not confidential, on the public pages | hidden | hidden | hidden | hidden |
+
+Where staff gave a redacted text for the units (``Case.redacted_body``), the units, analysts and the public read only
+that; Admin Pusat, Admin Kominfo and auditors read the reporter's own text too, both marked (``Sight.original_text``).
 
 A task is held by the people of its lane's role, in its unit when it has one (a unit lane's task): they read it
 and act on it. Anyone else reads it as if it did not exist (404); acting on it, a role that does not act in its
@@ -46,8 +50,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.cases.ids import LinkExpired, link_expiry, normalize_tracking_id, token_matches
-from engine.contract import CASE_READERS, HANDLERS, OVERSIGHT_ROLES, UNIT_ROLES, Actor
-from engine.db.tables import AuditEvent, Case, OpenTask
+from engine.contract import CASE_READERS, HANDLERS, ORIGINAL_TEXT_READERS, OVERSIGHT_ROLES, UNIT_ROLES, Actor
+from engine.db.tables import AuditEvent, Case, CaseUnit, OpenTask
 from engine.errors import Conflict, Forbidden, NotFound
 from engine.messages import N_
 
@@ -60,6 +64,7 @@ class Sight:
 
     case: bool  # the case itself: its page, sheet, history, its line in an export (hidden: 404, or left out of a list)
     identity: bool  # the reporter's name, email and phone
+    original_text: bool = False  # the reporter's own text where staff gave a redacted one for the units
 
 
 def sight(role: str | None, anonymous: bool, confidential: bool, own_unit: bool = False) -> Sight:
@@ -69,9 +74,7 @@ def sight(role: str | None, anonymous: bool, confidential: bool, own_unit: bool 
         return Sight(case=not confidential, identity=False)
     if role not in CASE_READERS or (role in UNIT_ROLES and not own_unit):
         return Sight(case=False, identity=False)
-    if anonymous:
-        return Sight(case=True, identity=False)
-    return Sight(case=True, identity=role in HANDLERS)
+    return Sight(case=True, identity=not anonymous and role in HANDLERS, original_text=role in ORIGINAL_TEXT_READERS)
 
 
 def public_cases() -> ColumnElement[bool]:
@@ -98,7 +101,13 @@ def seen_cases(session: Session, cases: Sequence[Case], viewer: Actor) -> list[S
     """The cases ``viewer`` may open, in the given order, each with what it may see of them; the others left out."""
     own: set[int] = set()
     if viewer.role in UNIT_ROLES:
-        own = {case.id for case in cases if case.unit_id == viewer.unit_id}
+        ids = [case.id for case in cases]
+        # a unit the case went to and that still holds it (not one that declined it or had its task moved away) ...
+        held = select(CaseUnit.case_id).where(CaseUnit.case_id.in_(ids), CaseUnit.unit_id == viewer.unit_id, CaseUnit.state == "aktif")
+        own = set(session.scalars(held))
+        # ... or, for a case of an earlier version of the model (no case_unit rows), the case's unit
+        listed = set(session.scalars(select(CaseUnit.case_id).where(CaseUnit.case_id.in_(ids))))
+        own |= {case.id for case in cases if case.id not in listed and case.unit_id == viewer.unit_id}
         rest = [case.id for case in cases if case.id not in own]
         if rest:  # a task of the unit open on a case now with another unit (a unit moved on, a reassignment)
             own |= set(session.scalars(select(OpenTask.case_id).where(OpenTask.case_id.in_(rest), OpenTask.unit_id == viewer.unit_id)))

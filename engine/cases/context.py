@@ -25,6 +25,7 @@ from engine.definitions.parsing import Parsed
 DECLINED = "bukan_wewenang"  # a unit said the case is not within its authority (form terima)
 NOT_SATISFIED = "tidak_puas"  # the reporter was not satisfied with the published answer (form balasan)
 RETURNED = "dikembalikan"  # Admin Kominfo returned the unit's answer with a note (form teruskan)
+COMPLETED = "dilengkapi"  # the reporter added what Admin Kominfo asked for (form kelengkapan)
 
 
 @dataclass(frozen=True)
@@ -39,13 +40,15 @@ class Step:
 
 
 def reason_of(form: str, data: dict[str, Any]) -> str | None:
-    """Why completing ``form`` with ``data`` sends the case back (DECLINED, NOT_SATISFIED, RETURNED), or None."""
+    """Why completing ``form`` with ``data`` sends the case back (DECLINED, NOT_SATISFIED, RETURNED, COMPLETED), or None."""
     if form == "terima" and data.get("decision") == "bukan_wewenang":
         return DECLINED
     if form == "balasan" and data.get("satisfied") is False:
         return NOT_SATISFIED
     if form == "teruskan" and data.get("decision") == "kembalikan":
         return RETURNED
+    if form == "kelengkapan":
+        return COMPLETED
     return None
 
 
@@ -70,8 +73,13 @@ def steps_of(session: Session, case: Case) -> list[Step]:
     return steps
 
 
+def _answer(step: Step, names: dict[str, str]) -> dict[str, Any]:
+    return {"text": step.data["response"], "unit": step.unit, "unit_name": names.get(step.unit or ""), "at": step.at.isoformat()}
+
+
 def task_context(session: Session, case: Case) -> dict[str, Any]:
-    """``answer``: the unit's latest answer (text, unit, unit_name, at) or None; ``came_back``: why the last completed
+    """``answer``: the latest answer of a unit (text, unit, unit_name, at) or None; ``answers``: each unit's latest answer
+    since the case was last forwarded, oldest first (Admin Kominfo's review of several units' answers); ``came_back``: why the last completed
     task sent the case back (reason, at, actor, unit, unit_name, text: the unit's or Admin Kominfo's note, the
     reporter's message) or None; ``declined_units``: the ids of the units that declined the case, in order."""
     steps = steps_of(session, case)
@@ -83,7 +91,7 @@ def task_context(session: Session, case: Case) -> dict[str, Any]:
     if last is not None and reason is not None:
         # a decline names the unit that declined; the reporter and Admin Kominfo answer about the case's unit
         unit = last.unit if reason == DECLINED else case.unit_id
-        text = last.data.get("text") if reason == NOT_SATISFIED else last.data.get("note")
+        text = last.data.get("text") if reason in (NOT_SATISFIED, COMPLETED) else last.data.get("note")
         came_back = {
             "reason": reason,
             "at": last.at.isoformat(),
@@ -93,12 +101,12 @@ def task_context(session: Session, case: Case) -> dict[str, Any]:
             "text": text or None,
         }
     declined = [s.unit for s in steps if s.unit and reason_of(s.form, s.data) == DECLINED]
+    # each unit's latest answer since the case was last forwarded (several units answer one case)
+    forwarded = max((i for i, s in enumerate(steps) if s.form == "disposisi"), default=-1)
+    latest = {s.unit: s for s in steps[forwarded + 1 :] if s.form == "tanggapan" and s.data.get("response")}
     return {
-        "answer": (
-            {"text": answered.data["response"], "unit": answered.unit, "unit_name": names.get(answered.unit or ""), "at": answered.at.isoformat()}
-            if answered
-            else None
-        ),
+        "answer": _answer(answered, names) if answered else None,
+        "answers": [_answer(s, names) for s in sorted(latest.values(), key=lambda s: s.at)],
         "came_back": came_back,
         "declined_units": list(dict.fromkeys(declined)),
     }

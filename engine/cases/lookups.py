@@ -25,9 +25,10 @@ def open_tasks(session: Session, case_id: int) -> list[OpenTask]:
     return list(session.scalars(select(OpenTask).where(OpenTask.case_id == case_id)))
 
 
-def citizen_task(session: Session, case_id: int) -> OpenTask | None:
-    """The task that waits for the reporter's reply on the case, if any (step 7)."""
-    return session.scalar(select(OpenTask).where(OpenTask.case_id == case_id, OpenTask.role == CITIZEN.role))
+def citizen_task(session: Session, case_id: int, form: str = "balasan") -> OpenTask | None:
+    """The task of ``form`` that waits for the reporter on the case, if any: their reply (step 7, ``balasan``) or the
+    additions step 3 asked for (``kelengkapan``)."""
+    return session.scalar(select(OpenTask).where(OpenTask.case_id == case_id, OpenTask.role == CITIZEN.role, OpenTask.form == form))
 
 
 def definition_of(session: Session, case: Case) -> Definition | None:

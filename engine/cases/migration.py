@@ -239,13 +239,23 @@ class Migrations:
         return {"open": opened, "open_tasks": [t.task_spec.name for t in workflow.get_tasks(state=TaskState.READY, manual=True)], "timers": timers}
 
     def _remap(self, workflow: BpmnWorkflow, old: Parsed, new: Parsed, number: int, undo: dict[str, Any] | None) -> list[str]:
-        """Point every task of ``workflow`` at the same-named spec of ``new``; re-predict what waits. Raises _Refused.
+        """Point every task of ``workflow`` and of its running sub-processes (each unit's copy of a unit's sub-process) at
+        the same-named spec of ``new``; re-predict what waits. Raises _Refused. Returns the notes for the analyst."""
+        notes = self._remap_one(workflow, old.spec, new.spec, old, new, number, undo)
+        workflow.subprocess_specs = new.subprocess_specs
+        for sub in workflow.subprocesses.values():
+            target = new.subprocess_specs.get(sub.spec.name)
+            if target is None:
+                raise _Refused(MSG_OPEN_TASK % {"task": sub.spec.description or sub.spec.name, "number": number})
+            old_spec = old.subprocess_specs.get(sub.spec.name, sub.spec)
+            notes.extend(note for note in self._remap_one(sub, old_spec, target, old, new, number, undo) if note not in notes)
+        return notes
 
-        Returns the notes for the analyst.
-        """
-        specs = new.spec.task_specs
-        if workflow.subprocesses:
-            raise _Refused(MSG_CHECK % {"detail": "sub-proses yang sedang berjalan belum didukung"})
+    def _remap_one(
+        self, workflow: Any, old_spec: Any, new_spec: Any, old: Parsed, new: Parsed, number: int, undo: dict[str, Any] | None
+    ) -> list[str]:
+        """``_remap`` of one workflow (the case's, or one running sub-process) from ``old_spec`` to ``new_spec``."""
+        specs = new_spec.task_specs
         waiting = TaskState.READY | TaskState.WAITING | TaskState.STARTED
         notes: list[str] = []
         drop = []
@@ -253,7 +263,7 @@ class Migrations:
         for task in list(workflow.tasks.values()):
             if task.task_spec.name in specs:
                 continue
-            label = _name(old.spec.task_specs.get(task.task_spec.name.split(".")[0], task.task_spec))
+            label = _name(old_spec.task_specs.get(task.task_spec.name.split(".")[0], task.task_spec))
             if task.has_state(TaskState.PREDICTED_MASK | TaskState.FUTURE | TaskState.CANCELLED):
                 drop.append(task)  # never ran: predicted again below, or a branch that was cancelled
             elif task.state == TaskState.WAITING and is_timer(task) and isinstance(task.parent.task_spec, BoundaryEventSplit):
@@ -267,7 +277,8 @@ class Migrations:
                 refusals.append((2, MSG_HISTORY % {"task": label, "number": number}))
         if refusals:
             raise _Refused(min(refusals)[1])
-        for task in workflow.get_tasks(state=waiting):
+        own = [task for task in workflow.tasks.values() if task.has_state(waiting)]  # not its sub-processes' (get_tasks walks them)
+        for task in own:
             if task in drop or task.parent is None:
                 continue
             spec = specs[task.task_spec.name]
@@ -281,15 +292,14 @@ class Migrations:
                     notes.append(NOTE_LANE % {"task": _name(spec), "old": task.task_spec.lane or "-", "new": spec.lane or "-"})
                 if spec.lane not in LANE_ROLES:
                     raise _Refused(MSG_CHECK % {"detail": f"lajur {spec.lane!r}"})
-        kept = {t.id: (copy.deepcopy(t.data), copy.deepcopy(t.internal_data)) for t in workflow.get_tasks(state=waiting) if t not in drop}
+        kept = {t.id: (copy.deepcopy(t.data), copy.deepcopy(t.internal_data)) for t in own if t not in drop}
         for task in drop:
             if task.id in workflow.tasks:
                 workflow._remove_task(task.id)
         for task in workflow.tasks.values():
             task.task_spec = specs[task.task_spec.name]
-        workflow.spec = new.spec
-        workflow.subprocess_specs = new.subprocess_specs
-        for task in list(workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)):
+        workflow.spec = new_spec
+        for task in [t for t in workflow.tasks.values() if t.has_state(TaskState.READY | TaskState.WAITING)]:
             if task.id in workflow.tasks and task.id in kept:
                 task.reset_branch(None)  # forget what the old spec predicted after it; keep the task, its data, its due instant
                 task.data, task.internal_data = kept[task.id]
@@ -318,7 +328,7 @@ class Migrations:
 
     def _retitle_open_tasks(self, case: Case, parsed: Parsed) -> None:
         """The inbox rows of tasks that kept their id show the target version's name, form and lane."""
-        specs = parsed.spec.task_specs
+        specs = {spec.name: spec for spec in parsed.all_specs()}
         for row in self.session.scalars(select(OpenTask).where(OpenTask.case_id == case.id)):
             spec = specs.get(row.spec_name)
             if spec is None:

@@ -26,13 +26,27 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine.audit.trail import STEP_FAILED, STEPS_RETRIED, AuditLog
 from engine.cases import access, ids, incidents, lookups
 from engine.cases.context import came_back_in
-from engine.contract import CEILING, CITIZEN, DEADLINE_PROPERTY, FINISHED_STATUSES, LANE_ROLES, OPEN_STATUSES, SYSTEM, UNIT_LANES, UNIT_ROLES, Actor
-from engine.db.tables import AdminEvent, Case, Definition, Escalation, OpenTask, Unit
+from engine.contract import (
+    CEILING,
+    CHANNELS,
+    CITIZEN,
+    DEADLINE_PROPERTY,
+    FINISHED_STATUSES,
+    INTAKE_ROLES,
+    LANE_ROLES,
+    OPEN_STATUSES,
+    SELF_SERVICE_CHANNELS,
+    SYSTEM,
+    UNIT_LANES,
+    UNIT_ROLES,
+    Actor,
+)
+from engine.db.tables import AdminEvent, Case, CaseUnit, Definition, Escalation, OpenTask, Unit
 from engine.definitions import cache, forms, validation
 from engine.definitions.bundle import Bundle
 from engine.definitions.parsing import Parsed, attached_task
 from engine.errors import Conflict, DefinitionInvalid, Forbidden, InvalidData, NotFound
-from engine.messages import N_
+from engine.messages import N_, Message
 from engine.notifications import notify
 from engine.notifications.notify import Notifier
 from engine.runtime.scripting import Effect, RunContext, make_script_engine, running
@@ -43,7 +57,14 @@ from engine.timekeeping.timers import deadlines, is_timer, timer_due
 
 log = logging.getLogger("lapor.cases")
 
-STAGE_HOLDERS = {"disposisi": "kominfo", "teruskan": "kominfo"}  # other stages: the case's unit
+STAGE_HOLDERS = {"disposisi": "kominfo", "teruskan": "kominfo"}  # other stages: the unit holding the task
+
+
+def search_text(complaint: dict[str, Any], body: str | None = None) -> str:
+    """The words a case is found by among similar complaints: its title, location and body (``body`` in place of the
+    reporter's own text once staff gave a redacted one). Never the reporter's identity."""
+    parts = (complaint.get("title"), complaint.get("location"), body if body is not None else complaint.get("body"))
+    return "\n".join(part for part in parts if isinstance(part, str) and part)
 
 
 @dataclass(frozen=True)
@@ -168,15 +189,28 @@ class CaseService:
 
     # ---- verbs -----------------------------------------------------------------------------
 
-    def submit(self, data: Any, channel: str = "web", access_token: str | None = None) -> Submitted:
-        """Start a case from complaint data (form ``pengaduan``); ``access_token`` when the caller derived it (an
-        idempotent submission gives the same one back), a new random one otherwise. Raises InvalidData naming each bad field.
+    def submit(self, data: Any, channel: str = "web", access_token: str | None = None, recorded_by: Actor | None = None) -> Submitted:
+        """Start a case from complaint data (form ``pengaduan``) received through ``channel``; ``access_token`` when the
+        caller derived it (an idempotent submission gives the same one back), a new random one otherwise.
+
+        ``recorded_by``: the Admin Kominfo or Admin Pusat who typed in a complaint received by phone, letter, in person,
+        SMS, social media or email (any channel; the reporter's email is then optional). Without it the reporter
+        submitted it themselves, through ``web``, ``aplikasi`` or a partner's ``open311``.
+        Raises InvalidData naming each bad field, Forbidden for a role that may not record complaints.
 
         A system step of the model that fails after it does not fail the submission: the case is stored as received
         (tracking id, receipt mail, status ``diterima``) and waits for a retry with an incident (see ``_advance``)."""
+        if recorded_by is not None:
+            access.require(recorded_by, INTAKE_ROLES, N_("Hanya Admin Kominfo atau Admin Pusat yang dapat mencatat laporan masuk."))
+        allowed = CHANNELS if recorded_by is not None else SELF_SERVICE_CHANNELS
+        if channel not in allowed:
+            raise InvalidData({"channel": Message(N_("Pilih salah satu: %(choices)s."), choices=", ".join(allowed))})
         definition = self.current_definition()
         parsed = self.parsed_for(definition)
-        self._validate_form(parsed, parsed.start_form, data)
+        schema = self.served_form(parsed, parsed.start_form)
+        if recorded_by is not None:
+            schema = forms.reporter_email_optional(schema)
+        forms.validate(schema, data, self.clock.now().astimezone(zone()).date())
         complaint = {"anonymous": False, "confidential": False, **data}
         now = self.clock.now()
         token = access_token or ids.new_access_token()
@@ -190,6 +224,9 @@ class CaseService:
             anonymous=bool(complaint["anonymous"]),
             confidential=bool(complaint["confidential"]),
             channel=channel,
+            latitude=complaint.get("latitude"),
+            longitude=complaint.get("longitude"),
+            search_text=search_text(complaint),
             submitted_at=now,
             updated_at=now,
             state="",
@@ -197,9 +234,13 @@ class CaseService:
         )
         self.session.add(case)
         self.session.flush()
+        author = recorded_by or CITIZEN
 
         def received() -> None:  # the case's first event and the citizen's receipt, whatever the system steps after it do
-            self.audit.append(case, "case_started", CITIZEN.username, now, data={"form": parsed.start_form, "data": complaint, "channel": channel})
+            started = {"form": parsed.start_form, "data": complaint, "channel": channel}
+            if recorded_by is not None:
+                started["recorded_by"] = {"role": recorded_by.role}
+            self.audit.append(case, "case_started", author.username, now, data=started)
             url = self.notifier.private_link(case.tracking_id, token)
             self._audit_mail(
                 case, "pelapor", "laporan_diterima", self.notifier.to_reporter(case, self._reporter_email(complaint), "laporan_diterima", now, url)
@@ -234,6 +275,34 @@ class CaseService:
         if row is None:
             raise Conflict(N_("Laporan ini sedang tidak menunggu balasan Anda."))
         return self._complete(case, row.id, data, CITIZEN)
+
+    def add_to_complaint(self, tracking_id: str, token: str, text: str) -> Case:
+        """The citizen adds to their complaint (``POST /complaints/{tracking_id}/additions``, the tracking page's form).
+        While the case waits for the additions step 3 asked for (``menunggu_kelengkapan``) they complete that wait and the
+        case goes back to verification; in any other open status the text is added to the case and whoever holds its open
+        tasks is told. Raises NotFound, Conflict (a closed case), InvalidData (``text``: 10 to 5000 characters)."""
+        case = access.case_for_citizen(self.session, tracking_id, token, self.clock.now())
+        if case.status not in OPEN_STATUSES:
+            raise Conflict(N_("Laporan yang sudah selesai, diarsipkan, atau dicabut tidak dapat ditambah lagi."))
+        if isinstance(text, str) and len(text.strip()) < 10:  # the form counts spaces too: padding alone is no addition
+            raise InvalidData({"text": N_("Tuliskan 10 sampai 5000 karakter.")})
+        waiting = lookups.citizen_task(self.session, case.id, "kelengkapan")
+        if waiting is not None:
+            return self._complete(case, waiting.id, {"text": text}, CITIZEN)
+        parsed = self.parsed_of(case)
+        if "kelengkapan" in parsed.forms:  # the model's own rule for the text; older versions lack the form
+            self._validate_form(parsed, "kelengkapan", {"text": text})
+        elif not isinstance(text, str) or not 10 <= len(text.strip()) <= 5000:
+            raise InvalidData({"text": N_("Tuliskan 10 sampai 5000 karakter.")})
+        now = self.clock.now()
+        self._lock_case(case)
+        self.audit.append(case, "addition_received", CITIZEN.username, now, data={"text": text})
+        holders = {row.unit_id or row.role for row in self._open_rows(case) if row.role != CITIZEN.role}
+        for holder in sorted(holders):
+            self._audit_mail(case, holder, "tambahan_pelapor", self.notifier.to_staff(case, holder, "tambahan_pelapor", now))
+        case.updated_at = now
+        self.session.flush()
+        return case
 
     def withdraw(self, tracking_id: str, token: str, reason: str | None = None) -> Case:
         """The citizen withdraws an open complaint: status ``dicabut``. Raises NotFound, Conflict."""
@@ -306,7 +375,10 @@ class CaseService:
                 holder.data["unit_tujuan"] = unit_id
             now = self.clock.now()
             self.audit.append(case, "task_reassigned", actor.username, now, task=task_id, data={"from": row.unit_id, "to": unit_id, "reason": reason})
+            moved_from = row.unit_id
             row.unit_id, row.claimed_by, case.unit_id = unit_id, None, unit_id
+            self._unit_state(case, moved_from, "dialihkan", now)
+            self._unit_state(case, unit_id, "aktif", now)
             self._audit_mail(case, unit_id, "laporan_masuk", self.notifier.to_staff(case, unit_id, "laporan_masuk", now, unit=units[unit_id][0]))
             self.save(case, parsed, workflow)
             return case
@@ -417,6 +489,10 @@ class CaseService:
         form = parsed.form_of(task.task_spec)
         assert form is not None  # validated at deploy: every user task has a form
         self._validate_form(parsed, form, data)
+        if form == "disposisi":
+            self._check_duplicate(case, data)
+            if data.get("decision", "teruskan") == "teruskan":  # what the units' follow-up ceiling is reckoned by (reports)
+                case.classification = data.get("classification", "pengaduan")
         spec = task.task_spec
         done = {"task": spec.bpmn_id, "name": spec.bpmn_name, "form": form, "data": data, "role": actor.role, "unit": actor.unit_id}
 
@@ -435,6 +511,25 @@ class CaseService:
         command = "reply" if actor.role == CITIZEN.role else "complete_task"
         self._advance(case, parsed, workflow, command, actor, apply_input=run, record_input=completed, task=task_id)
         return case
+
+    def _check_duplicate(self, case: Case, data: dict[str, Any]) -> None:
+        """A case archived as a duplicate names another case that exists; a case archived for another reason names none
+        (the model's ``arsipkan`` would fail on it, an incident instead of a field error). Raises InvalidData."""
+        duplicate_of = data.get("duplicate_of")
+        if duplicate_of is None:
+            return
+        if data.get("archive_reason") != "duplikat":
+            if data.get("decision") == "arsipkan":
+                raise InvalidData({"duplicate_of": N_("Isi nomor pelacakan laporan lain hanya bila alasan arsipnya duplikat.")})
+            return
+        if duplicate_of == case.tracking_id:
+            raise InvalidData({"duplicate_of": N_("Laporan tidak dapat menjadi duplikat dirinya sendiri.")})
+        if not self._case_exists(duplicate_of):
+            raise InvalidData({"duplicate_of": N_("Tidak ada laporan dengan nomor pelacakan ini.")})
+
+    def _case_exists(self, tracking_id: str) -> bool:
+        """Whether a case has this tracking id. The replay's service overrides it: its database holds only the replayed case."""
+        return self.session.scalar(select(Case.id).where(Case.tracking_id == tracking_id)) is not None
 
     def _advance(
         self,
@@ -600,8 +695,8 @@ class CaseService:
         that fired, each effect in order."""
         now = at or self.clock.now()
         last = workflow.last_task
-        if last is not None and last.data.get("unit_tujuan"):
-            case.unit_id = last.data["unit_tujuan"]
+        if case.unit_id is None and last is not None and last.data.get("unit_tujuan"):
+            case.unit_id = last.data["unit_tujuan"]  # a model that names its unit without teruskan_ke_unit (older versions)
         for timer in fired:
             self.audit.append(
                 case,
@@ -639,20 +734,73 @@ class CaseService:
             if to == "pelapor":
                 sent = self.notifier.to_reporter(case, self._reporter_email(self._complaint(workflow)), topic, now)
             else:
-                unit = self.units().get(case.unit_id or "", ("", ""))[0]
+                unit = self._unit_names(case, args.get("unit"))
                 # why the case is back is read from the workflow only for the mail that says it (a tree walk and a query)
                 back = came_back_in(self.parsed_of(case), workflow) if self.notifier.says_why_back(topic) else ""
                 sent = self.notifier.to_staff(case, to, topic, now, unit=unit, back=back)
             self._audit_mail(case, to, topic, sent)
         elif effect.type == "escalate":
-            self._escalate(case, workflow, args["stage"], args["clock"], now)
+            self._escalate(case, workflow, args["stage"], args["clock"], now, args.get("unit"))
+        elif effect.type == "forward":
+            self._forward(case, args["unit"], now)
+        elif effect.type == "decline":
+            self._unit_state(case, args["unit"], "bukan_wewenang", now)
+        elif effect.type == "ask":
+            self.audit.append(case, "additions_requested", SYSTEM.username, now, data={"question": args["question"]})
+            email = self._reporter_email(self._complaint(workflow))
+            sent = self.notifier.to_reporter(case, email, "minta_kelengkapan", now, question=args["question"])
+            self._audit_mail(case, "pelapor", "minta_kelengkapan", sent)
+        elif effect.type == "archive":
+            case.archive_reason, case.duplicate_of = args["reason"], args.get("duplicate_of")
+            self.audit.append(case, "case_archived", SYSTEM.username, now, data={"reason": case.archive_reason, "duplicate_of": case.duplicate_of})
+        elif effect.type == "protect":
+            self._protect(case, workflow, args, now)
         else:  # pragma: no cover - scripting only emits the types above
             raise ValueError(f"unknown effect {effect.type}")
 
-    def _escalate(self, case: Case, workflow: BpmnWorkflow, stage: str, clock_name: str, now: datetime) -> None:
-        holder = STAGE_HOLDERS.get(stage, case.unit_id or "kominfo")
-        unit_name = self.units().get(case.unit_id or "", ("", ""))[0] if holder == case.unit_id else ""
-        self.session.add(Escalation(case_id=case.id, at=now, stage=stage, clock=clock_name, unit_id=case.unit_id if holder == case.unit_id else None))
+    def _unit_names(self, case: Case, unit: str | None) -> str:
+        """The name of the unit a notification is about: ``unit`` when the model named it, else every unit that holds
+        the case (one for most cases)."""
+        names = self.units()
+        if unit is not None:
+            return names.get(unit, ("", ""))[0]
+        held = self.session.scalars(select(CaseUnit.unit_id).where(CaseUnit.case_id == case.id, CaseUnit.state == "aktif")).all()
+        return ", ".join(names.get(u, (u, ""))[0] for u in held) or names.get(case.unit_id or "", ("", ""))[0]
+
+    def _forward(self, case: Case, unit: str, now: datetime) -> None:
+        """The case goes to ``unit`` (one of the units step 3 chose): recorded in case_unit, the unit notified. The
+        case's first unit (reports by unit) is this one unless it already has a unit that still holds it."""
+        current = self.session.get(CaseUnit, (case.id, case.unit_id)) if case.unit_id else None
+        if case.unit_id is None or (current is not None and current.state != "aktif"):
+            case.unit_id = unit
+        self._unit_state(case, unit, "aktif", now)
+        self._audit_mail(case, unit, "laporan_masuk", self.notifier.to_staff(case, unit, "laporan_masuk", now, unit=self.units()[unit][0]))
+
+    def _unit_state(self, case: Case, unit: str, state: str, now: datetime) -> None:
+        row = self.session.get(CaseUnit, (case.id, unit))
+        if row is None:
+            self.session.add(CaseUnit(case_id=case.id, unit_id=unit, state=state, since=now))
+        elif row.state != state:
+            row.state, row.since = state, now
+
+    def _protect(self, case: Case, workflow: BpmnWorkflow, args: dict[str, Any], now: datetime) -> None:
+        """Staff mark the case anonymous or confidential on the reporter's behalf (never back) and give the text the units
+        read instead of the reporter's own; recorded (``case_protected``: which flags, whether a text was given)."""
+        case.anonymous = case.anonymous or bool(args.get("anonymous"))
+        case.confidential = case.confidential or bool(args.get("confidential"))
+        if args.get("redacted_body"):
+            case.redacted_body = args["redacted_body"]
+            case.search_text = search_text(self._complaint(workflow), case.redacted_body)
+        data = {"anonymous": case.anonymous, "confidential": case.confidential, "redacted": case.redacted_body is not None}
+        self.audit.append(case, "case_protected", SYSTEM.username, now, data=data)
+
+    def _escalate(self, case: Case, workflow: BpmnWorkflow, stage: str, clock_name: str, now: datetime, unit: str | None = None) -> None:
+        """A missed deadline: a reminder to whoever holds the stage (``unit``, when the model names the unit whose task
+        it is; else the stage's role or the case's unit) and an escalation to Admin Pusat."""
+        unit = unit or (None if stage in STAGE_HOLDERS else case.unit_id)
+        holder = STAGE_HOLDERS.get(stage, unit or "kominfo")
+        unit_name = self.units().get(unit or "", ("", ""))[0] if holder == unit else ""
+        self.session.add(Escalation(case_id=case.id, at=now, stage=stage, clock=clock_name, unit_id=unit if holder == unit else None))
         self.audit.append(case, "deadline_missed", SYSTEM.username, now, data={"stage": stage, "clock": clock_name, "holder": holder})
         if stage == "balasan":
             sent = self.notifier.to_reporter(case, self._reporter_email(self._complaint(workflow)), "pengingat", now)

@@ -17,30 +17,46 @@ from engine.audit.trail import step_numbers, verify_chain
 from engine.cases.access import SeenCase
 from engine.cases.context import task_context
 from engine.contract import CITIZEN, SYSTEM
-from engine.db.tables import AuditEvent, Case, Definition, OpenTask, Unit, User
+from engine.db.tables import AuditEvent, Case, CaseUnit, Definition, OpenTask, Unit, User
 from engine.messages import N_, Message
+from engine.notifications.notify import ARCHIVE_REASON_TEXTS
 
 STATUS_MESSAGES = {
     "diterima": N_("Laporan Anda telah diterima dan menunggu diteruskan oleh Admin Kominfo."),
+    "menunggu_kelengkapan": N_("Admin Kominfo meminta Anda melengkapi laporan. Tambahkan keterangan yang diminta di halaman laporan Anda."),
     "didisposisikan": N_("Laporan Anda telah diteruskan kepada unit kerja yang berwenang."),
     "ditindaklanjuti": N_("Unit kerja sedang menindaklanjuti laporan Anda."),
     "dijawab": N_("Jawaban atas laporan Anda telah terbit."),
     "selesai": N_("Laporan Anda telah selesai."),
+    "diarsipkan": N_("Laporan Anda diarsipkan dan tidak ditindaklanjuti lebih lanjut."),
     "dicabut": N_("Laporan Anda telah dicabut."),
 }
 # a loop back to Admin Kominfo, by the status it came from: what happened and what happens next, never the receipt again
 RETURNED_MESSAGES = {
     "dijawab": N_("Anda belum puas dengan jawaban; Admin Kominfo meninjau kembali laporan Anda."),
     "didisposisikan": N_("Unit kerja menyatakan laporan di luar kewenangannya; Admin Kominfo meneruskannya ke unit lain."),
+    "menunggu_kelengkapan": N_("Tambahan keterangan Anda telah diterima; Admin Kominfo memverifikasi kembali laporan Anda."),
 }
 NEW_ANSWER = N_("Jawaban baru atas laporan Anda telah terbit.")
 # the SOP's steps as the citizen knows them, by the status that marks each (the tracking page's stepper)
 CITIZEN_STEPS = ("diterima", "didisposisikan", "ditindaklanjuti", "dijawab", "selesai")
 # what the citizen's view reads of a case's history: never a staff note, only the unit chosen and their own replies
-_CITIZEN_EVENTS = ("status_changed", "answer_published", "task_completed")
+_CITIZEN_EVENTS = ("status_changed", "answer_published", "task_completed", "additions_requested", "addition_received")
 REDACTED = "(dirahasiakan)"
 # the events a case page lists; mail and claim bookkeeping stay in the full audit history
-STAFF_HISTORY_TYPES = ("case_started", "task_completed", "timer_fired", "status_changed", "case_withdrawn", "deadline_missed", "task_reassigned")
+STAFF_HISTORY_TYPES = (
+    "case_started",
+    "task_completed",
+    "timer_fired",
+    "status_changed",
+    "case_withdrawn",
+    "deadline_missed",
+    "task_reassigned",
+    "additions_requested",
+    "addition_received",
+    "case_archived",
+    "case_protected",
+)
 
 
 def complaint_of(session: Session, case: Case) -> dict[str, Any]:
@@ -54,6 +70,18 @@ def redact_complaint(complaint: dict[str, Any], hide_reporter: bool) -> dict[str
     if not hide_reporter:
         return complaint
     return {**complaint, "reporter": None}
+
+
+def units_of(session: Session, case: Case) -> list[dict[str, Any]]:
+    """Every unit the case went to, in the order it went, with where the unit stands (``aktif``, ``bukan_wewenang``,
+    ``dialihkan``)."""
+    rows = session.execute(
+        select(CaseUnit.unit_id, CaseUnit.state, Unit.name)
+        .join(Unit, Unit.id == CaseUnit.unit_id)
+        .where(CaseUnit.case_id == case.id)
+        .order_by(CaseUnit.since, Unit.name)
+    )
+    return [{"unit": row.unit_id, "name": row.name, "state": row.state} for row in rows]
 
 
 def unit_name(session: Session, unit_id: str | None) -> str | None:
@@ -72,34 +100,46 @@ def timeline(session: Session, case: Case) -> list[dict[str, Any]]:
     says why and what comes next; each ``dijawab`` line carries the answer published with it (``answer``), so every
     answer stays; a forwarding names the unit chosen then (unless the case is confidential)."""
     items: list[dict[str, Any]] = [{"at": case.submitted_at.isoformat(), "status": "diterima", "message": STATUS_MESSAGES["diterima"]}]
-    unit, answer, answers = None, None, 0
+    unit, answer, answers, question = None, None, 0, None
     for event, data in _citizen_events(session, case):
         if event.type == "task_completed" and data.get("form") == "disposisi":
-            unit = (data.get("data") or {}).get("unit")
+            chosen = (data.get("data") or {}).get("units") or [(data.get("data") or {}).get("unit")]
+            unit = chosen[0] if len(chosen) == 1 else ""  # several units: the line names none of them
         elif event.type == "answer_published":
             answer = data.get("text")
+        elif event.type == "additions_requested":
+            question = data.get("question")
         elif event.type == "status_changed":
             status, item = data["to"], {"at": event.at.isoformat(), "status": data["to"]}
             item["message"] = STATUS_MESSAGES[status]
             if status == "diterima":
                 item["message"] = RETURNED_MESSAGES.get(str(data.get("from")), RETURNED_MESSAGES["didisposisikan"])
-            elif status == "didisposisikan" and not case.confidential and (name := unit_name(session, unit or case.unit_id)):
+            elif status == "didisposisikan" and not case.confidential and (name := unit_name(session, case.unit_id if unit is None else unit)):
                 item["message"] = Message(N_("Laporan Anda telah diteruskan kepada %(unit)s."), unit=name)
             elif status == "dijawab":
                 answers += 1
                 item["message"] = STATUS_MESSAGES[status] if answers == 1 else NEW_ANSWER
                 item["answer"], answer = answer, None
+            elif status == "menunggu_kelengkapan":
+                item["question"], question = question, None
+            elif status == "diarsipkan" and case.archive_reason in ARCHIVE_REASON_TEXTS:
+                item["reason"] = Message(ARCHIVE_REASON_TEXTS[case.archive_reason], duplicate_of=case.duplicate_of or "")
             items.append(item)
     return items
 
 
 def conversation(session: Session, case: Case, complaint: dict[str, Any]) -> list[dict[str, Any]]:
-    """The exchange in order: the complaint as the citizen wrote it, each published answer, each reply of the citizen
-    (``satisfied`` and their text)."""
+    """The exchange in order: the complaint as the citizen wrote it, what Admin Kominfo asked them to add and what they
+    added, each published answer, each reply of the citizen (``satisfied`` and their text)."""
     items: list[dict[str, Any]] = [{"kind": "complaint", "at": case.submitted_at.isoformat(), "text": complaint.get("body")}]
     for event, data in _citizen_events(session, case):
         if event.type == "answer_published":
             items.append({"kind": "answer", "at": event.at.isoformat(), "text": data.get("text")})
+        elif event.type == "additions_requested":  # Admin Kominfo's question
+            items.append({"kind": "question", "at": event.at.isoformat(), "text": data.get("question")})
+        elif event.type == "addition_received" or (event.type == "task_completed" and data.get("form") == "kelengkapan"):
+            text = data.get("text") if event.type == "addition_received" else (data.get("data") or {}).get("text")
+            items.append({"kind": "addition", "at": event.at.isoformat(), "text": text})
         elif event.type == "task_completed" and event.actor == CITIZEN.username and data.get("form") == "balasan":
             reply = data.get("data") or {}
             items.append({"kind": "reply", "at": event.at.isoformat(), "satisfied": reply.get("satisfied"), "text": reply.get("text") or None})
@@ -192,33 +232,54 @@ def history_export(session: Session, seen: SeenCase, reader: str, now: datetime)
     }
 
 
-def _complaint_and_answer(case: Case, complaint: dict[str, Any]) -> dict[str, Any]:
-    """What every reader of a case is shown alike: the complaint as written and the published answer."""
+def _complaint_and_answer(case: Case, complaint: dict[str, Any], body: str | None = None) -> dict[str, Any]:
+    """What every reader of a case is shown alike: the complaint (``body``: the text this reader reads, the reporter's
+    own by default) and the published answer; where it came from, and why it was archived."""
     return {
         "tracking_id": case.tracking_id,
         "status": case.status,
         "title": case.title,
         "category": case.category,
-        "body": complaint.get("body"),
+        "channel": case.channel,
+        "body": complaint.get("body") if body is None else body,
         "location": complaint.get("location"),
+        "latitude": case.latitude,
+        "longitude": case.longitude,
         "incident_date": complaint.get("incident_date"),
         "submitted_at": case.submitted_at.isoformat(),
         "answer": {"text": case.answer_text, "at": case.answered_at.isoformat()} if case.answer_text and case.answered_at else None,
+        "archive_reason": case.archive_reason,
+        "duplicate_of": case.duplicate_of,
     }
+
+
+def question_of(session: Session, case: Case) -> str | None:
+    """What Admin Kominfo asked the reporter to add, while the case waits for it (status ``menunggu_kelengkapan``)."""
+    if case.status != "menunggu_kelengkapan":
+        return None
+    query = select(AuditEvent.data).where(AuditEvent.case_id == case.id, AuditEvent.type == "additions_requested").order_by(AuditEvent.seq.desc())
+    asked = session.scalar(query.limit(1))
+    return json.loads(asked).get("question") if asked is not None else None
 
 
 def staff_case(session: Session, seen: SeenCase) -> dict[str, Any]:
     """The case as a staff member may see it (its page, its task pages, GET /api/v1/tasks/{id})."""
     case = seen.case
     complaint = redact_complaint(complaint_of(session, case), seen.hides_reporter)
+    redacted = case.redacted_body is not None and not seen.sight.original_text  # the units read staff's text only
     return {
-        **_complaint_and_answer(case, complaint),
+        **_complaint_and_answer(case, complaint, case.redacted_body if redacted else None),
+        # beside the reporter's own text, for those who read both: the text the units read instead
+        "redacted_body": case.redacted_body if seen.sight.original_text else None,
+        "body_redacted": redacted,
+        "classification": case.classification,
         "anonymous": case.anonymous,
         "confidential": case.confidential,
         "reporter": complaint.get("reporter"),
         "reporter_hidden": seen.hides_reporter,
         "unit": case.unit_id,
         "unit_name": unit_name(session, case.unit_id),
+        "units": units_of(session, case),
         "late": case.late,
         "history": [{"at": h["at"].isoformat(), "type": h["type"], "actor": h["actor"], "data": h["data"]} for h in staff_history(session, case)],
         "context": task_context(session, case),
@@ -232,6 +293,7 @@ def citizen_case(session: Session, case: Case) -> dict[str, Any]:
     due = waits_until(session, case)
     return {
         **_complaint_and_answer(case, complaint),
+        "question": question_of(session, case),
         "due_at": due.isoformat() if due else None,
         "timeline": timeline(session, case),
         "conversation": conversation(session, case, complaint),

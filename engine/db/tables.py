@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import uuid4
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -103,11 +103,21 @@ class Case(Base):
     category: Mapped[str] = mapped_column(String(20), index=True)
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
-    channel: Mapped[str] = mapped_column(String(10), default="web")
+    channel: Mapped[str] = mapped_column(String(20), default="web")  # engine/contract.py CHANNELS
+    # WGS84, both or neither (the complaint's optional latitude/longitude)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    # the words similar complaints are found by (engine/cases/similar.py): title, location and body, or the redacted body
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    classification: Mapped[str | None] = mapped_column(String(30))  # set at step 3 (engine/contract.py CLASSIFICATIONS)
+    redacted_body: Mapped[str | None] = mapped_column(Text)  # what the units read instead of the reporter's own text
+    archive_reason: Mapped[str | None] = mapped_column(String(30))  # status diarsipkan: why (engine/contract.py ARCHIVE_REASONS)
+    duplicate_of: Mapped[str | None] = mapped_column(String(12))  # archive_reason duplikat: the tracking id of the case it repeats
+    # the first unit the case went to (reports by unit); every unit it went to is in case_unit
     unit_id: Mapped[str | None] = mapped_column(ForeignKey("unit.id"), index=True)
     submitted_at: Mapped[datetime] = mapped_column(index=True)
     updated_at: Mapped[datetime]
-    closed_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None] = mapped_column(index=True)  # similar complaints: the recently closed (migration 0006)
     answer_text: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None]
     late: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
@@ -124,7 +134,21 @@ class Case(Base):
     # only the few waiting cases are indexed: the worker's claim of due timers (retry_at IS NULL) keeps to next_timer_at's index
     __table_args__ = (
         Index("ix_case_retry_at", "retry_at", postgresql_where=text("retry_at IS NOT NULL"), sqlite_where=text("retry_at IS NOT NULL")),
+        # similar complaints' full-text search (engine/cases/similar.py; migration 0006), PostgreSQL only
+        Index("ix_case_search_fts", text("to_tsvector('simple'::regconfig, search_text)"), postgresql_using="gin").ddl_if(dialect="postgresql"),
     )
+
+
+class CaseUnit(Base):
+    """A unit a case was forwarded to at step 3 (one to five at once), and where the unit stands with it:
+    ``aktif`` (accepting or answering), ``bukan_wewenang`` (declined: it no longer holds the case), ``dijawab``."""
+
+    __tablename__ = "case_unit"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), primary_key=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("unit.id"), primary_key=True, index=True)
+    state: Mapped[str] = mapped_column(String(20))
+    since: Mapped[datetime]
 
 
 class OpenTask(Base):
@@ -225,6 +249,21 @@ class Escalation(Base):
     clock: Mapped[str] = mapped_column(String(10))  # target | plafon
     unit_id: Mapped[str | None] = mapped_column(ForeignKey("unit.id"))
     resolved_at: Mapped[datetime | None]
+
+
+class PartnerKey(Base):
+    """An Open311 partner's API key, issued and revoked by Admin Pusat (/admin/mitra); only its hash is stored."""
+
+    __tablename__ = "partner_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))  # the partner, as Admin Pusat names it
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))  # the key's first characters, to recognise it in the list
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(80))
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(80))
 
 
 class ApiToken(Base):

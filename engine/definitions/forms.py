@@ -51,7 +51,7 @@ def _email(instance: object) -> bool:
 
 def _path(error: ValidationError) -> str:
     parts = [str(p) for p in error.absolute_path]
-    if error.validator == "required":
+    if error.validator in ("required", "dependentRequired"):  # the field that is missing, named first in the message
         missing = error.message.split("'")[1]
         parts.append(missing)
     return ".".join(parts) or "_"
@@ -61,6 +61,8 @@ def _message(error: ValidationError) -> str:
     v, arg = error.validator, error.validator_value
     if v == "required":
         return N_("Wajib diisi.")
+    if v == "dependentRequired":
+        return Message(N_("Wajib diisi bersama %(fields)s."), fields=", ".join(sorted(arg)))
     if v == "minLength":
         return Message(N_("Minimal %(count)s karakter."), count=arg)
     if v == "maxLength":
@@ -114,7 +116,17 @@ def served(schema: Mapping[str, Any], units: Mapping[str, tuple[str, str]]) -> d
     """Return the schema as served to a client: fields marked ``x-enumSource: units`` list the units."""
     result = copy.deepcopy(dict(schema))
     for prop in result.get("properties", {}).values():
-        if prop.get("x-enumSource") == "units":
-            prop["enum"] = list(units)
-            prop["x-enumNames"] = [name for name, _kind in units.values()]
+        for field in (prop, prop.get("items") or {}):  # a single unit, or each item of a list of units
+            if field.get("x-enumSource") == "units":
+                field["enum"] = list(units)
+                field["x-enumNames"] = [name for name, _kind in units.values()]
+    return result
+
+
+def reporter_email_optional(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """The complaint form as staff fill it in for a reporter who came by phone, letter or in person: the reporter's
+    email is then optional (a reporter without one gets no mail; the office keeps the tracking id for them)."""
+    result = copy.deepcopy(dict(schema))
+    reporter = result.get("properties", {}).get("reporter", {})
+    reporter["required"] = [name for name in reporter.get("required", []) if name != "email"]
     return result

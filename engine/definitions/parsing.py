@@ -8,17 +8,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from SpiffWorkflow.bpmn.parser.task_parsers import GatewayParser
+from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 
 from engine.contract import FORM_PROPERTY
 from engine.definitions.bpmn_xml import BPMN_NS
 from engine.definitions.bundle import Bundle
+from engine.runtime.gateways import LoopSafeParallelGateway
 
 PROCESS_ID = "sp4n_lapor"  # the process of the bundle the service runs
+
+
+class ModelParser(SpiffBpmnParser):
+    """SpiffWorkflow's parser of spiff-extended BPMN, with the loop-safe parallel join."""
+
+    OVERRIDE_PARSER_CLASSES = {**SpiffBpmnParser.OVERRIDE_PARSER_CLASSES, full_tag("parallelGateway"): (GatewayParser, LoopSafeParallelGateway)}
 
 
 @dataclass
@@ -35,6 +45,10 @@ class Parsed:
     user_tasks: list[Any] = field(default_factory=list)
     timers: list[Any] = field(default_factory=list)
 
+    def all_specs(self) -> list[Any]:
+        """The process's own task specs and those inside its sub-processes (each unit's accept and answer tasks)."""
+        return [*self.spec.task_specs.values(), *(s for sub in self.subprocess_specs.values() for s in sub.task_specs.values())]
+
     def form_of(self, task_spec: Any) -> str | None:
         filename = task_spec.extensions.get("properties", {}).get(FORM_PROPERTY)
         return filename[: -len(".schema.json")] if filename else None
@@ -50,9 +64,22 @@ def attached_task(timer_spec: Any) -> str | None:
     return split.name.removesuffix(".BoundaryEventSplit") if split else None
 
 
+def _connect_loops(process: Any) -> None:
+    """Let each loop and multi-instance activity hear its instances complete, on every workflow that runs this spec.
+
+    SpiffWorkflow connects an instance's spec to its multi-instance only when it creates an instance, or when it rebuilds
+    a serialized spec; a spec parsed afresh (a restart, another version after a migration) would leave a running
+    multi-instance deaf to the instances it made before, and the case would wait for ever at that activity."""
+    for task_spec in process.task_specs.values():
+        if isinstance(task_spec, LoopTask):
+            child = process.task_specs[task_spec.task_spec]
+            if not child.completed_event.is_connected(task_spec.merge_child):
+                child.completed_event.connect(task_spec.merge_child)
+
+
 def parse(bundle: Bundle, roots: dict[str, Any]) -> Parsed:
     """SpiffWorkflow's parse of the (already safely read) files. Raises ValidationException and others for a broken model."""
-    parser = SpiffBpmnParser(validator=VALIDATOR)
+    parser = ModelParser(validator=VALIDATOR)
     flows: dict[tuple[str, str], str] = {}
     for name in sorted(roots):
         root = roots[name]
@@ -64,7 +91,9 @@ def parse(bundle: Bundle, roots: dict[str, Any]) -> Parsed:
             parser.add_dmn_xml(root, filename=name)
     spec = parser.get_spec(PROCESS_ID)
     subprocess_specs = parser.get_subprocess_specs(PROCESS_ID)
-    specs = list(spec.task_specs.values())
+    for process in (spec, *subprocess_specs.values()):
+        _connect_loops(process)
+    specs = [*spec.task_specs.values(), *(s for sub in subprocess_specs.values() for s in sub.task_specs.values())]  # all_specs
     return Parsed(
         content_hash=bundle.content_hash,
         spec=spec,

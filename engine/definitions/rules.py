@@ -109,8 +109,8 @@ class _Contract:
             if refs and lane.get("name") not in LANE_ROLES:
                 self.add(lane, MSG_LANE, "lane", lane=lane.get("name") or lane.get("id"), lanes=", ".join(LANE_ROLES))
         for task in process.iter(f"{{{BPMN_URI}}}userTask"):
-            if task.get("id") not in lane_of:
-                self.add(task, MSG_TASK_NO_LANE, "lane")
+            if not any(ancestor.get("id") in lane_of for ancestor in (task, *task.iterancestors(f"{{{BPMN_URI}}}subProcess"))):
+                self.add(task, MSG_TASK_NO_LANE, "lane")  # a sub-process's tasks are in the sub-process's lane
             if FORM_PROPERTY not in spiff_properties(task):
                 self.add(task, MSG_TASK_NO_FORM, "form")
         for el in process.iter(f"{{{BPMN_URI}}}userTask", f"{{{BPMN_URI}}}startEvent"):
@@ -196,6 +196,10 @@ class _Contract:
                     assigned.add((node.asname or node.name).split(".")[0])
                 elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                     self._note_assignment(node.targets[0].id, node.value)
+        # a multi-instance's item is set in each instance's data (the sub-process's tasks read it)
+        # (SpiffWorkflow names the variable by the data item's id)
+        items = self.root.iterfind(".//bpmn:multiInstanceLoopCharacteristics/*", NS)
+        assigned.update(item.get("id") or "" for item in items if local_name(item) in ("inputDataItem", "outputDataItem"))
         self.dmn_outputs = self._dmn_outputs()
         self.assigned = assigned
         known = _KNOWN_GLOBALS | assigned | set(self.dmn_outputs) | self.referenced | set(self.forms)

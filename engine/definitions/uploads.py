@@ -26,6 +26,11 @@ def _json_depth(text: str) -> int:
     return deepest
 
 
+def _decision_ids(dmn: str) -> set[str]:
+    """The ids of a DMN file's decisions, read from its text (the whole file is parsed safely later, in validation)."""
+    return set(re.findall(r'<(?:[\w-]+:)?decision\b[^>]*?\bid="([^"]+)"', dmn))
+
+
 def bundle_from_upload(
     bpmn: tuple[str, bytes], dmn: Iterable[tuple[str, bytes]] = (), forms: Iterable[tuple[str, bytes]] = (), base: Bundle | None = None
 ) -> tuple[Bundle | None, list[Finding]]:
@@ -67,11 +72,12 @@ def bundle_from_upload(
         return None, findings
     files = {bpmn_name: bpmn_text}
     base_dmn = {n: t for n, t in (base.files.items() if base else ()) if n.endswith(".dmn")}
-    if not uploaded_dmn:
-        files.update(base_dmn)
-    elif len(uploaded_dmn) == 1 and len(base_dmn) == 1:
+    if len(uploaded_dmn) == 1 and len(base_dmn) == 1:
         files[next(iter(base_dmn))] = next(iter(uploaded_dmn.values()))  # type: ignore[assignment]
     else:
+        # an uploaded table replaces the running version's file of the same name or of the same decisions; the others stay
+        uploaded_decisions = {d for text in uploaded_dmn.values() for d in _decision_ids(text or "")}
+        files.update({n: t for n, t in base_dmn.items() if n not in uploaded_dmn and not _decision_ids(t) & uploaded_decisions})
         files.update(uploaded_dmn)  # type: ignore[arg-type]
     project_forms = project_file("forms", "")
     for form_file in referenced_forms(bpmn_text):

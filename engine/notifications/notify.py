@@ -19,7 +19,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from engine.cases.context import DECLINED, NOT_SATISFIED
+from engine.cases.context import COMPLETED, DECLINED, NOT_SATISFIED
 from engine.cases.ids import LINK_DAYS, fresh_link_code
 from engine.db.tables import Case, Notification, OutboxMail, User
 from engine.errors import NotFound
@@ -35,12 +35,20 @@ CATEGORY_NAMES = {
 }
 STAGE_NAMES = {
     "disposisi": N_("penerusan laporan ke unit kerja"),
+    "kelengkapan": N_("kelengkapan laporan oleh pelapor"),
     "terima": N_("penerimaan laporan oleh unit"),
     "tanggapan": N_("tanggapan unit"),
     "teruskan": N_("peninjauan jawaban"),
     "balasan": N_("balasan pelapor"),
 }
 CLOCK_NAMES = {"target": N_("batas SOP"), "plafon": N_("batas nasional")}
+# Why a case was archived (Case.archive_reason), as the reporter's mail and pages say it; {duplicate_of}: the case it repeats.
+ARCHIVE_REASON_TEXTS = {
+    "bukan_pengaduan": N_("laporan ini bukan pengaduan tentang pelayanan publik."),
+    "duplikat": N_("laporan ini sama dengan laporan %(duplicate_of)s yang sudah ditindaklanjuti; ikuti perkembangannya di sana."),
+    "di_luar_kewenangan": N_("masalah yang dilaporkan berada di luar kewenangan Pemerintah Provinsi Jawa Timur."),
+    "tidak_lengkap": N_("keterangan yang diminta tidak ditambahkan dalam 10 hari kerja."),
+}
 
 # Staff topics: (subject, body). The subject is also the in-app notification's message, so it is a %-template
 # marked for translation (the pages translate what was stored); the body, mail only, is a str.format template.
@@ -70,6 +78,10 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         N_("Jawaban untuk %(tracking_id)s dikembalikan"),
         'Admin Kominfo mengembalikan tanggapan atas laporan "{title}" dengan catatan. Mohon perbaiki tanggapan Anda.\n\n{url}',
     ),
+    "tambahan_pelapor": (
+        N_("Tambahan keterangan dari pelapor %(tracking_id)s"),
+        'Pelapor menambahkan keterangan pada laporan "{title}". Keterangan itu ada pada halaman laporan.\n\n{url}',
+    ),
     "dicabut": (
         N_("Laporan %(tracking_id)s dicabut pelapor"),
         'Pelapor mencabut laporan "{title}". Tugas yang masih terbuka untuk laporan ini telah ditutup; '
@@ -92,6 +104,8 @@ BACK_NOTES = {
     "kepada unit lain yang berwenang; catatan unit tersebut ada pada halaman tugas.",
     NOT_SATISFIED: "\n\nLaporan ini kembali kepada Anda karena pelapor belum puas dengan jawaban dari {unit}. Balasan pelapor "
     "ada pada halaman tugas; mohon teruskan kembali kepada unit yang berwenang.",
+    COMPLETED: "\n\nLaporan ini kembali kepada Anda karena pelapor telah menambahkan keterangan yang Anda minta. Keterangan itu "
+    "ada pada halaman tugas; mohon verifikasi kembali laporan ini.",
 }
 
 # Reporter topics (mail only; citizens have no account). Extra placeholders: answer, access_code (the token in the url).
@@ -128,6 +142,18 @@ REPORTER_TEMPLATES: dict[str, tuple[str, str]] = {
     "selesai": (
         N_("Laporan %(tracking_id)s selesai"),
         "Laporan Anda {tracking_id} telah selesai. Terima kasih atas partisipasi Anda dalam memperbaiki pelayanan publik di Jawa Timur.",
+    ),
+    "minta_kelengkapan": (
+        N_("Mohon lengkapi laporan Anda %(tracking_id)s"),
+        "Admin Kominfo telah membaca laporan Anda {tracking_id} dan membutuhkan keterangan tambahan sebelum meneruskannya "
+        "kepada unit kerja yang berwenang:\n\n{question}\n\n"
+        "Tambahkan keterangan tersebut melalui tautan pribadi berikut paling lambat 10 hari kerja sejak email ini; tanpa "
+        "tambahan, laporan akan diarsipkan. " + _LINK_NOTE + "\n\n{url}",
+    ),
+    "diarsipkan": (
+        N_("Laporan %(tracking_id)s diarsipkan"),
+        "Laporan Anda {tracking_id} diarsipkan dan tidak ditindaklanjuti lebih lanjut. Alasannya: {reason}\n\n"
+        "Anda tetap dapat membaca laporan Anda melalui tautan pribadi berikut. " + _LINK_NOTE + "\n\n{url}",
     ),
     "ditutup_otomatis": (
         N_("Laporan %(tracking_id)s ditutup"),
@@ -231,6 +257,8 @@ class Notifier:
             "clock": CLOCK_NAMES.get(extra.get("clock", ""), extra.get("clock", "")),
             "history": BACK_NOTES.get(extra.get("back", ""), "").format(unit=unit or "unit kerja"),
             "answer": f"\n\nJawaban:\n{case.answer_text}" if case.answer_text else "",
+            "question": extra.get("question", ""),
+            "reason": ARCHIVE_REASON_TEXTS.get(case.archive_reason or "", "") % {"duplicate_of": case.duplicate_of or ""},
             "access_code": parse_qs(urlsplit(url).fragment).get("token", [""])[0],
         }
 
@@ -253,13 +281,14 @@ class Notifier:
             self._queue(case, user.email, mail, topic, at, user_id=user.id)
         return Sent(len(users), len(users))
 
-    def to_reporter(self, case: Case, email: str | None, topic: str, at: datetime, url: str | None = None) -> Sent:
+    def to_reporter(self, case: Case, email: str | None, topic: str, at: datetime, url: str | None = None, **extra: str) -> Sent:
         """Queue the mail of ``topic`` to the reporter: its link is ``url`` (the receipt's, with the access code) or
-        the case's private link with a fresh link code (every later mail)."""
+        the case's private link with a fresh link code (every later mail); ``extra``: the template's own values
+        (``question``)."""
         if not email:
             return Sent(0, 0)
         url = url or self.private_link(case.tracking_id, fresh_link_code(case.tracking_id, case.access_token_hash, at))
-        mail = self.render(topic, case, url, "Yth. Bapak/Ibu Pelapor,", reporter=True)
+        mail = self.render(topic, case, url, "Yth. Bapak/Ibu Pelapor,", reporter=True, **extra)
         self._queue(case, email, mail, topic, at)
         return Sent(0, 1)
 

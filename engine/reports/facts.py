@@ -233,7 +233,7 @@ def _facts_of(
                 owner.due[clock] = armed
     for item in facts.passes:
         for clock, deadline in model.deadlines.get(item.node, {}).items():
-            due = item.due.get(clock) or deadline.due(item.start, calendar)
+            due = item.due.get(clock) or deadline.due(item.start, calendar, case.classification)
             item.due[clock] = due
             reference = item.end if item.end is not None else now
             if clock in item.fired or (due is not None and reference > due):

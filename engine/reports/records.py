@@ -56,6 +56,8 @@ def export_columns() -> list[str]:
         "confidential",
         "title",
         "location",
+        "latitude",
+        "longitude",
         "reporter_name",
         "reporter_email",
         "reporter_phone",
@@ -68,8 +70,13 @@ def export_columns() -> list[str]:
 
 
 def _seen_facts(session: Session, seen: Sequence[SeenCase], now: datetime | None, calendar: WorkingCalendar | None) -> list[CaseFacts]:
-    """case_facts of cases as one viewer may see them (access.seen_cases / access.case_for_staff)."""
-    return case_facts(session, [item.case for item in seen], now, calendar, identity={item.case.id for item in seen if item.sight.identity})
+    """case_facts of cases as one viewer may see them (access.seen_cases / access.case_for_staff): a reader of the units'
+    text only (``Sight.original_text`` false) gets the redacted text staff gave in place of the reporter's own."""
+    facts = case_facts(session, [item.case for item in seen], now, calendar, identity={item.case.id for item in seen if item.sight.identity})
+    for item, fact in zip(seen, facts, strict=True):
+        if item.case.redacted_body is not None and not item.sight.original_text:
+            fact.complaint = {**fact.complaint, "body": item.case.redacted_body}
+    return facts
 
 
 def export_rows(
@@ -100,6 +107,8 @@ def export_rows(
             "confidential": _yes(case.confidential),
             "title": case.title,
             "location": str(item.complaint.get("location") or ""),
+            "latitude": _degrees(case.latitude),
+            "longitude": _degrees(case.longitude),
             "reporter_name": reporter["name"],
             "reporter_email": reporter["email"],
             "reporter_phone": reporter["phone"],
@@ -125,6 +134,14 @@ def export_rows(
         )
         rows.append(row)
     return rows
+
+
+def _degrees(value: float | None) -> str:
+    """A coordinate as spreadsheets read it: plain decimals (never ``1e-05``), to 7 places (about a centimetre)."""
+    if value is None:
+        return ""
+    text = f"{value:.7f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
 
 
 def _yes(value: bool) -> str:

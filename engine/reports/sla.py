@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.contract import CEILING, STAGES
-from engine.db.tables import Definition
+from engine.contract import CEILING, CHANNELS, STAGES
+from engine.db.tables import Case, Definition
 from engine.definitions.cache import parsed
 from engine.reports.facts import MET, MISSED, OPEN, SYSTEM_STEP_LIMIT_MS, case_facts, median
 from engine.reports.filters import CaseFilter, cases_in
@@ -34,7 +35,7 @@ class ClockRow:
 
     @property
     def working_days(self) -> list[int]:
-        return sorted({d.working_days for d in self.deadlines if d.working_days is not None})
+        return sorted({days for d in self.deadlines for days in d.all_working_days})
 
     @property
     def met_share(self) -> float | None:
@@ -83,6 +84,7 @@ class SlaReport:
     stages: list[StageRow]
     system: list[SystemStepRow]
     late_cases: list[LateCase]
+    by_channel: dict[str, int] = field(default_factory=dict)  # cases per channel (engine/contract.py CHANNELS), in its order
 
 
 def _stage_order(stage: str) -> tuple[int, str]:
@@ -172,4 +174,12 @@ def sla_report(session: Session, filters: CaseFilter, now: datetime | None = Non
         stages=[rows[s] for s in sorted(rows, key=_stage_order)],
         system=system,
         late_cases=late_cases,
+        by_channel=_per_channel(cases),
     )
+
+
+def _per_channel(cases: Sequence[Case]) -> dict[str, int]:
+    """How many of ``cases`` came through each channel: the contract's channels in their order, then any other."""
+    counts = Counter(case.channel for case in cases)
+    order = {channel: index for index, channel in enumerate(CHANNELS)}
+    return dict(sorted(counts.items(), key=lambda item: (order.get(item[0], len(order)), item[0])))

@@ -8,8 +8,14 @@ for baselines and tests. Whoever runs the model, it runs in the sandbox (engine/
 
 Helpers (documented in the README for analysts):
   ubah_status(status)               set the case status (a status of the contract only)
-  beri_tahu(kepada, jenis)          notify "kominfo", "pusat", "pelapor" or a unit id
-  eskalasi(tahap, batas)            reminder to the task's holders + escalation to Admin Pusat
+  beri_tahu(kepada, jenis[, unit])  notify "kominfo", "pusat", "pelapor" or a unit id (unit: the unit the news is about)
+  eskalasi(tahap, batas[, unit])    reminder to the task's holders (unit: the unit holding it) + escalation to Admin Pusat
+  teruskan_ke_unit(unit_id)         step 3: the case goes to this unit too (recorded, the unit notified)
+  unit_menolak(unit_id)             step 4: this unit declined the case and no longer holds it
+  minta_kelengkapan(pertanyaan)     step 3: ask the reporter to complete the report (recorded, mailed to the reporter)
+  arsipkan(alasan[, duplikat_dari]) step 3: why the case is archived (engine/contract.py ARCHIVE_REASONS)
+  lindungi_pelapor(anonim, rahasia[, teks_unit])  step 3: mark the case anonymous/confidential (never back) and the
+                                    text the units read instead of the reporter's own
   terbitkan_jawaban(teks)           publish the answer the citizen reads
   rekam_pengaduan()                 step 2: record the complaint (stamps the received time)
   jenis_unit(unit_id)               "satuan_kerja" or "instansi_vertikal"
@@ -28,7 +34,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 
-from engine.contract import CLOCKS, ROLE_RECIPIENTS, STAGES, STATUSES
+from engine.contract import ARCHIVE_REASONS, CLOCKS, ROLE_RECIPIENTS, STAGES, STATUSES
 from engine.runtime.sandbox import SandboxEnvironment
 from engine.timekeeping import clock
 from engine.timekeeping.calendar import WorkingCalendar, default_calendar, zone
@@ -45,7 +51,7 @@ DEMO_UNITS: dict[str, tuple[str, str]] = {
 
 @dataclass(frozen=True)
 class Effect:
-    type: str  # status | notify | escalate | publish | record
+    type: str  # status | notify | escalate | publish | record | forward | decline | ask | archive | protect
     args: dict[str, Any]
 
 
@@ -92,16 +98,52 @@ def ubah_status(status: str) -> None:
     _emit("status", status=status)
 
 
-def beri_tahu(kepada: str, jenis: str) -> None:
+def _unit(unit_id: Any) -> str:
+    """``unit_id`` when it names a registered unit; raises ValueError otherwise."""
+    if not isinstance(unit_id, str) or unit_id not in current().units:
+        raise ValueError(f"unit {unit_id!r} tidak terdaftar")
+    return unit_id
+
+
+def beri_tahu(kepada: str, jenis: str, unit: str | None = None) -> None:
     if kepada not in ROLE_RECIPIENTS and kepada not in current().units:
         raise ValueError(f"penerima {kepada!r} bukan kominfo, pusat, pelapor, atau id unit yang terdaftar")
-    _emit("notify", to=kepada, topic=jenis)
+    about = {} if unit is None else {"unit": _unit(unit)}
+    _emit("notify", to=kepada, topic=jenis, **about)
 
 
-def eskalasi(tahap: str, batas: str) -> None:
+def eskalasi(tahap: str, batas: str, unit: str | None = None) -> None:
     if tahap not in STAGES or batas not in CLOCKS:
         raise ValueError(f"eskalasi({tahap!r}, {batas!r}): tahap salah satu dari {STAGES}, batas salah satu dari {CLOCKS}")
-    _emit("escalate", stage=tahap, clock=batas)
+    about = {} if unit is None else {"unit": _unit(unit)}
+    _emit("escalate", stage=tahap, clock=batas, **about)
+
+
+def teruskan_ke_unit(unit_id: str) -> None:
+    _emit("forward", unit=_unit(unit_id))
+
+
+def unit_menolak(unit_id: str) -> None:
+    _emit("decline", unit=_unit(unit_id))
+
+
+def minta_kelengkapan(pertanyaan: str) -> None:
+    if not isinstance(pertanyaan, str) or not pertanyaan.strip():
+        raise ValueError("pertanyaan kepada pelapor tidak boleh kosong")
+    _emit("ask", question=pertanyaan)
+
+
+def arsipkan(alasan: str, duplikat_dari: str | None = None) -> None:
+    if alasan not in ARCHIVE_REASONS:
+        raise ValueError(f"alasan arsip {alasan!r} tidak dikenal; pilih salah satu dari {', '.join(ARCHIVE_REASONS)}")
+    if (alasan == "duplikat") != isinstance(duplikat_dari, str):
+        raise ValueError("arsip duplikat menyebut nomor pelacakan laporan yang diulangnya, dan hanya arsip duplikat")
+    _emit("archive", reason=alasan, duplicate_of=duplikat_dari)
+
+
+def lindungi_pelapor(anonim: bool, rahasia: bool, teks_unit: str | None = None) -> None:
+    if anonim or rahasia or teks_unit:  # nothing to record when staff left the case as the reporter sent it
+        _emit("protect", anonymous=bool(anonim), confidential=bool(rahasia), redacted_body=teks_unit or None)
 
 
 def terbitkan_jawaban(teks: str) -> None:
@@ -137,7 +179,24 @@ def batas_menit(n: float) -> str:
     return (clock.now() + timedelta(minutes=n)).astimezone(zone()).isoformat()
 
 
-HELPERS = {f.__name__: f for f in (ubah_status, beri_tahu, eskalasi, terbitkan_jawaban, rekam_pengaduan, jenis_unit, batas_hari_kerja, batas_menit)}
+HELPERS = {
+    f.__name__: f
+    for f in (
+        ubah_status,
+        beri_tahu,
+        eskalasi,
+        terbitkan_jawaban,
+        rekam_pengaduan,
+        jenis_unit,
+        batas_hari_kerja,
+        batas_menit,
+        teruskan_ke_unit,
+        unit_menolak,
+        minta_kelengkapan,
+        arsipkan,
+        lindungi_pelapor,
+    )
+}
 
 
 def make_script_engine() -> PythonScriptEngine:

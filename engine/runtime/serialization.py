@@ -13,11 +13,15 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.task_spec import ParallelGatewayConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
+from engine.runtime.gateways import LoopSafeParallelGateway
 from engine.runtime.scripting import make_script_engine
+
+CONFIG = {**SPIFF_CONFIG, LoopSafeParallelGateway: ParallelGatewayConverter}  # the engine's own gateway serializes as SpiffWorkflow's
 
 FORMAT_VERSION = BpmnWorkflowSerializer.VERSION_KEY
 # SpiffWorkflow's migrations from these formats eval() timer expressions found in the stored state itself, outside
@@ -44,7 +48,7 @@ class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
 
 class StateSerializer:
     def __init__(self) -> None:
-        registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+        registry = BpmnWorkflowSerializer.configure(CONFIG)
         self._converter = _SpeclessWorkflowConverter(BpmnWorkflow, registry)
         self._serializer = BpmnWorkflowSerializer(registry)
 
@@ -55,6 +59,7 @@ class StateSerializer:
         try:
             dct = self._converter.to_dict(workflow)
             dct[FORMAT_VERSION] = self._serializer.VERSION
+            # keys sorted: SpiffWorkflow rebuilds some dicts (a multi-instance's data) in another order after a load
             return json.dumps(dct, cls=self._serializer._encoder_cls, separators=(",", ":"))
         finally:
             registry._encoder_mode = False

@@ -400,6 +400,14 @@ class Actor:
                 else:
                     form.locator(f'input[type=checkbox][name="{name}"]').set_checked(value)
                 continue
+            if isinstance(value, list):  # several of a list: tick these boxes, untick the others
+                for box in form.locator(f'input[type=checkbox][name="{name}"]').all():
+                    box.set_checked(box.get_attribute("value") in value)
+                continue
+            radio = form.locator(f'input[type=radio][name="{name}"][value="{value}"]')
+            if radio.count():
+                radio.check()
+                continue
             element = form.locator(f'[name="{name}"]')
             if element.evaluate("e => e.tagName") == "SELECT":
                 element.select_option(str(value))

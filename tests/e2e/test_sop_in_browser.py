@@ -31,7 +31,7 @@ WIB = ZoneInfo("Asia/Jakarta")
 MONDAY_9AM = datetime(2026, 11, 30, 9, 0, tzinfo=WIB)  # a working Monday with no holiday near it
 WEDNESDAY_9AM = datetime(2026, 12, 2, 9, 0, tzinfo=WIB)  # past Tuesday 23:59:59 WIB, the end of the first working day
 
-DISPOSISI = "Teruskan laporan ke unit kerja"
+DISPOSISI = "Verifikasi laporan"
 TERIMA = "Terima laporan"
 TANGGAPAN = "Beri tanggapan"
 TINJAU = "Tinjau dan teruskan jawaban"
@@ -153,7 +153,7 @@ def test_satuan_kerja_route(stage) -> None:
     expect(row.locator(".tag.overdue")).to_have_count(0)
     kominfo.shot("kotak-tugas", doc="kotak-tugas")
     kominfo.open_task(tracking_id, DISPOSISI)
-    expect(kominfo.page.locator('select[name="unit"]')).to_have_value("dinas-pendidikan")
+    expect(kominfo.page.locator('input[name="units"][value="dinas-pendidikan"]')).to_be_checked()
     expect(kominfo.page.locator("main")).to_contain_text(reporter["name"])  # not anonymous: staff see who reported
     downloaded = Image.open(io.BytesIO(kominfo.download("lampiran-1.png")))  # named by its type; re-encoded without metadata
     assert downloaded.tobytes() == Image.open(io.BytesIO(PHOTO)).tobytes()  # the same pixels
@@ -266,7 +266,7 @@ def test_instansi_vertikal_route_anonymous_and_confidential(stage) -> None:
     kominfo = s.actor("kominfo", forbidden=identity)
     kominfo.login("kominfo")
     kominfo.open_task(tracking_id, DISPOSISI)
-    expect(kominfo.page.locator('select[name="unit"]')).to_have_value("kanwil-bpn-jatim")
+    expect(kominfo.page.locator('input[name="units"][value="kanwil-bpn-jatim"]')).to_be_checked()
     expect(kominfo.page.locator("main")).to_contain_text("anonim")
     expect(kominfo.page.locator("main")).to_contain_text("rahasia")
     kominfo.shot("tugas-disposisi")
@@ -281,7 +281,7 @@ def test_instansi_vertikal_route_anonymous_and_confidential(stage) -> None:
     # back at Admin Kominfo: forwarded to Kanwil Kemenag
     kominfo.open_task(tracking_id, DISPOSISI)
     expect(kominfo.page.locator("main")).to_contain_text("Tanah wakaf masjid: kewenangan Kementerian Agama.")
-    kominfo.complete_task({"unit": "kanwil-kemenag-jatim", "note": "Mohon ditindaklanjuti."}, "disposisi-kemenag")
+    kominfo.complete_task({"units": ["kanwil-kemenag-jatim"], "note": "Mohon ditindaklanjuti."}, "disposisi-kemenag")
 
     # Kanwil Kemenag accepts and answers; Admin Kominfo forwards the answer
     kemenag = s.actor("kemenag", forbidden=identity)

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from argon2 import PasswordHasher
 from lxml import etree
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -60,9 +62,12 @@ def holder(row: OpenTask) -> Actor:
 
 
 def do(service: CaseService, submitted: Submitted, step: Do) -> Case:
-    """Complete the open task ``step.task`` as its holder (the citizen for step 7) and commit."""
-    row = open_row(service.session, submitted.case.id, step.task)
-    if row.role == "masyarakat":
+    """Complete the open task ``step.task`` (of ``step.unit`` when several units hold one) as its holder (the citizen for
+    their addition and step 7) and commit."""
+    [row] = [r for r in open_rows(service.session, submitted.case.id) if r.spec_name == step.task and step.unit in (None, r.unit_id)]
+    if row.form == "kelengkapan":
+        case = service.add_to_complaint(submitted.case.tracking_id, submitted.access_token, step.data["text"])
+    elif row.role == "masyarakat":
         case = service.reply(submitted.case.tracking_id, submitted.access_token, step.data)
     else:
         case = service.complete_task(row.id, step.data, holder(row))
@@ -125,6 +130,24 @@ def bpmn_without(text: str, *ids: str) -> str:
         ):
             el.getparent().remove(el)
     return etree.tostring(root, encoding="unicode")
+
+
+def run_task(workflow: BpmnWorkflow, spec_id: str, form: str, data: dict[str, Any], unit: str | None = None) -> None:
+    """In a plain SpiffWorkflow run: complete the ready task ``spec_id`` (of ``unit``, when several units hold one) with
+    ``data`` as its form, then run the engine's steps."""
+    ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+    [task] = [t for t in ready if t.task_spec.bpmn_id == spec_id and unit in (None, t.data.get("unit_tujuan"))]
+    task.data[form] = data
+    task.run()
+    workflow.do_engine_steps()
+
+
+def model_script(element: str) -> str:
+    """The script of script task ``element`` in the project's model, to fail or fix a copy of it (``with_script``)."""
+    bundle = project_bundle()
+    root = etree.fromstring(bundle.files[bundle.bpmn_name].encode())
+    [node] = root.xpath(f'//bpmn:scriptTask[@id="{element}"]/bpmn:script', namespaces=BPMN_NS)
+    return str(node.text)
 
 
 def with_script(element: str, script: str, bundle: Bundle | None = None) -> Bundle:

@@ -53,8 +53,9 @@ class SpiffDriver:
         self.workflow.get_tasks(state=TaskState.READY)[0].data.update(pengaduan=complaint, tracking_id="LPR-TEST0000")
         self._run(lambda: None)
 
-    def complete(self, spec_id: str, data: dict[str, Any]) -> None:
-        [task] = [t for t in self.workflow.get_tasks(state=TaskState.READY, manual=True) if t.task_spec.bpmn_id == spec_id]
+    def complete(self, spec_id: str, data: dict[str, Any], unit: str | None = None) -> None:
+        ready = self.workflow.get_tasks(state=TaskState.READY, manual=True)
+        [task] = [t for t in ready if t.task_spec.bpmn_id == spec_id and unit in (None, t.data.get("unit_tujuan"))]
 
         def run() -> None:
             task.data[self.parsed.form_of(task.task_spec)] = data
@@ -82,9 +83,12 @@ class FacadeDriver:
         self.case, self.token = submitted.case, submitted.access_token
         self.service.session.commit()
 
-    def complete(self, spec_id: str, data: dict[str, Any]) -> None:
-        row = self.service.session.scalar(select(OpenTask).where(OpenTask.case_id == self.case.id, OpenTask.spec_name == spec_id))
-        if row.role == "masyarakat":
+    def complete(self, spec_id: str, data: dict[str, Any], unit: str | None = None) -> None:
+        query = select(OpenTask).where(OpenTask.case_id == self.case.id, OpenTask.spec_name == spec_id)
+        [row] = self.service.session.scalars(query if unit is None else query.where(OpenTask.unit_id == unit)).all()
+        if row.form == "kelengkapan":  # the reporter's addition, from the tracking page or the API
+            self.service.add_to_complaint(self.case.tracking_id, self.token, data["text"])
+        elif row.role == "masyarakat":
             self.service.reply(self.case.tracking_id, self.token, data)
         else:
             actor = STAFF.get(spec_id) or Actor("staf-unit", row.role, row.unit_id)
@@ -123,7 +127,7 @@ def test_scenario(name, driver):
     driver.submit(complaint)
     for step in steps:
         if isinstance(step, Do):
-            driver.complete(step.task, step.data)
+            driver.complete(step.task, step.data, step.unit)
         elif isinstance(step, Wait):
             driver.wait(timedelta(days=step.days, hours=step.hours))
         else:

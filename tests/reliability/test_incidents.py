@@ -3,13 +3,12 @@ last good state, Admin Pusat sees an incident and retries it ("Coba lagi"); only
 back with the user's input shown again. Runs on the backend LAPOR_TEST_DB chooses.
 
 Failures come from a model whose script is replaced (``with_script``, deployed as a new version), or from one helper
-the model's scripts call (``beri_tahu`` to a unit, after Disposisi) replaced with one that raises, as a mail gateway
+the model's scripts call (``teruskan_ke_unit``, after Disposisi) replaced with one that raises, as a mail gateway
 or a unit directory that is down would.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -19,7 +18,6 @@ from engine import CaseService
 from engine.audit import replay
 from engine.audit import trail as audit
 from engine.cases import incidents
-from engine.contract import ROLE_RECIPIENTS
 from engine.db.tables import Case, Incident, OpenTask, OutboxMail
 from engine.definitions.bundle import Bundle
 from engine.runtime import scripting
@@ -37,15 +35,12 @@ NOTE = "Mohon segera ditindaklanjuti, warga sudah menunggu dua bulan."
 
 @pytest.fixture
 def failing_unit_notification(monkeypatch):
-    """The script task after Disposisi raises (notifications to roles still work)."""
-    real = scripting.HELPERS["beri_tahu"]
+    """The script task that sends the case to its units after Disposisi raises (notifications to roles still work)."""
 
-    def beri_tahu(kepada: str, jenis: str) -> None:
-        if kepada not in ROLE_RECIPIENTS:
-            raise ConnectionError(FAILURE)
-        real(kepada, jenis)
+    def teruskan_ke_unit(unit_id: str) -> None:
+        raise ConnectionError(FAILURE)
 
-    monkeypatch.setitem(scripting.HELPERS, "beri_tahu", beri_tahu)
+    monkeypatch.setitem(scripting.HELPERS, "teruskan_ke_unit", teruskan_ke_unit)
     return monkeypatch
 
 
@@ -105,7 +100,7 @@ def test_a_step_failing_after_a_staff_completion_saves_it_and_admin_pusat_retrie
     tracking_id = api.submit()["tracking_id"]
     task_id = api.task_of("kominfo", tracking_id)["id"]
     staff = login(app, "kominfo")
-    form = {"unit": "dinas-kesehatan", "note": NOTE, "csrf_token": csrf(staff, f"/tugas/{task_id}")}
+    form = {"units": "dinas-kesehatan", "note": NOTE, "csrf_token": csrf(staff, f"/tugas/{task_id}")}
 
     done = staff.post(f"/tugas/{task_id}", data=form)
 
@@ -120,15 +115,15 @@ def test_a_step_failing_after_a_staff_completion_saves_it_and_admin_pusat_retrie
         assert_consistent(db.session, case.id)
     [incident] = _incident_rows(app)
     assert (incident.command, incident.case_id, incident.task, incident.actor, incident.count) == ("complete_task", case.id, task_id, "kominfo", 1)
-    assert (incident.element, incident.element_name) == ("Task_KirimUnit", "Kirim laporan ke unit (email dan pemberitahuan)")
-    assert FAILURE in incident.message and "beri_tahu" in incident.detail
+    assert (incident.element, incident.element_name) == ("Task_KirimUnit", "Kirim laporan ke setiap unit tujuan (email dan pemberitahuan)")
+    assert FAILURE in incident.message and "teruskan_ke_unit" in incident.detail
     assert staff.post(f"/tugas/{task_id}", data=form).status_code == 302, "the same form again: done already, nothing twice"
     assert len(_incident_rows(app)) == 1
 
     pusat = login(app, "pusat")
     overview = pusat.get("/kasus").get_data(as_text=True)
     assert 'id="insiden"' in overview and tracking_id in overview and FAILURE in overview and "Task_KirimUnit" in overview
-    assert "Kirim laporan ke unit (email dan pemberitahuan)" in overview and "Rincian teknis" in overview
+    assert "Kirim laporan ke setiap unit tujuan (email dan pemberitahuan)" in overview and "Rincian teknis" in overview
     assert f"/insiden/{incident.id}/coba-lagi" in overview
     assert 'id="insiden"' not in login(app, "auditor").get("/kasus").get_data(as_text=True), "incidents are Admin Pusat's"
     assert staff.post(f"/insiden/{incident.id}/coba-lagi", data={"csrf_token": csrf(staff, "/tugas")}).status_code == 403
@@ -215,7 +210,7 @@ def test_a_completion_that_fails_whole_rolls_back_and_shows_the_input_again(app,
 
     monkeypatch.setattr(audit.AuditLog, "append", failing_append)
     staff = login(app, "kominfo")
-    form = {"unit": "dinas-kesehatan", "note": NOTE, "csrf_token": csrf(staff, f"/tugas/{task_id}")}
+    form = {"units": "dinas-kesehatan", "note": NOTE, "csrf_token": csrf(staff, f"/tugas/{task_id}")}
 
     page = staff.post(f"/tugas/{task_id}", data=form)
 
@@ -224,7 +219,7 @@ def test_a_completion_that_fails_whole_rolls_back_and_shows_the_input_again(app,
     [incident] = _incident_rows(app)
     assert f"insiden #{incident.id}" in html and "tidak ada yang tersimpan" in html
     assert NOTE in html, "the note the user typed is still in the form"
-    assert re.search(r'<option value="dinas-kesehatan"[^>]*selected', html), "the unit the user chose is still chosen"
+    assert 'name="units" value="dinas-kesehatan" checked' in html, "the unit the user chose is still chosen"
     with app.app_context():
         assert snapshot(db.session, case_id) == before, "nothing of the completion was saved"
         assert db.session.get(OpenTask, task_id) is not None

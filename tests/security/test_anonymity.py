@@ -40,12 +40,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import Actor, FakeClock
+from engine.accounts.partners import Partners
 from engine.cases import access
 from engine.db.tables import Attachment, AuditEvent, Case, Notification, OpenTask, OutboxMail, Unit, User
 from engine.worker import run_once
 from tests.conftest import BACKEND, MONDAY_9AM, PG_SERVER_URL, PgDatabase
 from tests.scenarios import COMPLAINT
-from tests.security.conftest import STAFF, build_url, url_rules
+from tests.security.conftest import STAFF, bearer, build_url, url_rules
 from tests.web.pages import PNG, complaint_form, csrf, login
 from web import create_app
 from web.extensions import db
@@ -339,7 +340,10 @@ def test_an_anonymous_confidential_reporter_is_never_shown_to_staff_or_the_publi
     staff_case_routes = {
         rule.endpoint
         for method, rule in url_rules(walk.app)
-        if method == "GET" and names_a_case(walk.app, rule.endpoint) and not rule.endpoint.startswith("public.") and "/complaints/" not in rule.rule
+        if method == "GET"
+        and names_a_case(walk.app, rule.endpoint)
+        and not rule.endpoint.startswith(("public.", "open311."))  # the public's (open311: searched on its own below)
+        and "/complaints/" not in rule.rule
     }
     assert staff_case_routes <= walk.seen_endpoints, f"never opened, so never searched: {sorted(staff_case_routes - walk.seen_endpoints)}"
     assert walk.searched > 1000 and walk.steps_walked > 10
@@ -375,6 +379,138 @@ def test_mail_the_server_refuses_is_logged_without_the_reporter_address(walk):
         assert db.session.scalar(select(OutboxMail.id).where(OutboxMail.status == "failed", OutboxMail.user_id.is_(None)))
     walk.check_logs(lambda record: record.name == MAILER_LOG)
     assert walk.searched > 5
+    assert not walk.found, "\n".join(walk.found)
+
+
+def test_open311_outputs_never_carry_the_reporter(walk):
+    """Issue 18: a partner app posts complaints with the reporter's name, email and phone (public, anonymous and
+    confidential ones, in both formats). Every Open311 route of the URL map, in JSON and XML, for every case, the
+    answers to the posts (accepted and refused) and every log line are free of them."""
+    with walk.app.app_context():
+        key = Partners(db.session, Actor("pusat", "pusat"), walk.clock).issue("Aplikasi Mitra").key
+        db.session.commit()
+    client = walk.app.test_client()
+    first, last = NAME.split()
+    form = {
+        "api_key": key,
+        "service_code": "kesehatan",
+        "description": "Petugas loket puskesmas meminta uang tambahan di luar tarif resmi.",
+        "address_string": "Puskesmas Kenjeran, Surabaya",
+        "first_name": first,
+        "last_name": last,
+        "email": EMAIL,
+        "phone": PHONE,
+    }
+    posted = []
+    for flags in ({}, {"attribute[anonymous]": "true"}, {"attribute[confidential]": "true"}):
+        for fmt in ("json", "xml"):
+            response = client.post(f"/open311/v2/requests.{fmt}", data={**form, **flags})
+            assert response.status_code == 201, response.get_data(as_text=True)
+            walk.check(f"POST /open311/v2/requests.{fmt} {flags}", response.get_data(as_text=True) + str(response.headers))
+            posted.append(re.search(r"LPR-[0-9A-Z]{8}", response.get_data(as_text=True)).group(0))
+    refused = client.post("/open311/v2/requests.json", data={**form, "phone": "bukan " + PHONE, "email": EMAIL + "@"})
+    assert refused.status_code == 400
+    walk.check("POST /open311/v2/requests.json refused", refused.get_data(as_text=True))
+
+    rules = [rule for method, rule in url_rules(walk.app) if method == "GET" and rule.endpoint.startswith("open311.")]
+    assert {"open311.discovery", "open311.services", "open311.requests", "open311.one_request"} <= {rule.endpoint for rule in rules}
+    for rule in rules:
+        for fmt in ("json", "xml"):
+            for tracking_id in posted:
+                status, _body = walk.fetch(None, "GET", build_url(rule, {"tracking_id": tracking_id, "fmt": fmt, "code": "kesehatan"}))
+                assert status in (200, 404)
+        walk.seen_endpoints.add(rule.endpoint)
+    _status, listed = walk.fetch(None, "GET", "/open311/v2/requests.json", {"service_request_id": ",".join(posted)})
+    assert sorted(re.findall(r"LPR-[0-9A-Z]{8}", listed)) == sorted(posted[:4])  # the confidential ones are not listed
+    walk.check_logs(lambda record: True)
+    assert walk.searched > 40
+    assert not walk.found, "\n".join(walk.found)
+
+
+# ---- issue 18's desk outputs: the similar-complaint list and the text staff redacted for the units ----------------
+
+ROAD_REPEATS = (
+    ("Jalan rusak berlubang di Jl. Raya Waru Sidoarjo", "Jalan di depan Pasar Waru rusak parah dan berlubang besar, pemotor sering jatuh."),
+    ("Aspal berlubang parah depan Pasar Waru", "Lubang besar di jalan raya depan pasar Waru membahayakan pengendara motor."),
+    ("Jalan Raya Waru berlubang lagi", "Lubang di jalan depan Pasar Waru makin besar dan belum juga diaspal."),
+)
+# a sentence only the reporter's own text holds: a unit's outputs must never carry it once staff gave a redacted text
+ORIGINAL_SENTENCE = "Ijazah anak saya disimpan di lemari kayu jati berwarna hijau di ruang tata usaha."
+REDACTED_FOR_UNITS = "Pelapor menyampaikan bahwa sekolah menahan ijazah siswa karena tunggakan uang komite."
+
+
+def similar_section(html: str) -> str:
+    found = re.search(r'<section class="card similar" id="laporan-serupa">(.*?)</section>', html, re.S)
+    assert found, "the verification task lists similar complaints"
+    return found.group(1)
+
+
+def test_the_similar_complaint_lists_never_show_a_reporter(walk):
+    """Three reports of one road by the same named reporter (shown, anonymous, anonymous and confidential): the API's
+    list of similar complaints and the verification task page's list name the other reports, never who sent them."""
+    api = walk.app.test_client()
+    tracking_ids = []
+    for (title, body), flags in zip(ROAD_REPEATS, ({}, {"anonymous": True}, {"anonymous": True, "confidential": True}), strict=True):
+        complaint = {"title": title, "body": body, "category": "infrastruktur", "location": "Waru, Sidoarjo", **flags}
+        response = api.post("/api/v1/complaints", json={**complaint, "reporter": {"name": NAME, "email": EMAIL, "phone": PHONE}})
+        assert response.status_code == 201, response.json
+        tracking_ids.append(response.json["tracking_id"])
+    for tracking_id in tracking_ids:
+        others = set(tracking_ids) - {tracking_id}
+        for who in ("kominfo", "pusat"):
+            status, body = walk.fetch(who, "GET", f"/api/v1/cases/{tracking_id}/similar")
+            assert status == 200 and others <= set(re.findall(r"LPR-[0-9A-Z]{8}", body)), (who, body)
+        page = walk.client("kominfo").get(f"/tugas/{walk.open_task(tracking_id).id}").get_data(as_text=True)
+        section = similar_section(page)
+        walk.check(f"kominfo similar list of {tracking_id}", section)
+        assert others <= set(re.findall(r"LPR-[0-9A-Z]{8}", section))
+    assert walk.searched >= 3 * 5
+    assert not walk.found, "\n".join(walk.found)
+
+
+def test_a_unit_never_reads_the_reporters_own_text_once_staff_redacted_it(walk):
+    """Admin Kominfo forwards with a redacted text: the unit's case page, case sheet (HTML and PDF), task pages and API
+    tasks (at acceptance and at the answer) never hold the reporter's own sentence, which Admin Kominfo still reads."""
+    body = f"Sekolah menahan ijazah anak saya karena uang komite belum lunas. {ORIGINAL_SENTENCE}"
+    response = walk.app.test_client().post(
+        "/api/v1/complaints",
+        json={**COMPLAINT, "body": body, "reporter": {"name": NAME, "email": EMAIL, "phone": PHONE}},
+    )
+    assert response.status_code == 201, response.json
+    tracking_id = response.json["tracking_id"]
+    task = walk.open_task(tracking_id)
+    data = {"unit": "dinas-pendidikan", "redacted_body": REDACTED_FOR_UNITS, "anonymous": True}
+    done = walk.app.test_client().post(f"/api/v1/tasks/{task.id}/complete", json={"data": data}, headers=bearer(walk.token("kominfo")))
+    assert done.status_code == 200, done.json
+
+    def unit_outputs() -> list[tuple[str, str]]:
+        task_id = walk.open_task(tracking_id).id
+        client, token = walk.client("pendidikan"), walk.token("pendidikan")
+        return [
+            ("case page", client.get(f"/kasus/{tracking_id}").get_data(as_text=True)),
+            ("task page", client.get(f"/tugas/{task_id}").get_data(as_text=True)),
+            ("API task", walk.app.test_client().get(f"/api/v1/tasks/{task_id}", headers=bearer(token)).get_data(as_text=True)),
+            ("case sheet", client.get(f"/kasus/{tracking_id}/lembar").get_data(as_text=True)),
+            ("case sheet PDF", " ".join(pdf_text(client.get(f"/kasus/{tracking_id}/lembar.pdf").data).split())),
+        ]
+
+    outputs = unit_outputs()
+    accept = walk.open_task(tracking_id)
+    accepted = walk.app.test_client().post(
+        f"/api/v1/tasks/{accept.id}/complete", json={"data": {"decision": "terima"}}, headers=bearer(walk.token("pendidikan"))
+    )
+    assert accepted.status_code == 200, accepted.json
+    outputs += unit_outputs()
+    for where, text in outputs:
+        assert REDACTED_FOR_UNITS in text, where  # the unit reads the text staff wrote for it ...
+        assert "lemari kayu jati" not in text and "Ijazah anak saya" not in text, where  # ... never the reporter's own
+        walk.check(f"pendidikan {where}", text)
+    for path in (f"/kasus/{tracking_id}", f"/kasus/{tracking_id}/lembar"):  # the analyst reads the units' text too
+        analyst = walk.client("analis").get(path).get_data(as_text=True)
+        assert REDACTED_FOR_UNITS in analyst and "lemari kayu jati" not in analyst, path
+    # the search is not vacuous: Admin Kominfo reads the reporter's own text beside the redacted one
+    liaison = walk.client("kominfo").get(f"/kasus/{tracking_id}").get_data(as_text=True)
+    assert "lemari kayu jati" in liaison and REDACTED_FOR_UNITS in liaison
     assert not walk.found, "\n".join(walk.found)
 
 

@@ -26,7 +26,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import select
 
-from engine.db.tables import User
+from engine.db.tables import Case, OpenTask, User
 from tests.security.conftest import Api
 from web.extensions import db
 from web.pages.auth import issue_token
@@ -72,10 +72,21 @@ def test_the_document_lists_every_api_route(fuzz_app):
     documented = {(op.method.upper(), op.path) for op in operations(schema)}
     assert len(documented) >= 12
     assert ("POST", "/complaints") in documented and ("POST", "/tasks/{task_id}/complete") in documented
+    assert ("POST", "/complaints/{tracking_id}/additions") in documented
 
 
-def send(app, api: Api, case, real: bool, mode: GenerationMode) -> None:
-    """Send one generated request with the credentials its route needs, and check the answer."""
+def ask_for_more(app, api: Api, tracking_id: str) -> None:
+    """Admin Kominfo's verification asks the reporter of the case for more (status menunggu_kelengkapan). The task is
+    found by its case: a long run leaves more open tasks than GET /tasks shows on one page."""
+    with app.app_context():
+        task_id = db.session.scalar(select(OpenTask.id).join(Case).where(Case.tracking_id == tracking_id, OpenTask.form == "disposisi"))
+    response = api.complete("kominfo", task_id, {"decision": "minta_kelengkapan", "question": "Mohon lengkapi alamatnya."})
+    assert response.status_code == 200 and response.json["status"] == "menunggu_kelengkapan", response.json
+
+
+def send(app, api: Api, case, real: bool, mode: GenerationMode, waiting: bool = False) -> None:
+    """Send one generated request with the credentials its route needs, and check the answer. ``waiting``: an addition
+    goes to a case whose verification asked the reporter for more (the addition completes that wait)."""
     path = case.operation.path
     staff_user = next((user for prefix, user in STAFF_FOR.items() if path.startswith(prefix)), None)
     headers = {}
@@ -83,6 +94,8 @@ def send(app, api: Api, case, real: bool, mode: GenerationMode) -> None:
         submitted = api.submit()  # a live case, so the token check passes and the body is what is tested
         if real:
             case.path_parameters["tracking_id"] = submitted["tracking_id"]
+            if waiting and path.endswith("/additions"):
+                ask_for_more(app, api, submitted["tracking_id"])
         headers["Authorization"] = f"Bearer {submitted['access_token']}"
     elif staff_user and not (path == "/auth/token" and case.method.upper() == "POST"):
         headers["Authorization"] = f"Bearer {fresh_token(app, staff_user)}"
@@ -107,9 +120,9 @@ def test_no_request_gets_a_500_or_an_answer_the_document_does_not_describe(fuzz_
             continue  # the documentation page has no parameter, body or credentials to make invalid
 
         @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-        @given(case=operation.as_strategy(generation_mode=mode), real=st.booleans())
-        def run(case, real):
-            send(fuzz_app, api, case, real, mode)
+        @given(case=operation.as_strategy(generation_mode=mode), real=st.booleans(), waiting=st.booleans())
+        def run(case, real, waiting):
+            send(fuzz_app, api, case, real, mode, waiting)
 
         run()
         checked += 1

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-PUBLIC_BLUEPRINTS = {"public"}  # the citizen's pages: form, tracking (by access token), public list, language, dev mailbox
+# the citizen's pages (form, tracking by access token, public list, language, dev mailbox); Open311 for partner apps (its
+# reads are public, its posts need a partner's key: tests/web/test_open311.py)
+PUBLIC_BLUEPRINTS = {"public", "open311"}
 PUBLIC_ENDPOINTS = {"static", "auth.login"}
 
 

@@ -13,10 +13,11 @@ from sqlalchemy import func, select
 from engine.cases import migration
 from engine.db.tables import AuditEvent, Case, Definition
 from engine.definitions import findings
-from engine.definitions.bundle import project_bundle, project_file
+from engine.definitions.bundle import project_bundle
 from engine.definitions.findings import Finding
 from engine.definitions.safe_xml import MAX_FILE_BYTES
 from engine.definitions.watcher import ProcessWatcher, WatchOutcome
+from tests.engine.definitions.support import copy_decisions
 from tests.web.pages import csrf, login, open_task, submit
 from tests.web.test_i18n import _catalogue, assert_no_indonesian, choose
 from web import labels
@@ -25,7 +26,7 @@ from web.extensions import db
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "bpmn"
 SOURCE = project_bundle().files["sp4n_lapor.bpmn"]
 BROKEN = (FIXTURES / "sp4n_lapor_rusak.bpmn").read_bytes()
-RENAMED = SOURCE.replace('name="Teruskan laporan ke unit kerja"', 'name="Teruskan laporan ke unit yang berwenang"').encode()
+RENAMED = SOURCE.replace('name="Verifikasi laporan"', 'name="Verifikasi dan teruskan laporan"').encode()
 
 
 def upload(client, content: bytes, name: str = "sp4n_lapor.bpmn", action: str = "pasang", note: str = "perubahan uji", **files):
@@ -76,7 +77,7 @@ def test_good_upload_deploys_a_new_version_once(app):
     html = analis.get("/proses/versi/2").get_data(as_text=True)
     assert "Versi 2" in html and "nama tugas disposisi diperjelas" in html and "analis" in html
     assert "Perubahan dibanding versi 1" in html and "Task_Disposisi" in html
-    assert "Teruskan laporan ke unit kerja" in html and "Teruskan laporan ke unit yang berwenang" in html
+    assert "Verifikasi laporan" in html and "Verifikasi dan teruskan laporan" in html
     again = upload(analis, RENAMED, note="lagi")
     assert again.status_code == 302 and again.headers["Location"].endswith("/proses/versi/2")
     assert "tidak ada versi baru" in analis.get("/proses/versi/2").get_data(as_text=True)
@@ -268,7 +269,7 @@ def test_dry_run_then_migrate_then_revert_through_the_pages(app):
     with app.app_context():
         case_id = db.session.scalar(select(Case.id).where(Case.tracking_id == tracking_id))
     page = analis.get("/proses/versi/1").get_data(as_text=True)
-    assert f'name="case" value="{case_id}"' in page and "Teruskan laporan ke unit kerja" in page
+    assert f'name="case" value="{case_id}"' in page and "Verifikasi laporan" in page
 
     token = csrf(analis, "/proses/versi/1")
     dry = analis.post("/proses/migrasi", data={"csrf_token": token, "from": "1", "to": "2", "case": str(case_id), "action": "uji"})
@@ -391,14 +392,13 @@ def test_undoing_a_move_that_does_not_exist_is_not_found(app):
 
 
 def test_the_dev_servers_watch_deploys_an_edited_file_and_prints_a_refusal(app, clock, tmp_path, capsys):
-    import shutil
 
     from web import cli
 
     (tmp_path / "processes").mkdir()
     bpmn = tmp_path / "processes" / "sp4n_lapor.bpmn"
     bpmn.write_bytes(RENAMED)
-    shutil.copy(Path(project_file("processes", "kategori.dmn")), tmp_path / "processes" / "kategori.dmn")
+    copy_decisions(tmp_path / "processes")
     watcher = ProcessWatcher(bpmn)
     with app.app_context():
         engine = db.engine

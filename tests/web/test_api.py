@@ -435,7 +435,7 @@ def test_completion_names_bad_form_fields(api, doc):
     assert response.status_code == 400
     assert set(check(doc, response, "POST", "/tasks/{task_id}/complete")["errors"]) == {"unit"}
     missing = api.complete("kominfo", task["id"], {})
-    assert missing.status_code == 400 and set(missing.json["errors"]) == {"unit"}
+    assert missing.status_code == 400 and set(missing.json["errors"]) == {"units"}  # one to five units, or the shorthand unit
     assert api.task_of("kominfo", tracking_id)["id"] == task["id"]  # nothing changed
 
 
@@ -685,7 +685,7 @@ def test_openapi_inlines_every_form_schema(doc):
         assert "$schema" not in inlined and "$id" not in inlined
         assert inlined["properties"] == form["properties"]
     request_body = doc["paths"]["/complaints"]["post"]["requestBody"]
-    assert request_body["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/PengaduanForm"}
+    assert request_body["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ComplaintSubmission"}
 
 
 # ---- helpers -------------------------------------------------------------------------------------

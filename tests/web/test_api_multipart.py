@@ -145,7 +145,7 @@ def test_the_file_errors_follow_accept_language(client):
 def test_the_document_describes_the_multipart_form(client):
     doc = client.get("/api/v1/openapi.json").json
     content = doc["paths"]["/complaints"]["post"]["requestBody"]["content"]
-    assert content["application/json"]["schema"] == {"$ref": "#/components/schemas/PengaduanForm"}
+    assert content["application/json"]["schema"] == {"$ref": "#/components/schemas/ComplaintSubmission"}
     upload = content["multipart/form-data"]
     assert upload["schema"] == {"$ref": "#/components/schemas/ComplaintUpload"}
     assert upload["encoding"]["complaint"]["contentType"] == "application/json"

@@ -352,11 +352,11 @@ def test_staff_pages_in_english(app):
     kominfo = login(app, "kominfo")
     html = choose(kominfo, "en", "/tugas")
     assert "<h1>My tasks</h1>" in html and "1 open task" in html
-    assert "Forward the report to a work unit" in html and '<td data-label="Category">Education</td>' in html
+    assert "Verify the complaint" in html and '<td data-label="Category">Education</td>' in html
     assert_no_indonesian(html)
 
     html = kominfo.get(f"/tugas/{open_task(app, tracking_id).id}").get_data(as_text=True)
-    assert "<h2>Forward to a work unit</h2>" in html and "Step 3: Admin Kominfo forwards the report" in html
+    assert "<h2>Verify the report</h2>" in html and "Step 3: Admin Kominfo verifies the complaint" in html
     assert "Report received via the website" in html and "History" in html
     assert_no_indonesian(html)
 

@@ -27,9 +27,9 @@ def test_whole_case_through_the_pages(app):
 
     kominfo = login(app, "kominfo")
     inbox = kominfo.get("/tugas").get_data(as_text=True)
-    assert "Teruskan laporan ke unit kerja" in inbox and tracking_id in inbox
+    assert "Verifikasi laporan" in inbox and tracking_id in inbox
     task_page = kominfo.get(f"/tugas/{open_task(app, tracking_id).id}").get_data(as_text=True)
-    assert '<option value="dinas-pendidikan" selected>' in task_page  # kategori.dmn's suggestion
+    assert 'name="units" value="dinas-pendidikan" checked>' in task_page  # kategori.dmn's suggestion
     assert "Budi Santoso" in task_page  # not anonymous: staff see the reporter
     complete(app, kominfo, tracking_id, {"unit": "dinas-pendidikan", "note": "Mohon dicek."})
 

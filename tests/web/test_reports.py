@@ -159,7 +159,7 @@ def test_case_sheet_holds_complaint_steps_deadlines_and_signatures(app, cases):
     html = client.get(f"/kasus/{named}/lembar").get_data(as_text=True)
     assert "LEMBAR PENGADUAN SP4N-LAPOR!" in html and "Dinas Komunikasi dan Informatika Provinsi Jawa Timur" in html
     assert "Atap kelas SMA bocor" in html and "Siti Aminah" in html and "Dinas Pendidikan Provinsi Jawa Timur" in html
-    assert "Teruskan laporan ke unit kerja" in html and "01-12-2026 23.59 WIB" in html and "03-12-2026 23.59 WIB" in html
+    assert "Verifikasi laporan" in html and "01-12-2026 23.59 WIB" in html and "03-12-2026 23.59 WIB" in html
     assert "terpenuhi" in html and "Petugas" in html and "Admin Kominfo" in html and "Mengetahui" in html
     assert "<script" not in html
     html = client.get(f"/kasus/{anonymous}/lembar").get_data(as_text=True)
@@ -179,7 +179,7 @@ def test_printable_records_in_english(app, cases):
     client = login(app, "pusat")
     choose(client, "en", "/rekap")  # the printable pages have no language button: the choice is the site's
     html = client.get(f"/kasus/{named}/lembar").get_data(as_text=True)
-    assert "SP4N-LAPOR! COMPLAINT SHEET" in html and "Acknowledged by" in html and "Forward the report to a work unit" in html
+    assert "SP4N-LAPOR! COMPLAINT SHEET" in html and "Acknowledged by" in html and "Verify the complaint" in html
     assert_no_indonesian(html)
     html = client.get("/rekap/buku-agenda?bulan=2026-11").get_data(as_text=True)
     assert "SP4N-LAPOR! COMPLAINT REGISTER" in html and "November 2026" in html

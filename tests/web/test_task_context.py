@@ -43,8 +43,8 @@ def test_after_a_decline_the_liaison_sees_who_declined_and_why_and_that_unit_is_
     assert f"{PENDIDIKAN} menyatakan laporan ini bukan wewenangnya." in html
     assert "Sekolah ini madrasah: urusan Kanwil Kemenag." in html
     assert "decision: bukan_wewenang" not in html
-    assert '<option value="dinas-pendidikan" selected>' not in html  # the suggestion that unit declined is not preselected
-    assert f'<option value="dinas-pendidikan" >{PENDIDIKAN} (menyatakan bukan wewenangnya)</option>' in html
+    assert 'name="units" value="dinas-pendidikan" checked>' not in html  # the suggestion that unit declined is not preselected
+    assert f'<label for="f-units-dinas-pendidikan">{PENDIDIKAN} (menyatakan bukan wewenangnya)</label>' in html
 
     mails = mails_to_kominfo(app, "perlu_disposisi")
     assert len(mails) == 2 and "kembali kepada Anda" not in mails[0]

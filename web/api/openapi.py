@@ -11,7 +11,8 @@ import copy
 import functools
 from typing import Any
 
-from engine.contract import STATUSES
+from engine.contract import ARCHIVE_REASONS, CHANNELS, CLASSIFICATIONS, STATUSES
+from engine.definitions import forms
 from engine.definitions.bundle import project_bundle
 from web.api.docs import ASSETS as DOCS_ASSETS
 
@@ -44,6 +45,19 @@ BOOLEAN = {"type": "boolean"}
 INTEGER = {"type": "integer"}
 
 
+# where a case came from and why it was archived: the citizen's and the staff's view of a case alike
+CASE_ORIGIN: dict[str, Any] = {
+    "channel": {"type": "string", "enum": list(CHANNELS), "description": "Where the complaint came in."},
+    "latitude": {"type": ["number", "null"], "minimum": -90, "maximum": 90, "description": "WGS84; null without a location."},
+    "longitude": {"type": ["number", "null"], "minimum": -180, "maximum": 180, "description": "WGS84; null without a location."},
+    "archive_reason": {"enum": [*ARCHIVE_REASONS, None], "description": "Why the case was archived (status `diarsipkan`); null otherwise."},
+    "duplicate_of": {
+        "anyOf": [ref("TrackingId"), {"type": "null"}],
+        "description": "With `archive_reason` `duplikat`: the case this one repeats.",
+    },
+}
+
+
 def _schemas() -> dict[str, Any]:
     schemas: dict[str, Any] = {
         "Error": _obj(
@@ -67,7 +81,7 @@ def _schemas() -> dict[str, Any]:
         ),
         "ComplaintUpload": _obj(
             {
-                "complaint": {**ref(form_schema_name("pengaduan")), "description": "The complaint: the JSON object the JSON body would be."},
+                "complaint": {**ref("ComplaintSubmission"), "description": "The complaint: the JSON body's object (`channel` in it)."},
                 "attachments": {
                     "type": "array",
                     "maxItems": 3,
@@ -88,12 +102,21 @@ def _schemas() -> dict[str, Any]:
                 "status": ref("CaseStatus"),
                 "message": STRING,
                 "answer": {"type": ["string", "null"], "description": "On a `dijawab` line: the answer published then. Every answer stays."},
+                "question": {
+                    "type": ["string", "null"],
+                    "description": "On a `menunggu_kelengkapan` line: what Admin Kominfo asked the reporter to add.",
+                },
+                "reason": {"type": "string", "description": "On a `diarsipkan` line: why the case was archived, in plain words."},
             },
             required=["at", "status", "message"],
         ),
         "ConversationItem": _obj(
             {
-                "kind": {"type": "string", "enum": ["complaint", "answer", "reply"]},
+                "kind": {
+                    "type": "string",
+                    "enum": ["complaint", "question", "addition", "answer", "reply"],
+                    "description": "`question`: what Admin Kominfo asked the reporter to add; `addition`: what the reporter added.",
+                },
                 "at": DATETIME,
                 "text": NULLABLE_STRING,
                 "satisfied": {"type": "boolean", "description": "On a reply: whether the citizen was satisfied with the answer."},
@@ -118,7 +141,25 @@ def _schemas() -> dict[str, Any]:
                     "description": "The complaint, each published answer and each reply of the citizen, in order.",
                 },
                 "answer": _nullable(ref("Answer")),
+                **CASE_ORIGIN,
+                "question": {
+                    **NULLABLE_STRING,
+                    "description": "While the case waits for the reporter's additions (`menunggu_kelengkapan`): what Admin Kominfo "
+                    "asked; null otherwise. Answer it with POST /complaints/{tracking_id}/additions.",
+                },
             }
+        ),
+        "AdditionUpload": _obj(
+            {
+                "text": {"type": "string", "minLength": 10, "maxLength": 5000, "description": "What the reporter adds."},
+                "attachments": {
+                    "type": "array",
+                    "maxItems": 3,
+                    "items": {"type": "string", "format": "binary"},
+                    "description": "Up to 3 files, 5 MB each, under the complaint's rules (PDF, JPEG or PNG, metadata stripped).",
+                },
+            },
+            required=["text"],
         ),
         "Withdrawal": {"type": "object", "properties": {"reason": {"type": "string", "maxLength": 2000}}},
         "TokenRequest": _obj({"username": {"type": "string", "minLength": 1}, "password": {"type": "string", "minLength": 1}}),
@@ -160,9 +201,20 @@ def _schemas() -> dict[str, Any]:
                 "status": ref("CaseStatus"),
                 "title": STRING,
                 "category": STRING,
-                "body": NULLABLE_STRING,
+                "body": {
+                    **NULLABLE_STRING,
+                    "description": "The complaint's text: the reporter's own, or the one staff redacted when `body_redacted` is true.",
+                },
+                "body_redacted": {"type": "boolean", "description": "`body` is the redacted text (the reader does not read the original)."},
+                "redacted_body": {
+                    **NULLABLE_STRING,
+                    "description": "For Admin Pusat, Admin Kominfo and the auditor: the text the units read instead of the reporter's "
+                    "own (null when there is none, and for other readers).",
+                },
+                "classification": {"enum": [*CLASSIFICATIONS, None], "description": "Set at step 3 (verification); null before."},
                 "location": NULLABLE_STRING,
                 "incident_date": NULLABLE_STRING,
+                **CASE_ORIGIN,
                 "anonymous": BOOLEAN,
                 "confidential": BOOLEAN,
                 "reporter": {"type": ["object", "null"], "description": "null for an anonymous complaint."},
@@ -229,6 +281,27 @@ def _schemas() -> dict[str, Any]:
                 "status": ref("CaseStatus"),
                 "events": {"type": "array", "items": ref("HistoryEvent")},
                 "verified": {"type": "boolean", "description": "Every event's hash chain verifies."},
+            }
+        ),
+        "SimilarCases": _obj(
+            {
+                "similar": {
+                    "type": "array",
+                    "maxItems": 10,
+                    "items": _obj(
+                        {
+                            "tracking_id": ref("TrackingId"),
+                            "title": STRING,
+                            "status": ref("CaseStatus"),
+                            "category": STRING,
+                            "score": {"type": "number", "minimum": 0, "maximum": 1},
+                            "duplicate_of": {
+                                "anyOf": [ref("TrackingId"), {"type": "null"}],
+                                "description": "The case the listed one was itself archived as a duplicate of.",
+                            },
+                        }
+                    ),
+                }
             }
         ),
         "ReplayTask": _obj(
@@ -303,7 +376,32 @@ def _schemas() -> dict[str, Any]:
     }
     for name, form in sorted(project_bundle().forms().items()):
         schemas[form_schema_name(name)] = {k: v for k, v in form.items() if k not in ("$schema", "$id")}
+    schemas["ComplaintSubmission"] = _submission(schemas[form_schema_name("pengaduan")])
     return schemas
+
+
+def _submission(form: dict[str, Any]) -> dict[str, Any]:
+    """The body of POST /complaints: the complaint form's object plus ``channel``, which is not a form field (the form
+    forbids other properties, so it is a copy with one more, not an ``allOf``). The reporter's email is required
+    unless a channel other than ``aplikasi`` is named, which only staff may do."""
+    submission = forms.reporter_email_optional(form)
+    citizens = {"anyOf": [{"not": {"required": ["channel"]}}, {"properties": {"channel": {"const": "aplikasi"}}}]}
+    submission.setdefault("allOf", []).append({"if": citizens, "then": {"properties": {"reporter": {"required": ["email"]}}}})
+    submission["properties"]["channel"] = {
+        "type": "string",
+        "enum": list(CHANNELS),
+        "description": (
+            "Where the complaint came in. Without a staff token: `aplikasi` or left out. With the token of an Admin Kominfo or "
+            "Admin Pusat (`kominfo`, `pusat`) recording a complaint received by phone, letter, in person, SMS, social media or "
+            "email: required, any value; `reporter.email` is then optional (a reporter without one gets no mail: give them the "
+            "tracking id and access token)."
+        ),
+    }
+    submission["description"] = (
+        "The complaint (form `pengaduan`) and its `channel`. `latitude` and `longitude` (WGS84 degrees, numbers) come both or "
+        "neither; one alone is a 400 naming the missing one."
+    )
+    return submission
 
 
 def _error(description: str, **extra: Any) -> dict[str, Any]:
@@ -319,6 +417,7 @@ RESPONSES = {
     "Forbidden": _error("The caller's role may not do this."),
     "NotFound": _error("No such case or task, or the caller may not see it (a wrong access token included)."),
     "Conflict": _error("Already done, or the case changed meanwhile."),
+    "TooLarge": _error("The body, or one of its files, is too large (5 MB a file)."),
     "Error": _error("Any other error (405, 413, 500), in the same shape."),
 }
 
@@ -328,7 +427,7 @@ def _ok(schema: str, description: str = "OK") -> dict[str, Any]:
 
 
 def _errors(*names: str) -> dict[str, Any]:
-    codes = {"BadRequest": "400", "Unauthorized": "401", "Forbidden": "403", "NotFound": "404", "Conflict": "409"}
+    codes = {"BadRequest": "400", "Unauthorized": "401", "Forbidden": "403", "NotFound": "404", "Conflict": "409", "TooLarge": "413"}
     return {**{codes[n]: {"$ref": f"#/components/responses/{n}"} for n in names}, "default": {"$ref": "#/components/responses/Error"}}
 
 
@@ -354,8 +453,13 @@ def _paths() -> dict[str, Any]:
             "post": {
                 "operationId": "submit_complaint",
                 "tags": ["citizen"],
-                "summary": "Submit a complaint (step 1)",
-                "security": PUBLIC,
+                "summary": "Submit a complaint (step 1), or record one received by phone, letter, in person (staff)",
+                "description": (
+                    "Without a token: the citizen's own complaint through the mobile app (channel `aplikasi`). With a staff token of an "
+                    "Admin Kominfo or Admin Pusat: a complaint they record for a reporter, `channel` required; another role's token "
+                    "answers 403, an unknown, expired or revoked one 401 (never a citizen's submission)."
+                ),
+                "security": [{}, *STAFF],
                 "parameters": [
                     {
                         "name": "Idempotency-Key",
@@ -372,7 +476,7 @@ def _paths() -> dict[str, Any]:
                 "requestBody": {
                     "required": True,
                     "content": {
-                        JSON: {"schema": ref(form_schema_name("pengaduan"))},
+                        JSON: {"schema": ref("ComplaintSubmission")},
                         MULTIPART: {
                             "schema": ref("ComplaintUpload"),
                             "encoding": {"complaint": {"contentType": JSON}},  # the files' types: ComplaintUpload's description
@@ -387,7 +491,7 @@ def _paths() -> dict[str, Any]:
                             "Idempotent-Replayed": {"schema": {"type": "string"}, "description": "`true` when this answers an earlier request."},
                         },
                     },
-                    **_errors("BadRequest"),
+                    **_errors("BadRequest", "Unauthorized", "Forbidden"),
                 },
             }
         },
@@ -411,6 +515,28 @@ def _paths() -> dict[str, Any]:
                 "description": "Satisfied closes the case (`selesai`); not satisfied sends it back to Admin Kominfo.",
                 "requestBody": _body(form_schema_name("balasan")),
                 "responses": {"200": _ok("CaseStatusResult"), **_errors("BadRequest", "NotFound", "Conflict")},
+            },
+        },
+        "/complaints/{tracking_id}/additions": {
+            "parameters": [TRACKING],
+            "post": {
+                "operationId": "add_to_complaint",
+                "tags": ["citizen"],
+                "summary": "Add to the complaint: what Admin Kominfo asked for, or anything the office should know",
+                "security": CITIZEN,
+                "description": (
+                    "While the case waits for the additions Admin Kominfo asked for (status `menunggu_kelengkapan`, the question in "
+                    "GET /complaints/{tracking_id}), it goes back to verification (`diterima`). In any other open status the text is "
+                    "added to the case (its conversation) and the staff holding its open tasks are told; the status stays. A closed "
+                    "case (`selesai`, `diarsipkan`, `dicabut`) answers 409. Files: send `multipart/form-data` with the text in the "
+                    "field `text` and up to 3 files in parts named `attachments` (PDF, JPEG or PNG; another type or too many: 400; "
+                    "a file over 5 MB: 413)."
+                ),
+                "requestBody": {
+                    "required": True,
+                    "content": {JSON: {"schema": ref(form_schema_name("kelengkapan"))}, MULTIPART: {"schema": ref("AdditionUpload")}},
+                },
+                "responses": {"200": _ok("CaseStatusResult"), **_errors("BadRequest", "NotFound", "Conflict", "TooLarge")},
             },
         },
         "/complaints/{tracking_id}/withdraw": {
@@ -528,6 +654,22 @@ def _paths() -> dict[str, Any]:
                 "responses": {"200": _ok("ReplayState"), **_errors("BadRequest", "Unauthorized", "Forbidden", "NotFound")},
             },
         },
+        "/cases/{tracking_id}/similar": {
+            "parameters": [TRACKING],
+            "get": {
+                "operationId": "case_similar",
+                "tags": ["staff"],
+                "summary": "Open or recent cases that look like this one (a possible duplicate), best first",
+                "description": (
+                    "Roles `kominfo` and `pusat` only. At most 10 cases other than this one, open or submitted or closed within the "
+                    "last 90 days, scored 0..1 by similar words (the title weighing more than location and body), the same "
+                    "category and nearby coordinates. `duplicate_of`: the tracking id a listed case was itself archived as a "
+                    "duplicate of (this case's, when it already repeats it), else null."
+                ),
+                "security": STAFF,
+                "responses": {"200": _ok("SimilarCases"), **_errors("Unauthorized", "Forbidden", "NotFound")},
+            },
+        },
         "/openapi.json": {
             "get": {
                 "operationId": "openapi_document",
@@ -575,7 +717,8 @@ def _build() -> dict[str, Any]:
                 "staff with a bearer token from POST /auth/token (401 when missing, expired or revoked). "
                 'Errors are `{"error": "...", "errors": {"field": "message"}}`, in the language of `Accept-Language` (`id` by default, `en`). '
                 "A complaint may come with photos or documents: send it as `multipart/form-data`, the form's JSON object in the part "
-                "`complaint` and up to 3 files in parts named `attachments`."
+                "`complaint` and up to 3 files in parts named `attachments`. Admin Kominfo and Admin Pusat record complaints received "
+                "by phone, letter or in person on the same POST /complaints with their staff token and a `channel`."
             ),
         },
         "servers": [{"url": "/api/v1"}],

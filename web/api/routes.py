@@ -26,9 +26,9 @@ from engine import Conflict, EngineError, Forbidden, InvalidData, NotFound
 from engine.accounts import credentials
 from engine.audit import replay
 from engine.audit.trail import first_broken
-from engine.cases import access, views
+from engine.cases import access, similar, views
 from engine.cases import inbox as inboxes
-from engine.contract import CATEGORIES, OVERSIGHT_ROLES, STATUSES
+from engine.contract import CATEGORIES, CHANNELS, INTAKE_ROLES, OVERSIGHT_ROLES, STATUSES, Actor
 from engine.db.tables import Case, OpenTask, User
 from engine.notifications import notify
 from web import attachments, params, submissions
@@ -210,6 +210,17 @@ def _unauthorized() -> ApiError:
     )
 
 
+def staff_user(roles: tuple[str, ...] = ()) -> User:
+    """The staff member whose bearer token this request carries. Raises ApiError: 401 without a valid token, 403 for a
+    role not in ``roles`` (any role when empty)."""
+    user = bearer_user()
+    if user is None:
+        raise _unauthorized()
+    if roles and user.role not in roles:
+        raise ApiError(403, _l("Peran Anda tidak dapat membuka sumber ini."))
+    return user
+
+
 def staff(*roles: str) -> Callable:
     """A staff route: 401 without a valid token, 403 for a role not in ``roles`` (any role when empty).
     The view receives the signed-in User as its first argument."""
@@ -217,12 +228,7 @@ def staff(*roles: str) -> Callable:
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            user = bearer_user()
-            if user is None:
-                raise _unauthorized()
-            if roles and user.role not in roles:
-                raise ApiError(403, _l("Peran Anda tidak dapat membuka sumber ini."))
-            return view(user, *args, **kwargs)
+            return view(staff_user(roles), *args, **kwargs)
 
         return wrapped
 
@@ -276,9 +282,14 @@ def submit_complaint():
         raise ApiError(
             400, _l("Header Idempotency-Key tidak valid."), {submissions.HEADER: _l("1–255 karakter ASCII yang terbaca, misalnya sebuah UUID.")}
         ) from None
+    # a bearer token on this route is a staff member's (a citizen has none before submitting): a bad one is a 401,
+    # never a citizen's submission; checked before the body, as on every staff route
+    recorder = actor_of(staff_user(INTAKE_ROLES)) if bearer_token() else None
     data, checked = _complaint_upload() if request.mimetype == "multipart/form-data" else (_body(), [])
+    channel = _channel(data, recorder)
     try:
-        submitted = submissions.submit_once(data, "api", key, submissions.upload_digests([file for file, _content, _kind in checked]))
+        digests = submissions.upload_digests([file for file, _content, _kind in checked])
+        submitted = submissions.submit_once(data, channel, key, digests, recorded_by=recorder)
     except submissions.KeyReused:
         raise ApiError(
             422, _l("Idempotency-Key ini sudah dipakai untuk permintaan lain."), {submissions.HEADER: _l("Kirim kunci baru untuk laporan baru.")}
@@ -293,6 +304,22 @@ def submit_complaint():
     return jsonify(tracking_id=case.tracking_id, access_token=submitted.access_token, status=case.status), 201, headers
 
 
+def _channel(data: dict[str, Any], recorder: Actor | None) -> str:
+    """Take ``channel`` out of the complaint object (it is not a field of the form): required from staff recording a
+    complaint (any of CHANNELS), ``aplikasi`` or absent from anyone else. Raises InvalidData naming ``channel``."""
+    channel = data.pop("channel", None)
+    if recorder is None:
+        channel = "aplikasi" if channel is None else channel
+        if channel != "aplikasi":
+            raise InvalidData({"channel": _l("Tanpa token petugas hanya saluran aplikasi yang dapat dipakai.")})
+        return channel
+    if channel is None:
+        raise InvalidData({"channel": _l("Wajib diisi: saluran tempat laporan diterima (%(choices)s).", choices=", ".join(CHANNELS))})
+    if channel not in CHANNELS:
+        raise InvalidData({"channel": _l("Pilih salah satu: %(choices)s.", choices=", ".join(CHANNELS))})
+    return channel
+
+
 @bp.get("/complaints/<tracking_id>")
 @citizen
 def get_complaint(token: str, tracking_id: str):
@@ -303,6 +330,35 @@ def get_complaint(token: str, tracking_id: str):
 @citizen
 def reply_to_complaint(token: str, tracking_id: str):
     case = service().reply(tracking_id, token, _body())
+    db.session.commit()
+    return jsonify(_case_result(case))
+
+
+@bp.post("/complaints/<tracking_id>/additions")
+@citizen
+def add_to_complaint(token: str, tracking_id: str):
+    """The reporter adds to the complaint: JSON ``{text}``, or a multipart form with a ``text`` field and up to 3 files
+    in parts ``attachments`` (the complaint's rules). While the case waits for the additions Admin Kominfo asked for it
+    goes back to verification; otherwise its holders are told. 409 on a closed case."""
+    checked: list[attachments.Checked] = []
+    if request.mimetype == "multipart/form-data":
+        body: dict[str, Any] = {"text": request.form.get("text")}
+        if ATTACHMENTS_PART in request.form:  # text where a file belongs, as POST /complaints refuses it: never dropped silently
+            raise ApiError(400, _l("Lampiran tidak dapat diterima."), {ATTACHMENTS_PART: _l("Setiap bagian attachments harus berupa berkas.")})
+        with speaking():
+            checked, file_error, file_status = attachments.check(request.files.getlist(ATTACHMENTS_PART))
+        if file_error:
+            raise ApiError(file_status, _l("Lampiran tidak dapat diterima."), {ATTACHMENTS_PART: file_error})
+    else:
+        body = _body()
+    unknown = sorted(set(body) - {"text"})
+    if unknown:
+        raise InvalidData({name: _l("Isian tidak dikenal.") for name in unknown})
+    text = body.get("text")
+    if not isinstance(text, str):
+        raise InvalidData({"text": _l("Wajib diisi.") if text is None else _l("Harus berupa teks.")})
+    case = service().add_to_complaint(tracking_id, token, text)
+    attachments.store(db.session, case, checked, current_app.config["LAPOR_CLOCK"].now())
     db.session.commit()
     return jsonify(_case_result(case))
 
@@ -477,6 +533,14 @@ def case_replay(user: User, tracking_id: str):
     now = current_app.config["LAPOR_CLOCK"].now()
     state = replay.state_after(db.session, case, step, now=now, calendar=service().calendar, redact=seen.hides_reporter)
     return jsonify(tracking_id=case.tracking_id, **state.to_dict())
+
+
+@bp.get("/cases/<tracking_id>/similar")
+@staff(*similar.READERS)
+def case_similar(user: User, tracking_id: str):
+    """Open or recent cases that look like this one (engine/cases/similar.py), best first, for the liaison's step 3."""
+    found = similar.similar_for(db.session, tracking_id, actor_of(user), now=current_app.config["LAPOR_CLOCK"].now())
+    return jsonify(similar=[item.to_dict() for item in found])
 
 
 # ---- the document -----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Admin Pusat's pages: the units (Satuan Kerja, Instansi Vertikal) and the staff accounts."""
+"""Admin Pusat's pages: the units (Satuan Kerja, Instansi Vertikal), the staff accounts and the Open311 partner keys."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from engine import InvalidData
 from engine.accounts.administration import Administration
+from engine.accounts.partners import Partners
 from engine.contract import ROLES, UNIT_KINDS
 from web.extensions import db
 from web.pages.auth import roles_required
@@ -187,3 +188,49 @@ def unlock_user(user_id: int):
     else:
         flash(_("Akun %(username)s sedang tidak dikunci.", username=username), "info")
     return redirect(url_for("admin.user", user_id=user_id))
+
+
+# ---- Open311 partner keys ------------------------------------------------------------------------
+
+
+def _partners() -> Partners:
+    return Partners(db.session, current_user.actor, current_app.config["LAPOR_CLOCK"])
+
+
+@bp.route("/mitra", methods=["GET", "POST"])
+@roles_required("pusat")
+def partners():
+    """The partner keys; a POST issues one and shows it on this answer only (never in a flash: the session cookie is readable)."""
+    name, errors, issued = "", {}, None
+    if request.method == "POST":
+        name = request.form.get("name", "")
+        try:
+            issued = _partners().issue(name)
+        except InvalidData as err:
+            errors = err.errors
+            db.session.rollback()
+        else:
+            db.session.commit()
+            current_app.logger.info("partner key %s (%s) issued by %s", issued.partner.id, issued.partner.prefix, current_user.actor.username)
+            name = ""
+    field = Field("name", _("Nama mitra"), "text", True, _("Nama aplikasi atau lembaga mitra, mis. Aplikasi Warga Surabaya."), max_length=120)
+    field.value, field.error = name, errors.get("name")
+    page = render_template("admin/partners.html", keys=_partners().list_keys(), fields=[field], issued=issued, events=_admin().recent_events())
+    return page, (400 if errors else 200)
+
+
+@bp.route("/mitra/<int:key_id>/cabut", methods=["GET", "POST"])
+@roles_required("pusat")
+def revoke_partner(key_id: int):
+    """GET asks to confirm; POST revokes the key at once."""
+    partners = _partners()
+    key = partners.key(key_id)  # NotFound: the 404 page
+    if key.revoked_at is not None:
+        flash(_("Kunci API %(name)s sudah dicabut.", name=key.name), "info")
+        return redirect(url_for("admin.partners"))
+    if request.method == "POST":
+        partners.revoke(key_id)
+        db.session.commit()
+        flash(_("Kunci API %(name)s dicabut.", name=key.name), "info")
+        return redirect(url_for("admin.partners"))
+    return render_template("admin/partner_revoke.html", key=key)

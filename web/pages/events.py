@@ -41,6 +41,10 @@ def _value(prop: Mapping[str, Any], field: formrender.Field | None, value: Any) 
         return _("Ya") if value else _("Tidak")
     if prop.get("x-enumSource") == "units":
         return unit_name(value)
+    if isinstance(value, list):  # several of a list (the units a case went to): each as the list's own choices name it
+        item = prop.get("items") or {}
+        names = dict(field.options) if field is not None else {}
+        return ", ".join(_value(item, None, v) if item.get("x-enumSource") else names.get(str(v), str(v)) for v in value)
     if field is not None and field.options:
         return dict(field.options).get(str(value), str(value))
     return "" if value is None else str(value)
@@ -53,7 +57,8 @@ class Presenter:
     forms: Mapping[str, Mapping[str, Any]]
 
     def fields(self, form: str | None, data: Mapping[str, Any] | None) -> list[tuple[str, str]]:
-        """A completed step's data as (label, value) lines, in the form's order; empty values left out."""
+        """A completed step's data as (label, value) lines, in the form's order; empty values left out, and an optional
+        box left unticked (a flag not set says nothing)."""
         schema = self.forms.get(form or "", {})
         props = schema.get("properties", {})
         rendered = {f.name: f for f in formrender.fields(schema)}
@@ -62,11 +67,14 @@ class Presenter:
         lines = []
         for key in order:
             value = data[key]
-            if value is None or value == "":
+            if value is None or value == "" or (value is False and key not in schema.get("required", [])):
                 continue
             field = rendered.get(key)
             prop = props.get(key, {})
-            label = formrender.text(prop, "x-recordTitle") if "x-recordTitle" in prop else field.label if field else key
+            if "x-recordTitle" in prop:
+                label = formrender.text(prop, "x-recordTitle")
+            else:  # a field the page does not offer (x-hidden: an API shorthand) still has its title
+                label = field.label if field else formrender.text(prop, "title") or key
             lines.append((label, _value(prop, field, value)))
         return lines
 

@@ -164,7 +164,7 @@ STEP_LABELS = {
 }
 
 
-def _render_track(case: Case, reply_errors=None, reply_values=None, status: int = 200):
+def _render_track(case: Case, reply_errors=None, reply_values=None, status: int = 200, addition_error=None, addition_text=None):
     svc = service()
     parsed = svc.parsed_of(case)
     waiting = lookups.citizen_task(db.session, case.id)
@@ -177,6 +177,11 @@ def _render_track(case: Case, reply_errors=None, reply_values=None, status: int 
         attachments=recorded.of_case(db.session, case.id),
         reply_fields=reply_fields,
         waiting=waiting,
+        # the additions step 3 asked for (its deadline), or, for any other open case, a place to add to it
+        asked=lookups.citizen_task(db.session, case.id, "kelengkapan"),
+        can_add=case.status in OPEN_STATUSES,
+        addition_error=addition_error,
+        addition_text=addition_text,
         can_withdraw=case.status in OPEN_STATUSES and case.answered_at is None,  # once answered, the citizen replies instead
     ), status
 
@@ -208,6 +213,34 @@ def reply(tracking_id: str):
         return _to_case(case, token)
     db.session.commit()
     flash(_("Terima kasih, balasan Anda telah kami terima."), "info")
+    return _to_case(case, token)
+
+
+@bp.route("/lacak/<tracking_id>/tambah", methods=["POST"])
+def add(tracking_id: str):
+    """The reporter adds to their complaint: what Admin Kominfo asked for (the case goes back to verification), or
+    anything they want the office to know (its holders are told); files as on the complaint form."""
+    token = _posted_token()
+    case = _citizen_case(tracking_id, token)
+    text = request.form.get("text", "")
+    checked, file_error, file_status = attachments.check(request.files.getlist("attachments"))
+    try:
+        if unsafe := page_field_errors({"text": text}):
+            raise InvalidData(unsafe)
+        if file_error:
+            raise InvalidData({"attachments": file_error})
+        service().add_to_complaint(tracking_id, token, text)
+    except InvalidData as err:
+        db.session.rollback()
+        status = file_status if "attachments" in err.errors else 400  # 413 for a file over the size limit, as on the complaint form
+        return _render_track(case, status=status, addition_error=err.errors.get("text") or err.errors.get("attachments"), addition_text=text)
+    except Conflict as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return _to_case(case, token)
+    attachments.store(db.session, case, checked, current_app.config["LAPOR_CLOCK"].now())
+    db.session.commit()
+    flash(_("Terima kasih, keterangan tambahan Anda telah kami terima."), "info")
     return _to_case(case, token)
 
 

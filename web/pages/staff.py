@@ -13,10 +13,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine import EngineError, InvalidData, NotFound
-from engine.cases import access, inbox, incidents, lookups, overview, views
+from engine.cases import access, inbox, incidents, lookups, overview, similar, views
 from engine.cases import attachments as recorded
 from engine.cases.context import RETURNED
-from engine.contract import CASE_READERS, OVERSIGHT_ROLES, UNIT_ROLES
+from engine.contract import CASE_READERS, OVERSIGHT_ROLES, UNIT_ROLES, Actor
 from engine.db.tables import Case
 from engine.diagram.progress import overlay_of
 from engine.notifications import mailer, notify
@@ -104,7 +104,7 @@ def task(task_id: str):
                 flash(_("Tugas selesai. Terima kasih."), "info")
             return redirect(url_for("staff.inbox_page"))
     else:
-        values = _prefilled(row.form, case, context)
+        values = _prefilled(row.form, case, context, row.unit_id)
     return render_template(
         "staff/task.html",
         row=row,
@@ -117,33 +117,57 @@ def task(task_id: str):
         attachments=recorded.of_case(db.session, case.id),
         now=current_app.config["LAPOR_CLOCK"].now(),
         incident_id=incident_id,
+        similar=_similar_for_task(row.form, case, actor),
+        **_duplicate_links(case),
     ), (500 if incident_id else 400 if errors else 200)
 
 
-def _prefilled(form: str, case: Case, context: dict[str, Any]) -> dict[str, Any] | None:
+def _similar_for_task(form: str, case: Case, actor: Actor) -> list[similar.Similar]:
+    """On the verification task (``disposisi``), the cases that may be the same complaint, for the liaison to compare
+    or to mark this one a duplicate of."""
+    if form != "disposisi" or actor.role not in similar.READERS:
+        return []
+    return similar.similar_cases(db.session, case, now=current_app.config["LAPOR_CLOCK"].now())
+
+
+def _duplicate_links(case: Case) -> dict[str, Any]:
+    """The links between an archived duplicate and the case it repeats, both ways (staff/_case.html), for the roles
+    that open every case (a unit's link would lead to a case it may not open)."""
+    if not similar.may_link(current_user.actor.role):
+        return {"duplicates": [], "duplicate_of": None}
+    return {"duplicates": similar.duplicates_of(db.session, case.tracking_id), "duplicate_of": case.duplicate_of}
+
+
+def _prefilled(form: str, case: Case, context: dict[str, Any], unit: str | None = None) -> dict[str, Any] | None:
     """What a task's form starts with: on ``disposisi`` the unit the decision table suggests, unless that unit already
-    declined the case; on ``teruskan`` the unit's answer, as the answer the reporter will read; on a returned
-    ``tanggapan`` the unit's earlier answer, to revise as Admin Kominfo's note asks."""
+    declined the case; on ``teruskan`` the unit's answer (the units' answers one below the other, each under its unit's
+    name, when several answered), as the answer the reporter will read; on a returned ``tanggapan`` the earlier answer of
+    ``unit`` (the task's), to revise as Admin Kominfo's note asks."""
     answer = (context["answer"] or {}).get("text")
+    answers = context["answers"]
     if form == "disposisi":
         workflow = service().workflow_of(case)[1]
         suggested = workflow.last_task.data.get("unit_saran") if workflow.last_task else None
-        return {"unit": suggested} if suggested and suggested not in context["declined_units"] else None
+        return {"units": [suggested]} if suggested and suggested not in context["declined_units"] else None
+    if form == "teruskan" and len(answers) > 1:  # one answer for the reporter, from every unit's, to edit
+        return {"answer": "\n\n".join(f"{a['unit_name'] or a['unit']}:\n{a['text']}" for a in answers)}
     if form == "teruskan" and answer:
         return {"answer": answer}
-    if form == "tanggapan" and answer and (context["came_back"] or {}).get("reason") == RETURNED:
-        return {"response": answer}
+    own = next((a["text"] for a in answers if a["unit"] == unit), None)
+    if form == "tanggapan" and own and (context["came_back"] or {}).get("reason") == RETURNED:
+        return {"response": own}
     return None
 
 
 def _marking_declined(schema: dict[str, Any], declined: list[str]) -> dict[str, Any]:
     """The served schema with each unit that declined the case marked as such in the unit choices."""
     for prop in schema.get("properties", {}).values():
-        if prop.get("x-enumSource") == "units" and declined:
-            prop["x-enumNames"] = [
-                _("%(unit)s (menyatakan bukan wewenangnya)", unit=name) if unit in declined else name
-                for unit, name in zip(prop["enum"], prop["x-enumNames"], strict=True)
-            ]
+        for field in (prop, prop.get("items") or {}):  # a single unit, or each item of a list of units
+            if field.get("x-enumSource") == "units" and declined:
+                field["x-enumNames"] = [
+                    _("%(unit)s (menyatakan bukan wewenangnya)", unit=name) if unit in declined else name
+                    for unit, name in zip(field["enum"], field["x-enumNames"], strict=True)
+                ]
     return schema
 
 
@@ -206,6 +230,7 @@ def case_page(tracking_id: str):
         diagram=diagram_markup(parsed, overlay_of(parsed, workflow, now)),
         units=service().units() if current_user.user.role == "pusat" else {},
         unit_kind_of_role=UNIT_ROLES,
+        **_duplicate_links(case),
     )
 
 

@@ -14,7 +14,6 @@ from engine import Actor, CaseService, NotFound, Submitted
 from engine.audit.replay import DIFF_EVENT, DIFF_EXTRA, DIFF_MIGRATED, DIFF_STATE, ReplayResult, replay_case, state_after, step_count
 from engine.audit.trail import STEP_FAILED, STEPS_RETRIED, guards_lifted, step_numbers, verify_chain
 from engine.cases.migration import Migrations
-from engine.contract import ROLE_RECIPIENTS
 from engine.db.tables import AuditEvent, Case, Incident, Notification, OpenTask, OutboxMail, Unit, User
 from engine.definitions.bundle import Bundle, project_bundle
 from engine.runtime import scripting
@@ -26,6 +25,7 @@ from tests.engine.support import (
     do,
     fast_password_hashing,  # noqa: F401 - autouse fixture
     fire_due,
+    model_script,
     open_row,
     open_rows,
     snapshot,
@@ -374,7 +374,7 @@ def test_a_submission_whose_step_failed_replays_while_it_waits_and_after_the_wor
 
 def test_a_completion_whose_next_step_failed_replays_after_admin_pusats_retry(service, session, clock, monkeypatch):
     submitted = submit(service, COMPLAINT)
-    _down(monkeypatch, "beri_tahu", only=lambda kepada, jenis: kepada not in ROLE_RECIPIENTS)  # the unit's notice
+    _down(monkeypatch, "teruskan_ke_unit")  # the case reaching the unit (recorded, the unit notified)
     clock.advance(minutes=10)
     do(service, submitted, FORWARD_SATKER)
     case = fresh(session, submitted)
@@ -436,14 +436,14 @@ def test_a_failed_timer_path_leaves_no_record_and_its_retry_replays_with_the_tim
 def test_a_waiting_case_moved_to_a_fixed_version_is_said_not_replayable(service, session, clock):
     """Replay across a migration is not supported yet: the steps before the move replay on the version the case started
     on, and the step holding the move is reported as not replayable, not as a forged record."""
-    send_to_unit = 'unit_tujuan = disposisi["unit"]\nunit_jenis = jenis_unit(unit_tujuan)\nubah_status("didisposisikan")\n'
+    send_to_unit = model_script("Task_KirimUnit") + "\n"
     failing, _ = service.deploy(with_script("Task_KirimUnit", send_to_unit + "gagal = 1 / 0"), by="analis")
     session.commit()
     submitted = submit(service, COMPLAINT)
     clock.advance(minutes=10)
     do(service, submitted, FORWARD_SATKER)  # its next step fails: the case waits
     _replays(session, submitted.case)
-    fixed, _ = service.deploy(with_script("Task_KirimUnit", send_to_unit + 'beri_tahu(unit_tujuan, "laporan_masuk")'), by="analis")
+    fixed, _ = service.deploy(with_script("Task_KirimUnit", send_to_unit + "# diperbaiki"), by="analis")
     session.commit()
     clock.advance(minutes=10)
     [moved] = Migrations(service).migrate(failing.number, [submitted.case.id], fixed.number, Actor("analis", "analis"))

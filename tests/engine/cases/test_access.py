@@ -29,28 +29,30 @@ AUDITOR = Actor("auditor", "auditor")
 ANALIS = Actor("analis", "analis")
 FLAGS = {"neither": (False, False), "confidential": (False, True), "anonymous": (True, False), "both": (True, True)}  # (anonymous, confidential)
 S, H = "shown", "hidden"
-# viewer: role, own_unit (the case is with the viewer's unit) -> does it open the case, and the identity for neither / confidential / anonymous / both
+# viewer: role, own_unit (the case is with the viewer's unit) -> does it open the case, the identity for neither /
+# confidential / anonymous / both, and whether it reads the reporter's own text beside the one staff redacted for units
 RULE = {
-    ("pusat", False): (True, (S, S, H, H)),
-    ("kominfo", False): (True, (S, S, H, H)),
-    ("satker", True): (True, (S, S, H, H)),
-    ("vertikal", True): (True, (S, S, H, H)),
-    ("satker", False): (False, (H, H, H, H)),
-    ("vertikal", False): (False, (H, H, H, H)),
-    ("auditor", False): (True, (H, H, H, H)),
-    ("analis", False): (True, (H, H, H, H)),
-    ("analis", True): (True, (H, H, H, H)),  # a relation to a unit means nothing for a role without one
-    ("pusat", True): (True, (S, S, H, H)),
-    ("masyarakat", False): (False, (H, H, H, H)),  # the reporter reads their own case on the tracking page, never through staff outputs
+    ("pusat", False): (True, (S, S, H, H), True),
+    ("kominfo", False): (True, (S, S, H, H), True),
+    ("satker", True): (True, (S, S, H, H), False),
+    ("vertikal", True): (True, (S, S, H, H), False),
+    ("satker", False): (False, (H, H, H, H), False),
+    ("vertikal", False): (False, (H, H, H, H), False),
+    ("auditor", False): (True, (H, H, H, H), True),
+    ("analis", False): (True, (H, H, H, H), False),
+    ("analis", True): (True, (H, H, H, H), False),  # a relation to a unit means nothing for a role without one
+    ("pusat", True): (True, (S, S, H, H), True),
+    ("masyarakat", False): (False, (H, H, H, H), False),  # the reporter reads their own case on the tracking page, never through staff outputs
 }
 
 
 @pytest.mark.parametrize("flags", FLAGS)
 @pytest.mark.parametrize(("role", "own_unit"), RULE)
 def test_the_rule_as_a_table(role, own_unit, flags):
-    opens, identities = RULE[(role, own_unit)]
+    opens, identities, original = RULE[(role, own_unit)]
     anonymous, confidential = FLAGS[flags]
-    assert sight(role, anonymous, confidential, own_unit) == Sight(case=opens, identity=identities[list(FLAGS).index(flags)] == S)
+    expected = Sight(case=opens, identity=identities[list(FLAGS).index(flags)] == S, original_text=original)
+    assert sight(role, anonymous, confidential, own_unit) == expected
 
 
 @pytest.mark.parametrize("flags", FLAGS)

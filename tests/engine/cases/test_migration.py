@@ -20,10 +20,11 @@ from tests.engine.support import (
     do,
     fast_password_hashing,  # noqa: F401 - autouse fixture
     open_row,
+    open_rows,
     snapshot,
     submit,
 )
-from tests.scenarios import ACCEPT_SATKER, ANSWER_SATKER, COMPLAINT, FORWARD_SATKER, PUBLISH, SATISFIED
+from tests.scenarios import ACCEPT_SATKER, ANSWER_SATKER, ASK_REPORTER, COMPLAINT, FORWARD_SATKER, PUBLISH, SATISFIED, TWO_UNITS, Do
 
 
 def test_dry_run_lists_what_would_move_and_what_cannot_and_writes_nothing(service, session, clock):
@@ -37,7 +38,7 @@ def test_dry_run_lists_what_would_move_and_what_cannot_and_writes_nothing(servic
     session.commit()
     before = [snapshot(session, s.case.id) for s in (waiting, escalated, closed)]
     ok, refused = Migrations(service).check(1, [closed.case.id, escalated.case.id, waiting.case.id], v2.number)  # oldest first
-    assert ok.ok and ok.open_tasks == ["Teruskan laporan ke unit kerja"] and (ok.from_number, ok.to_number) == (1, 2)
+    assert ok.ok and ok.open_tasks == ["Verifikasi laporan"] and (ok.from_number, ok.to_number) == (1, 2)
     assert ok.notes == ["Timer 'Batas nasional 3 hari kerja' tidak ada di versi tujuan dan dihapus."]
     assert not refused.ok and refused.reason == "Laporan sudah melewati 'Batas nasional 3 hari kerja', yang tidak ada di versi 2."
     assert [snapshot(session, s.case.id) for s in (waiting, escalated, closed)] == before
@@ -64,16 +65,38 @@ def test_only_open_cases_of_the_from_version_are_checked_or_moved(service, sessi
 
 
 def test_open_task_missing_in_the_target_refuses_the_move(service, session):
-    case = submit(service, COMPLAINT, [FORWARD_SATKER])  # waits at Task_Terima_Satker
-    v2, _ = service.deploy(_renamed_terima(), by="analis")
+    case = submit(service, COMPLAINT)  # waits at Task_Disposisi
+    v2, _ = service.deploy(_renamed("Task_Disposisi", "Task_Verifikasi"), by="analis")
+    [check] = Migrations(service).check(1, [case.case.id], v2.number)
+    assert check.reason == "Tugas yang sedang terbuka 'Verifikasi laporan' tidak ada di versi 2."
+
+
+def test_a_case_inside_its_units_sub_processes_moves_and_goes_on(service, session):
+    """Two units work on the case, each in its own copy of a unit's sub-process: both copies move with it."""
+    case = submit(service, COMPLAINT, [TWO_UNITS, ACCEPT_SATKER])
+    before = {row.id: (row.spec_name, row.unit_id, row.due_at) for row in open_rows(session, case.case.id)}
+    v2, _ = service.deploy(RENAMED, by="analis")
+    [moved] = Migrations(service).migrate(1, [case.case.id], v2.number, ANALIS)
+    session.commit()
+    assert moved.ok, moved.reason
+    assert {row.id: (row.spec_name, row.unit_id, row.due_at) for row in open_rows(session, case.case.id)} == before
+    do(service, case, ANSWER_SATKER)
+    do(service, case, Do("Task_Terima_Vertikal", {"decision": "terima"}, "kanwil-bpn-jatim"))
+    do(service, case, Do("Task_Tanggapan_Vertikal", {"response": "Status tanah sekolah sudah jelas."}, "kanwil-bpn-jatim"))
+    assert [row.spec_name for row in open_rows(session, case.case.id)] == ["Task_Teruskan"]
+
+
+def test_a_units_open_task_missing_in_the_target_refuses_the_move(service, session):
+    case = submit(service, COMPLAINT, [FORWARD_SATKER])  # waits at Task_Terima_Satker, inside SubProcess_Satker
+    v2, _ = service.deploy(_renamed("Task_Terima_Satker", "Task_Terima_Satuan"), by="analis")
     [check] = Migrations(service).check(1, [case.case.id], v2.number)
     assert check.reason == "Tugas yang sedang terbuka 'Terima laporan' tidak ada di versi 2."
 
 
-def _renamed_terima() -> Bundle:
-    """Task_Terima_Satker under a new id (every reference and its DI follow)."""
+def _renamed(old: str, new: str) -> Bundle:
+    """Element ``old`` under the id ``new`` (every reference and its DI follow)."""
     bundle = project_bundle()
-    text = bundle.files[bundle.bpmn_name].replace("Task_Terima_Satker", "Task_Terima_Satuan")
+    text = bundle.files[bundle.bpmn_name].replace(old, new)
     return Bundle(bundle.bpmn_name, {**bundle.files, bundle.bpmn_name: text})
 
 
@@ -91,7 +114,7 @@ def test_migrate_keeps_task_ids_data_and_deadlines_and_is_an_audit_event(service
     assert stored.definition_id == v2.id
     row = open_row(session, case.case.id, "Task_Disposisi")
     assert (row.id, row.due_at, row.ceiling_at) == (task_id, due, ceiling)
-    assert row.name == "Teruskan laporan ke unit yang berwenang"
+    assert row.name == "Verifikasi dan teruskan laporan"
     event = session.scalar(select(AuditEvent).where(AuditEvent.case_id == case.case.id, AuditEvent.type == MIGRATED))
     data = json.loads(event.data)
     assert (event.actor, event.at, data["from"], data["to"]) == ("analis", clock.now(), 1, 2)
@@ -155,14 +178,15 @@ def test_revert_after_the_case_moved_on_keeps_its_progress(service, session):
     v2, _ = service.deploy(RENAMED, by="analis")
     Migrations(service).migrate(1, [case.case.id], v2.number, ANALIS)
     session.commit()
-    do(service, case, FORWARD_SATKER)  # a step on version 2 after the move
+    do(service, case, ASK_REPORTER)  # a step on version 2 after the move: the reporter is asked to complete the report
     assert Migrations(service).records(case_id=case.case.id)[0].revertible
     reverted = Migrations(service).revert(case.case.id, ANALIS)
     session.commit()
-    assert reverted.ok and reverted.open_tasks == ["Terima laporan"]
+    assert reverted.ok and reverted.open_tasks == ["Lengkapi laporan"]
     assert session.get(Case, case.case.id).definition_id == version(session, 1).id
-    assert open_row(session, case.case.id, "Task_Terima_Satker").unit_id == "dinas-pendidikan"
-    do(service, case, ACCEPT_SATKER)
+    assert session.get(Case, case.case.id).status == "menunggu_kelengkapan"
+    service.add_to_complaint(case.case.tracking_id, case.access_token, "Lokasinya di depan SMA Negeri 1 Surabaya.")
+    assert open_row(session, case.case.id, "Task_Disposisi").role == "kominfo"
 
 
 def test_a_migrated_case_stays_claimed_and_completable_by_its_holder(service, session):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -12,6 +13,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from engine import CITIZEN, Actor, CaseService, Conflict, DefinitionInvalid, Forbidden, InvalidData, NotFound, Submitted
+from engine.audit.replay import replay_case
 from engine.cases import access
 from engine.cases import ids as ids_module
 from engine.cases.migration import Migrations
@@ -29,6 +31,7 @@ from tests.engine.support import (
     audit_types,
     do,
     fast_password_hashing,  # noqa: F401 - autouse fixture
+    model_script,
     open_row,
     open_rows,
     snapshot,
@@ -172,7 +175,7 @@ def test_incident_date_is_judged_in_jakarta_time(service, clock):
 @pytest.mark.parametrize(
     ("before", "task", "data", "field"),
     [
-        ([], "Task_Disposisi", {}, "unit"),
+        ([], "Task_Disposisi", {}, "units"),
         ([], "Task_Disposisi", {"unit": "dinas-pariwisata"}, "unit"),
         ([FORWARD_SATKER], "Task_Terima_Satker", {"decision": "mungkin"}, "decision"),
         ([FORWARD_SATKER, ACCEPT_SATKER], "Task_Tanggapan_Satker", {"response": "ok"}, "response"),
@@ -496,7 +499,7 @@ def test_broken_deployment_is_refused_and_stores_nothing(service, session):
 # ---- a system step that fails: the case waits at its last good state for a retry ----------------------------------
 
 RAISES = "rekam_pengaduan()\ngagal = 1 / 0"  # asks for the record, then raises: nothing of it may be written
-KIRIM_UNIT = 'unit_tujuan = disposisi["unit"]\nunit_jenis = jenis_unit(unit_tujuan)\nubah_status("didisposisikan")\n'
+KIRIM_UNIT = model_script("Task_KirimUnit") + "\n"
 ANALIS = Actor("analis", "analis")
 
 
@@ -591,7 +594,7 @@ def test_a_step_failing_after_a_staff_completion_keeps_the_completion_and_waits(
         service.complete_task(task_id, {"unit": "dinas-kesehatan"}, KOMINFO)
     session.rollback()
 
-    fixed = _deploy(service, with_script("Task_KirimUnit", KIRIM_UNIT + 'beri_tahu(unit_tujuan, "laporan_masuk")  # diperbaiki'))
+    fixed = _deploy(service, with_script("Task_KirimUnit", KIRIM_UNIT + "# diperbaiki"))
     [moved] = Migrations(service).migrate(failing.number, [case.id], fixed.number, ANALIS)
     assert moved.ok, moved.reason
     session.commit()
@@ -642,7 +645,7 @@ def test_only_admin_pusat_retries_and_only_a_waiting_case(service, session):
 def test_a_step_that_sends_the_case_to_a_unit_that_does_not_exist_waits_too(service, session):
     """The database would refuse that unit id (a foreign key) and fail the whole command; the engine refuses it first, as
     a failed step: the completion stays saved and the case waits, as for a script that raises."""
-    _deploy(service, with_script("Task_KirimUnit", 'unit_tujuan = "unit-tak-ada"\nunit_jenis = jenis_unit(disposisi["unit"])'))
+    _deploy(service, with_script("Task_KirimUnit", KIRIM_UNIT + 'unit_tujuan = "unit-tak-ada"'))
     submitted = submit(service, COMPLAINT)
     task_id = open_row(session, submitted.case.id, "Task_Disposisi").id
     case = service.complete_task(task_id, {"unit": "dinas-pendidikan"}, KOMINFO)
@@ -652,3 +655,33 @@ def test_a_step_that_sends_the_case_to_a_unit_that_does_not_exist_waits_too(serv
     incident = _incident(session, case.id)
     assert (incident.command, incident.element) == ("complete_task", "Task_KirimUnit") and "unit-tak-ada" in incident.message
     assert_consistent(session, case.id)
+
+
+def test_staff_record_a_complaint_of_any_channel_without_email_and_its_replay_verifies(service, session):
+    """Admin Kominfo types in a complaint received by phone (issue 18): the channel, the coordinates and who recorded
+    it are kept, the reporter without email gets no mail, and the deterministic replay rebuilds the case."""
+    complaint = {**COMPLAINT, "reporter": {"name": "Pak Darmo"}, "latitude": -7.2575, "longitude": 112.752088}
+    submitted = service.submit(complaint, channel="telepon", recorded_by=KOMINFO)
+    session.commit()
+    case = submitted.case
+    assert (case.channel, case.latitude, case.longitude) == ("telepon", -7.2575, 112.752088)
+    started = session.scalar(select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.type == "case_started"))
+    assert started.actor == KOMINFO.username
+    assert json.loads(started.data)["recorded_by"] == {"role": "kominfo"}
+    to_reporter = select(func.count()).select_from(OutboxMail).where(OutboxMail.case_id == case.id, OutboxMail.user_id.is_(None))
+    assert session.scalar(to_reporter) == 0
+    assert replay_case(session, case).matches
+    do(service, submitted, FORWARD_SATKER)
+    assert replay_case(session, case).matches
+
+    with pytest.raises(Forbidden):  # a unit may not record complaints
+        service.submit(complaint, channel="telepon", recorded_by=PENDIDIKAN)
+    with pytest.raises(InvalidData) as refused:  # a reporter on their own: self-service channels only, email required
+        service.submit(complaint, channel="telepon")
+    assert set(refused.value.errors) == {"channel"}
+    with pytest.raises(InvalidData) as refused:
+        service.submit(complaint, channel="aplikasi")
+    assert "reporter.email" in refused.value.errors
+    with pytest.raises(InvalidData) as refused:
+        service.submit(complaint, channel="merpati", recorded_by=PUSAT)
+    assert set(refused.value.errors) == {"channel"}

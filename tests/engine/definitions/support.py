@@ -12,6 +12,14 @@ from tests.engine.support import bpmn_without
 
 BPMN = project_file("processes", "sp4n_lapor.bpmn")
 DMN = project_file("processes", "kategori.dmn")
+
+
+def copy_decisions(folder: Path) -> None:
+    """Copy the project's decision tables (every processes/*.dmn) into ``folder``, beside a copied model."""
+    for table in DMN.parent.glob("*.dmn"):
+        shutil.copy(table, folder / table.name)
+
+
 SOURCE = BPMN.read_text(encoding="utf-8")
 DMN_SOURCE = DMN.read_text(encoding="utf-8")
 FORM_TERIMA = project_file("forms", "terima.schema.json").read_text(encoding="utf-8")
@@ -25,6 +33,7 @@ USER_TASK_FORMS = {
     "Task_Tanggapan_Vertikal": "tanggapan",
     "Task_Teruskan": "teruskan",
     "Task_Balasan": "balasan",
+    "Task_Kelengkapan": "kelengkapan",
 }
 
 
@@ -41,8 +50,8 @@ BROKEN = {
         '<bpmn:sequenceFlow id="Flow_Notif" sourceRef="Task_NotifKominfo" targetRef="Task_Hilang" />',
     ),
     "malformed_xml": (
-        '<bpmn:userTask id="Task_Disposisi" name="Teruskan laporan ke unit kerja">',
-        '<bpmn:userTask id="Task_Disposisi" name="Teruskan laporan ke unit kerja>',
+        '<bpmn:userTask id="Task_Disposisi" name="Verifikasi laporan">',
+        '<bpmn:userTask id="Task_Disposisi" name="Verifikasi laporan>',
     ),
     "xsd_violation": ('<bpmn:userTask id="Task_Disposisi"', '<bpmn:userTask priority="1" id="Task_Disposisi"'),
     "missing_shape": ('bpmnElement="Task_Teruskan"', 'bpmnElement="Task_Lain"'),
@@ -57,7 +66,7 @@ def write_broken(tmp_path: Path, name: str) -> tuple[Path, str]:
     text = SOURCE.replace(old, new, 1)
     folder = tmp_path / "processes"
     folder.mkdir()
-    shutil.copy(DMN, folder / DMN.name)
+    copy_decisions(folder)
     path = folder / f"{name}.bpmn"
     path.write_text(text, encoding="utf-8")
     return path, text
@@ -198,12 +207,12 @@ KINDS = {
         {},
         '<bpmn:exclusiveGateway id="Gateway_Puas"',
     ),
-    "timer_unquoted": ("timer", "Timer_Balasan", "sp4n_lapor.bpmn", lambda t: t.replace("batas_hari_kerja(10)", "P10D"), {}, ">P10D<"),
+    "timer_unquoted": ("timer", "Timer_Balasan", "sp4n_lapor.bpmn", lambda t: t.replace("batas_hari_kerja(10)", "P10D", 1), {}, ">P10D<"),
     "timer_without_offset": (
         "timer",
         "Timer_Balasan",
         "sp4n_lapor.bpmn",
-        lambda t: t.replace("batas_hari_kerja(10)", '"2026-12-24T23:59:59"'),
+        lambda t: t.replace("batas_hari_kerja(10)", '"2026-12-24T23:59:59"', 1),
         {},
         '"2026-12-24T23:59:59"',
     ),
@@ -279,4 +288,4 @@ def variant(*replacements: tuple[str, str], remove: tuple[str, ...] = (), forms:
 
 
 NO_PLAFON = variant(remove=PLAFON + PLAFON_FLOWS)
-RENAMED = variant(('name="Teruskan laporan ke unit kerja"', 'name="Teruskan laporan ke unit yang berwenang"'))
+RENAMED = variant(('name="Verifikasi laporan"', 'name="Verifikasi dan teruskan laporan"'))

@@ -33,6 +33,6 @@ def test_every_flow_node_of_the_project_model_belongs_to_one_family():
     root = etree.parse(str(project_file("processes", "sp4n_lapor.bpmn"))).getroot()
     process = root.find("{*}process")
     kinds = {local_name(el) for el in process.iter() if isinstance(el.tag, str) and el.get("id") and el.getparent() is process}
-    flow_nodes = kinds - {"sequenceFlow", "laneSet", "dataObject", "dataObjectReference", "textAnnotation", "association"}
+    flow_nodes = kinds - {"sequenceFlow", "laneSet", "property", "dataObject", "dataObjectReference", "textAnnotation", "association"}
     assert flow_nodes and flow_nodes <= FLOW_NODE_TAGS, flow_nodes - FLOW_NODE_TAGS
     assert not ACTIVITY_TAGS & GATEWAY_TAGS

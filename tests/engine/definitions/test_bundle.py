@@ -6,7 +6,7 @@ import shutil
 
 from engine.definitions.bundle import Bundle, project_bundle, project_file, read_bundle
 from engine.definitions.validation import validate
-from tests.engine.definitions.support import BPMN, DMN, SOURCE
+from tests.engine.definitions.support import BPMN, SOURCE, copy_decisions
 
 
 def test_project_bundle_holds_the_bpmn_its_dmn_and_every_referenced_form():
@@ -14,7 +14,8 @@ def test_project_bundle_holds_the_bpmn_its_dmn_and_every_referenced_form():
     assert set(bundle.files) == {
         "sp4n_lapor.bpmn",
         "kategori.dmn",
-        *(f"forms/{name}.schema.json" for name in ("pengaduan", "disposisi", "terima", "tanggapan", "teruskan", "balasan")),
+        "klasifikasi.dmn",
+        *(f"forms/{name}.schema.json" for name in ("pengaduan", "disposisi", "kelengkapan", "terima", "tanggapan", "teruskan", "balasan")),
     }
 
 
@@ -31,7 +32,7 @@ def test_forms_beside_the_process_folder_win_over_the_projects(tmp_path):
     (tmp_path / "processes").mkdir()
     (tmp_path / "forms").mkdir()
     shutil.copy(BPMN, tmp_path / "processes" / BPMN.name)
-    shutil.copy(DMN, tmp_path / "processes" / DMN.name)
+    copy_decisions(tmp_path / "processes")
     for form in project_file("forms", "").glob("*.schema.json"):
         shutil.copy(form, tmp_path / "forms" / form.name)
     own = (tmp_path / "forms" / "balasan.schema.json").read_text(encoding="utf-8").replace('"Pesan"', '"Pesan (versi daerah)"')
@@ -47,7 +48,7 @@ def test_form_names_in_the_model_cannot_leave_the_forms_folder(tmp_path):
     (tmp_path / "rahasia.schema.json").write_text('{"type": "object"}', encoding="utf-8")
     text = SOURCE.replace('value="teruskan.schema.json"', 'value="../rahasia.schema.json"')
     (tmp_path / "processes" / "sp4n_lapor.bpmn").write_text(text, encoding="utf-8")
-    shutil.copy(DMN, tmp_path / "processes" / DMN.name)
+    copy_decisions(tmp_path / "processes")
     bundle = read_bundle(tmp_path / "processes" / "sp4n_lapor.bpmn", tmp_path / "forms")
     assert not any("rahasia" in name for name in bundle.files)
     _result, findings = validate(bundle)

@@ -42,13 +42,13 @@ def test_diff_names_removed_and_added_tasks_timers_flows_and_events():
 
 def test_diff_names_what_changed_in_a_task_a_timer_and_a_flow():
     changed = variant(
-        ('name="Teruskan laporan ke unit kerja"', 'name="Teruskan ke unit"'),
+        ('name="Verifikasi laporan"', 'name="Teruskan ke unit"'),
         ("batas_hari_kerja(3)", "batas_hari_kerja(2)"),
         ('teruskan["decision"] == "kembalikan"', 'teruskan["decision"] != "teruskan"'),
     )
     changes = {c.element: c for c in diff(project_bundle(), changed)}
     assert set(changes) == {"Task_Disposisi", "Timer_Disposisi_Plafon", "Flow_Dikembalikan"}
-    assert changes["Task_Disposisi"].details == (("name", "Teruskan laporan ke unit kerja", "Teruskan ke unit"),)
+    assert changes["Task_Disposisi"].details == (("name", "Verifikasi laporan", "Teruskan ke unit"),)
     assert changes["Timer_Disposisi_Plafon"].kind == "timer"
     assert changes["Timer_Disposisi_Plafon"].details == (("expression", "batas_hari_kerja(3)", "batas_hari_kerja(2)"),)
     assert changes["Flow_Dikembalikan"].details == (("condition", 'teruskan["decision"] == "kembalikan"', 'teruskan["decision"] != "teruskan"'),)

@@ -24,8 +24,8 @@ def pengaduan(**changes):
     return {k: v for k, v in data.items() if v is not MISSING}
 
 
-def test_the_project_ships_the_six_contract_forms():
-    assert set(FORMS) == {"pengaduan", "disposisi", "terima", "tanggapan", "teruskan", "balasan"}
+def test_the_project_ships_the_contract_forms():
+    assert set(FORMS) == {"pengaduan", "disposisi", "kelengkapan", "terima", "tanggapan", "teruskan", "balasan"}
 
 
 def test_valid_complaint_has_no_errors():

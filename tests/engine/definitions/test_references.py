@@ -9,7 +9,7 @@ from tests.engine.definitions.support import write_broken
 
 
 def test_every_sequence_flow_joins_existing_nodes(root):
-    ids = set(root.xpath("//bpmn:process/*/@id", namespaces=BPMN_NS))
+    ids = set(root.xpath("//bpmn:process/*/@id | //bpmn:subProcess/*/@id", namespaces=BPMN_NS))
     for flow in root.xpath("//bpmn:sequenceFlow", namespaces=BPMN_NS):
         assert flow.get("sourceRef") in ids and flow.get("targetRef") in ids, flow.get("id")
 

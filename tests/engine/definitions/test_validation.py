@@ -11,7 +11,17 @@ from click.testing import CliRunner
 
 from engine.definitions.bundle import Bundle, project_bundle, read_bundle
 from engine.definitions.validation import validate
-from tests.engine.definitions.support import BPMN, CONTRACT_LANES, DMN, FIXTURES, KINDS, SOURCE, USER_TASK_FORMS, line_of, write_broken
+from tests.engine.definitions.support import (
+    BPMN,
+    CONTRACT_LANES,
+    FIXTURES,
+    KINDS,
+    SOURCE,
+    USER_TASK_FORMS,
+    copy_decisions,
+    line_of,
+    write_broken,
+)
 from web.cli import main
 
 
@@ -127,8 +137,8 @@ def _definition_count(db_url: str) -> int:
 def test_lapor_deploy_stores_a_changed_file_once_and_refuses_a_broken_one(cli_env, tmp_path):
     (tmp_path / "processes").mkdir()
     changed = tmp_path / "processes" / "sp4n_lapor.bpmn"
-    changed.write_text(SOURCE.replace('name="Teruskan laporan ke unit kerja"', 'name="Teruskan laporan"'), encoding="utf-8")
-    shutil.copy(DMN, tmp_path / "processes" / DMN.name)
+    changed.write_text(SOURCE.replace('name="Verifikasi laporan"', 'name="Teruskan laporan"'), encoding="utf-8")
+    copy_decisions(tmp_path / "processes")
 
     result = CliRunner().invoke(main, ["deploy", str(changed), "--note", "nama tugas", "--by", "analis"])
     assert result.exit_code == 0, result.output

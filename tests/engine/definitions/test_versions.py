@@ -43,8 +43,8 @@ def test_new_cases_start_on_the_new_version_and_running_cases_stay_on_theirs(ser
     session.commit()
     fresh = submit(service, COMPLAINT)
     assert fresh.case.definition_id == v2.id != running.case.definition_id
-    assert open_row(session, fresh.case.id, "Task_Disposisi").name == "Teruskan laporan ke unit yang berwenang"
-    assert open_row(session, running.case.id, "Task_Disposisi").name == "Teruskan laporan ke unit kerja"
+    assert open_row(session, fresh.case.id, "Task_Disposisi").name == "Verifikasi dan teruskan laporan"
+    assert open_row(session, running.case.id, "Task_Disposisi").name == "Verifikasi laporan"
     [newest, oldest] = summaries(session)
     assert (newest.definition.number, newest.running, newest.finished, newest.current) == (2, 1, 0, True)
     assert (oldest.definition.number, oldest.running, oldest.finished, oldest.current) == (1, 1, 0, False)

@@ -6,7 +6,7 @@ import shutil
 
 from engine.definitions.bundle import project_file
 from engine.definitions.watcher import ProcessWatcher
-from tests.engine.definitions.support import RENAMED
+from tests.engine.definitions.support import RENAMED, copy_decisions
 from tests.engine.support import fast_password_hashing  # noqa: F401 - autouse fixture
 
 
@@ -15,7 +15,7 @@ def test_watcher_deploys_an_edited_process_and_reports_a_broken_one(service, ses
     (tmp_path / "forms").mkdir()
     bpmn = tmp_path / "processes" / "sp4n_lapor.bpmn"
     shutil.copy(project_file("processes", "sp4n_lapor.bpmn"), bpmn)
-    shutil.copy(project_file("processes", "kategori.dmn"), tmp_path / "processes" / "kategori.dmn")
+    copy_decisions(tmp_path / "processes")
     for form in project_file("forms", "").glob("*.schema.json"):
         shutil.copy(form, tmp_path / "forms" / form.name)
     watcher = ProcessWatcher(bpmn, tmp_path / "forms")
@@ -34,7 +34,7 @@ def test_watcher_deploys_an_edited_process_and_reports_a_broken_one(service, ses
     failed = watcher.check(session, clock)
     session.commit()
     assert not failed.ok and failed.number is None and watcher.last_failure is failed
-    assert [f.element for f in failed.findings] == ["Timer_Balasan"]
+    assert [f.element for f in failed.findings] == ["Timer_Balasan", "Timer_Kelengkapan"]
     assert service.current_definition().number == 2  # nothing deployed
 
     (tmp_path / "forms" / "balasan.schema.json").write_text(

@@ -345,7 +345,7 @@ def test_overdue_task_gets_a_badge_and_says_so_in_its_title():
     badges = [g.get("data-badge-for") for g in svg.iter(f"{SVG}g") if "badge-overdue" in classes(g)]
 
     assert badges == ["Task_Disposisi"]
-    assert title(groups(svg)["Task_Disposisi"]) == "Teruskan laporan ke unit kerja — Sedang dikerjakan, Terlambat"
+    assert title(groups(svg)["Task_Disposisi"]) == "Verifikasi laporan — Sedang dikerjakan, Terlambat"
 
 
 def test_ids_in_the_overlay_that_are_not_in_the_diagram_are_ignored():

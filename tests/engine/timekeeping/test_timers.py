@@ -34,12 +34,6 @@ def test_an_armed_timer_falls_due_at_its_expressions_instant(service):
     assert timer_due(tasks["Timer_Disposisi_Plafon"]) == wib(2026, 12, 3, 23, 59, 59)  # 3 working days
 
 
-def test_a_timer_not_yet_armed_has_no_due_instant(service):
-    tasks = tasks_of(service, submit(service, COMPLAINT).case)
-    ahead = tasks["Timer_Terima_Satker_Target"]  # the unit's timer, predicted while the case waits at disposition
-    assert ahead.state != TaskState.WAITING and timer_due(ahead) is None
-
-
 def test_a_user_task_has_its_sop_target_and_national_ceiling_and_is_not_overdue_before_them(service, clock):
     tasks = tasks_of(service, submit(service, COMPLAINT).case)
     assert deadlines(tasks["Task_Disposisi"], clock.now()) == (wib(2026, 12, 1, 23, 59, 59), wib(2026, 12, 3, 23, 59, 59), False)

@@ -1,0 +1,35 @@
+"""The gateway classes the engine runs in place of SpiffWorkflow's own, where its own get a case wrong."""
+
+from __future__ import annotations
+
+from SpiffWorkflow.bpmn.specs.defaults import ParallelGateway
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+
+class LoopSafeParallelGateway(ParallelGateway):
+    """A parallel join that counts only the tokens of the current pass through a loop.
+
+    SpiffWorkflow 3.2's join counts a branch as arrived when any join task of that branch has a completed parent. When
+    one join task fires, its siblings from the other branches are cancelled, and they stay in the tree: on the next pass
+    through a loop (the units' split and join, entered again after ``kembalikan`` or when every unit declined) such a
+    cancelled sibling made the join fire before the branch of this pass had arrived. Here a cancelled join task is no
+    token; otherwise the rule is SpiffWorkflow's own."""
+
+    def _check_threshold_unstructured(self, my_task: Task) -> bool:
+        waiting_inputs = set(self.inputs)
+
+        def remove_ancestor(task: Task) -> None:  # trace a task's parents up to one of the join's inputs
+            if task.task_spec in waiting_inputs:
+                waiting_inputs.remove(task.task_spec)
+            elif task.parent is not None:
+                remove_ancestor(task.parent)
+
+        for task in my_task.workflow.get_tasks(spec_name=self.name):
+            if task.is_descendant_of(my_task):  # the first pass: this one is reached only after the join completes
+                remove_ancestor(task)
+            elif my_task.is_descendant_of(task) or task.state == TaskState.CANCELLED:  # an earlier pass
+                continue
+            elif task.parent.state == TaskState.COMPLETED and task.parent.task_spec in waiting_inputs:
+                waiting_inputs.remove(task.parent.task_spec)
+        return len(waiting_inputs) == 0
