@@ -46,7 +46,9 @@ HANDLERS = ("pusat", "kominfo", "satker", "vertikal")  # the office handling a c
 OVERSIGHT_ROLES = ("pusat", "auditor")
 # read the reporter's own text beside the redacted one staff gave for the units (who, the public and analysts read only that)
 ORIGINAL_TEXT_READERS = ("pusat", "kominfo", "auditor")  # a case's full audit history and replay, the export and the register, all cases' list
-FIGURE_ROLES = ("pusat", "auditor", "analis")  # aggregate figures: the SLA report, heatmaps, the process pages
+FIGURE_ROLES = ("pusat", "auditor", "analis")
+# internal notes are free text by staff who may know the reporter: read by the office and its auditors, not by analysts
+NOTE_READERS = (*HANDLERS, "auditor")  # aggregate figures: the SLA report, heatmaps, the process pages
 
 # ---- cases ---------------------------------------------------------------------------------
 

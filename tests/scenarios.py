@@ -141,6 +141,46 @@ SCENARIOS: dict[str, tuple[dict[str, Any], list[Any]]] = {
             Expect("selesai", ()),
         ],
     ),
+    # Satisfied but rating the answer 2: a rating of 2 or less reopens the case as "not satisfied" does.
+    "low_rating_loop": (
+        COMPLAINT,
+        [
+            FORWARD_SATKER,
+            ACCEPT_SATKER,
+            ANSWER_SATKER,
+            PUBLISH,
+            Do("Task_Balasan", {"satisfied": True, "rating": 2, "text": "Jawabannya kurang jelas."}),
+            Expect("diterima", ("Task_Disposisi",)),
+            FORWARD_SATKER,
+            ACCEPT_SATKER,
+            ANSWER_SATKER,
+            PUBLISH,
+            Do("Task_Balasan", {"satisfied": True, "rating": 5}),
+            Expect("selesai", ()),
+        ],
+    ),
+    "rating_1_reopens": (
+        COMPLAINT,
+        [
+            FORWARD_SATKER,
+            ACCEPT_SATKER,
+            ANSWER_SATKER,
+            PUBLISH,
+            Do("Task_Balasan", {"satisfied": True, "rating": 1, "text": "Atap masih bocor."}),
+            Expect("diterima", ("Task_Disposisi",)),
+        ],
+    ),
+    "rating_5_closes": (
+        COMPLAINT,
+        [
+            FORWARD_SATKER,
+            ACCEPT_SATKER,
+            ANSWER_SATKER,
+            PUBLISH,
+            Do("Task_Balasan", {"satisfied": True, "rating": 5, "text": "Terima kasih, sudah diperbaiki."}),
+            Expect("selesai", ()),
+        ],
+    ),
     # Monday 09:00: the 1-working-day targets end Tuesday 23:59:59, the 3-day ceiling Thursday.
     "disposisi_deadlines": (
         COMPLAINT,

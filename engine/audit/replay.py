@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 from engine.audit.trail import STEP_FAILED, STEPS_RETRIED, step_numbers
+from engine.cases import notes
 from engine.cases.migration import MIGRATED, REVERTED
 from engine.cases.service import CaseService, StepsFailedAsRecorded, Submitted, _Steps
 from engine.cases.views import REDACTED
@@ -216,6 +217,12 @@ class _ScratchService(CaseService):
         self._sync_open_tasks(case, parsed, workflow, at)
         self.session.flush()
 
+    def recorded_note(self, case_id: int, actor: str, data: dict[str, Any]) -> None:
+        """The recorded internal note: its event appended again with the recorded data (the text is not in the record,
+        so no note row is written) and its mentioned units told, as the note did."""
+        notes.append_event(self.session, self.audit, self.notifier, self._case(case_id), actor, self.clock.now(), data)
+        self.session.flush()
+
     def retry_steps(self, case_id: int, actor: Actor) -> None:
         """The recorded retry: the system steps (and the timers then due) run again, whether or not the replay saw the
         case wait (a failed timer pass left no record)."""
@@ -367,6 +374,8 @@ class Replay:
             self.service.withdraw(case.tracking_id, self._submitted.access_token, data.get("reason") or None)
         elif event.type == "addition_received":  # the reporter added to the complaint while it was not waiting for it
             self.service.add_to_complaint(case.tracking_id, self._submitted.access_token, data.get("text", ""))
+        elif event.type == notes.NOTE_ADDED:  # the text is not recorded: the recorded data again proves the chain, not the note
+            self.service.recorded_note(case.id, event.actor, data)
         elif event.type == STEPS_RETRIED:  # the worker (sistem) or Admin Pusat ("Coba lagi")
             self.service.retry_steps(case.id, SYSTEM if event.actor == SYSTEM.username else Actor(event.actor, "pusat"))
         else:

@@ -94,6 +94,7 @@ INPUT_TYPES = (
     "task_reassigned",
     "case_withdrawn",
     "addition_received",
+    "note_added",  # staff wrote an internal note (engine/cases/notes.py): the data holds its hash, not its text
     STEPS_RETRIED,
 )
 

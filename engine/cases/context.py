@@ -43,7 +43,7 @@ def reason_of(form: str, data: dict[str, Any]) -> str | None:
     """Why completing ``form`` with ``data`` sends the case back (DECLINED, NOT_SATISFIED, RETURNED, COMPLETED), or None."""
     if form == "terima" and data.get("decision") == "bukan_wewenang":
         return DECLINED
-    if form == "balasan" and data.get("satisfied") is False:
+    if form == "balasan" and (data.get("satisfied") is False or data.get("rating") in (1, 2)):  # as Gateway_Puas decides
         return NOT_SATISFIED
     if form == "teruskan" and data.get("decision") == "kembalikan":
         return RETURNED

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.audit.trail import STEP_FAILED, STEPS_RETRIED, AuditLog
-from engine.cases import access, ids, incidents, lookups
+from engine.cases import access, ids, incidents, lookups, notes
 from engine.cases.context import came_back_in
 from engine.contract import (
     CEILING,
@@ -32,6 +32,7 @@ from engine.contract import (
     CITIZEN,
     DEADLINE_PROPERTY,
     FINISHED_STATUSES,
+    HANDLERS,
     INTAKE_ROLES,
     LANE_ROLES,
     OPEN_STATUSES,
@@ -41,7 +42,7 @@ from engine.contract import (
     UNIT_ROLES,
     Actor,
 )
-from engine.db.tables import AdminEvent, Case, CaseUnit, Definition, Escalation, OpenTask, Unit
+from engine.db.tables import AdminEvent, Case, CaseNote, CaseUnit, Definition, Escalation, OpenTask, Unit
 from engine.definitions import cache, forms, validation
 from engine.definitions.bundle import Bundle
 from engine.definitions.parsing import Parsed, attached_task
@@ -303,6 +304,17 @@ class CaseService:
         case.updated_at = now
         self.session.flush()
         return case
+
+    def add_note(self, tracking_id: str, text: Any, actor: Actor) -> CaseNote:
+        """Staff add an internal note to a case they may open (engine/cases/notes.py). Raises Forbidden (a role that
+        does not handle cases: auditors read notes only), NotFound (a case the actor may not open),
+        InvalidData (``text``), Conflict."""
+        access.require(actor, HANDLERS, N_("Peran Anda tidak dapat menulis catatan internal."))
+        case = access.case_for_staff(self.session, tracking_id, actor).case
+        notes.checked_text(text)  # refused before the case row is locked
+        now = self.clock.now()
+        self._lock_case(case)  # two writers must not collide on the audit seq
+        return notes.add_note(self.session, self.audit, self.notifier, case, actor, text, now)
 
     def withdraw(self, tracking_id: str, token: str, reason: str | None = None) -> Case:
         """The citizen withdraws an open complaint: status ``dicabut``. Raises NotFound, Conflict."""

@@ -130,7 +130,7 @@ def timeline(session: Session, case: Case) -> list[dict[str, Any]]:
 
 def conversation(session: Session, case: Case, complaint: dict[str, Any]) -> list[dict[str, Any]]:
     """The exchange in order: the complaint as the citizen wrote it, what Admin Kominfo asked them to add and what they
-    added, each published answer, each reply of the citizen (``satisfied`` and their text)."""
+    added, each published answer, each reply of the citizen (``satisfied``, their ``rating`` and their text)."""
     items: list[dict[str, Any]] = [{"kind": "complaint", "at": case.submitted_at.isoformat(), "text": complaint.get("body")}]
     for event, data in _citizen_events(session, case):
         if event.type == "answer_published":
@@ -142,7 +142,15 @@ def conversation(session: Session, case: Case, complaint: dict[str, Any]) -> lis
             items.append({"kind": "addition", "at": event.at.isoformat(), "text": text})
         elif event.type == "task_completed" and event.actor == CITIZEN.username and data.get("form") == "balasan":
             reply = data.get("data") or {}
-            items.append({"kind": "reply", "at": event.at.isoformat(), "satisfied": reply.get("satisfied"), "text": reply.get("text") or None})
+            items.append(
+                {
+                    "kind": "reply",
+                    "at": event.at.isoformat(),
+                    "satisfied": reply.get("satisfied"),
+                    "rating": reply.get("rating"),  # 1..5, None when the citizen gave none
+                    "text": reply.get("text") or None,
+                }
+            )
     return items
 
 

@@ -151,6 +151,20 @@ class CaseUnit(Base):
     since: Mapped[datetime]
 
 
+class CaseNote(Base):
+    """A staff-only note on a case (engine/cases/notes.py): never shown to the citizen or the public. The audit
+    records only a hash of its text, so the text lives here alone."""
+
+    __tablename__ = "case_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    at: Mapped[datetime]
+    author: Mapped[str] = mapped_column(String(80))  # the username
+    author_role: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+
+
 class OpenTask(Base):
     """One row per user task waiting for someone: the inbox, without deserializing workflows."""
 

@@ -82,6 +82,11 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         N_("Tambahan keterangan dari pelapor %(tracking_id)s"),
         'Pelapor menambahkan keterangan pada laporan "{title}". Keterangan itu ada pada halaman laporan.\n\n{url}',
     ),
+    # a note names the unit (engine/cases/notes.py): never the note's text, which stays on the case page
+    "catatan_internal": (
+        N_("Catatan internal pada %(tracking_id)s menyebut unit Anda"),
+        'Sebuah catatan internal pada laporan "{title}" menyebut {unit}. Catatan itu hanya dapat dibaca pada halaman laporan.\n\n{url}',
+    ),
     "dicabut": (
         N_("Laporan %(tracking_id)s dicabut pelapor"),
         'Pelapor mencabut laporan "{title}". Tugas yang masih terbuka untuk laporan ini telah ditutup; '

@@ -25,6 +25,7 @@ from engine.contract import CEILING, STAGES, TARGET, Actor
 from engine.db.tables import Case, Unit
 from engine.reports.facts import CaseFacts, case_facts
 from engine.reports.filters import CaseFilter, Period, cases_in
+from engine.reports.ratings import last_rating
 from engine.timekeeping.calendar import WorkingCalendar, zone
 
 
@@ -65,7 +66,7 @@ def export_columns() -> list[str]:
     ]
     for stage in STAGES:
         columns += [f"{stage}_started_at", f"{stage}_completed_at", f"{stage}_target", f"{stage}_ceiling"]
-    columns += ["published_ms", "all_targets_met", "late", "breached", "answered_at", "closed_at"]
+    columns += ["published_ms", "all_targets_met", "late", "breached", "answered_at", "closed_at", "rating"]
     return columns
 
 
@@ -130,6 +131,7 @@ def export_rows(
                 "breached": " ".join(case.breached or []),
                 "answered_at": _local(case.answered_at),
                 "closed_at": _local(case.closed_at),
+                "rating": str(last_rating(item) or ""),  # the citizen's latest rating of the answer (1-5)
             }
         )
         rows.append(row)

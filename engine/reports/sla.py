@@ -1,5 +1,5 @@
 """The SLA report: per stage how many passes met the SOP target and the national ceiling, with medians; the
-system's one-minute steps; the cases past a ceiling. Figures only, so no reporter appears here. Each case is
+system's one-minute steps; the cases past a ceiling; the citizens' ratings. Figures only, so no reporter appears here. Each case is
 measured as engine/reports/facts.py describes."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from engine.definitions.cache import parsed
 from engine.reports.facts import MET, MISSED, OPEN, SYSTEM_STEP_LIMIT_MS, case_facts, median
 from engine.reports.filters import CaseFilter, cases_in
 from engine.reports.model import SYSTEM_STEPS, Deadline, model_facts
+from engine.reports.ratings import RatingReport, rating_report
 from engine.timekeeping.calendar import WorkingCalendar
 
 
@@ -85,6 +86,7 @@ class SlaReport:
     system: list[SystemStepRow]
     late_cases: list[LateCase]
     by_channel: dict[str, int] = field(default_factory=dict)  # cases per channel (engine/contract.py CHANNELS), in its order
+    ratings: RatingReport | None = None  # the citizens' ratings of the answers (engine/reports/ratings.py)
 
 
 def _stage_order(stage: str) -> tuple[int, str]:
@@ -175,6 +177,7 @@ def sla_report(session: Session, filters: CaseFilter, now: datetime | None = Non
         system=system,
         late_cases=late_cases,
         by_channel=_per_channel(cases),
+        ratings=rating_report(facts),
     )
 
 

@@ -468,6 +468,49 @@ def test_the_similar_complaint_lists_never_show_a_reporter(walk):
     assert not walk.found, "\n".join(walk.found)
 
 
+NOTE_SENTENCE = "Catatan-internal-rahasia: kepala sekolah mengaku menunda perbaikan."
+
+
+def test_internal_notes_reach_neither_the_citizen_nor_the_public(walk):
+    """A public (neither anonymous nor confidential) case with internal notes (issue 19), its answer published: the
+    citizen's tracking page and API, and every page the public opens (the public case page included), never hold a
+    note's text; the staff case page does."""
+    api = walk.app.test_client()
+    created = api.post("/api/v1/complaints", json=COMPLAINT).json
+    tracking_id, citizen_token = created["tracking_id"], created["access_token"]
+    walk.tracking_ids.append(tracking_id)
+    walk.post_page("kominfo", f"/kasus/{tracking_id}/catatan", {"text": f"{NOTE_SENTENCE} @dinas-pendidikan"}, f"/kasus/{tracking_id}")
+    walk.complete("kominfo", tracking_id, {"unit": "dinas-pendidikan", "note": "Mohon dicek."})
+    walk.complete("pendidikan", tracking_id, {"decision": "terima"})
+    walk.post_page("pendidikan", f"/kasus/{tracking_id}/catatan", {"text": NOTE_SENTENCE}, f"/kasus/{tracking_id}")
+    walk.complete("pendidikan", tracking_id, {"response": "Atap diperbaiki minggu depan."})
+    walk.complete("kominfo", tracking_id, {"decision": "teruskan", "answer": "Atap ruang kelas diperbaiki minggu depan."})
+    assert NOTE_SENTENCE in walk.client("pendidikan").get(f"/kasus/{tracking_id}").get_data(as_text=True)  # the search would find it
+
+    citizen = walk.app.test_client()
+    outputs = [
+        ("citizen API", citizen.get(f"/api/v1/complaints/{tracking_id}", headers=bearer(citizen_token))),
+        ("citizen API notes", citizen.get(f"/api/v1/cases/{tracking_id}/notes", headers=bearer(citizen_token))),
+        (
+            "tracking page",
+            citizen.post(
+                "/lacak", data={"tracking_id": tracking_id, "token": citizen_token, "csrf_token": csrf(citizen, "/lacak")}, follow_redirects=True
+            ),
+        ),
+    ]
+    assert outputs[0][1].status_code == 200 and outputs[1][1].status_code == 401
+    assert tracking_id in outputs[2][1].get_data(as_text=True)
+    public_pages = 0
+    for method, url, _endpoint in walk.urls(tracking_id, final=True):
+        if method == "GET":
+            response = walk.app.test_client().get(url)
+            outputs.append((f"public {url}", response))
+            public_pages += response.status_code == 200 and tracking_id in response.get_data(as_text=True)
+    assert public_pages >= 1  # the public case page (or the list) shows the case itself
+    shown = [where for where, response in outputs if "catatan-internal-rahasia" in response.get_data(as_text=True).lower()]
+    assert not shown, shown
+
+
 def test_a_unit_never_reads_the_reporters_own_text_once_staff_redacted_it(walk):
     """Admin Kominfo forwards with a redacted text: the unit's case page, case sheet (HTML and PDF), task pages and API
     tasks (at acceptance and at the answer) never hold the reporter's own sentence, which Admin Kominfo still reads."""

@@ -120,6 +120,12 @@ def _schemas() -> dict[str, Any]:
                 "at": DATETIME,
                 "text": NULLABLE_STRING,
                 "satisfied": {"type": "boolean", "description": "On a reply: whether the citizen was satisfied with the answer."},
+                "rating": {
+                    "type": ["integer", "null"],
+                    "minimum": 1,
+                    "maximum": 5,
+                    "description": "On a reply: the citizen's rating of the answer (1–5), null when they gave none.",
+                },
             },
             required=["kind", "at", "text"],
         ),
@@ -282,6 +288,22 @@ def _schemas() -> dict[str, Any]:
                 "events": {"type": "array", "items": ref("HistoryEvent")},
                 "verified": {"type": "boolean", "description": "Every event's hash chain verifies."},
             }
+        ),
+        "Note": _obj(
+            {"id": INTEGER, "at": DATETIME, "author": {"type": "string", "description": "The author's username."}, "text": STRING},
+            description="An internal note: staff only, never shown to the reporter or the public.",
+        ),
+        "Notes": _obj({"notes": {"type": "array", "items": ref("Note"), "description": "Oldest first."}}),
+        "NoteRequest": _obj(
+            {
+                "text": {
+                    "type": "string",
+                    "minLength": 1,
+                    # no maxLength: the limit holds once leading and trailing spaces are stripped, which a schema cannot say
+                    "description": "1 to 5000 characters once leading and trailing spaces are stripped. `@unit-id` mentions a unit.",
+                }
+            },
+            additionalProperties=False,
         ),
         "SimilarCases": _obj(
             {
@@ -512,7 +534,8 @@ def _paths() -> dict[str, Any]:
                 "tags": ["citizen"],
                 "summary": "Reply to the answer (step 7)",
                 "security": CITIZEN,
-                "description": "Satisfied closes the case (`selesai`); not satisfied sends it back to Admin Kominfo.",
+                "description": "Satisfied closes the case (`selesai`); not satisfied, or a `rating` of 2 or less, sends it back to "
+                "Admin Kominfo with the citizen's text.",
                 "requestBody": _body(form_schema_name("balasan")),
                 "responses": {"200": _ok("CaseStatusResult"), **_errors("BadRequest", "NotFound", "Conflict")},
             },
@@ -668,6 +691,30 @@ def _paths() -> dict[str, Any]:
                 ),
                 "security": STAFF,
                 "responses": {"200": _ok("SimilarCases"), **_errors("Unauthorized", "Forbidden", "NotFound")},
+            },
+        },
+        "/cases/{tracking_id}/notes": {
+            "parameters": [TRACKING],
+            "get": {
+                "operationId": "list_case_notes",
+                "tags": ["staff"],
+                "summary": "The case's internal notes (staff only), oldest first",
+                "description": "Any staff role that may open the case; 404 for a case the caller may not open.",
+                "security": STAFF,
+                "responses": {"200": _ok("Notes"), **_errors("Unauthorized", "Forbidden", "NotFound")},
+            },
+            "post": {
+                "operationId": "add_case_note",
+                "tags": ["staff"],
+                "summary": "Add an internal note to a case",
+                "description": (
+                    "Roles `pusat`, `kominfo`, `satker` and `vertikal` (auditors and analysts read notes only), on a case the "
+                    "caller may open (404 otherwise). A mention `@unit-id` of an active unit notifies that unit's staff (inbox and "
+                    "mail, without the note's text). The audit records a SHA-256 hash of the text, never the text."
+                ),
+                "security": STAFF,
+                "requestBody": _body("NoteRequest"),
+                "responses": {"201": _ok("Note", "Added."), **_errors("BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict")},
             },
         },
         "/openapi.json": {

@@ -26,9 +26,9 @@ from engine import Conflict, EngineError, Forbidden, InvalidData, NotFound
 from engine.accounts import credentials
 from engine.audit import replay
 from engine.audit.trail import first_broken
-from engine.cases import access, similar, views
+from engine.cases import access, notes, similar, views
 from engine.cases import inbox as inboxes
-from engine.contract import CATEGORIES, CHANNELS, INTAKE_ROLES, OVERSIGHT_ROLES, STATUSES, Actor
+from engine.contract import CATEGORIES, CHANNELS, HANDLERS, INTAKE_ROLES, NOTE_READERS, OVERSIGHT_ROLES, STATUSES, Actor
 from engine.db.tables import Case, OpenTask, User
 from engine.notifications import notify
 from web import attachments, params, submissions
@@ -541,6 +541,33 @@ def case_similar(user: User, tracking_id: str):
     """Open or recent cases that look like this one (engine/cases/similar.py), best first, for the liaison's step 3."""
     found = similar.similar_for(db.session, tracking_id, actor_of(user), now=current_app.config["LAPOR_CLOCK"].now())
     return jsonify(similar=[item.to_dict() for item in found])
+
+
+@bp.get("/cases/<tracking_id>/notes")
+@staff(*NOTE_READERS)
+def list_case_notes(user: User, tracking_id: str):
+    """The case's internal notes, oldest first, for the office and auditors who may open the case (404 otherwise; 403 for
+    analysts, who never read what might name a reporter)."""
+    seen = access.case_for_staff(db.session, tracking_id, actor_of(user))
+    return jsonify(notes=[item.to_dict() for item in notes.notes_of(db.session, seen.case)])
+
+
+@bp.post("/cases/<tracking_id>/notes")
+@staff(*HANDLERS)  # 403 before the body is read; the service holds the same rule
+def add_case_note(user: User, tracking_id: str):
+    """Add an internal note ``{text}``: the office handling cases only (403 for others), on a case it may open (404)."""
+    access.case_for_staff(db.session, tracking_id, actor_of(user))  # 404 before the body is read, as for an unknown case
+    body = _body()
+    unknown = sorted(set(body) - {"text"})
+    if unknown:
+        raise InvalidData({name: _l("Isian tidak dikenal.") for name in unknown})
+    text = body.get("text")
+    if not isinstance(text, str):
+        raise InvalidData({"text": _l("Wajib diisi.") if text is None else _l("Harus berupa teks.")})
+    note = service().add_note(tracking_id, text, actor_of(user))
+    db.session.commit()
+    item = notes.NoteItem(note.id, note.at, note.author, note.author_role, note.text)
+    return jsonify(item.to_dict()), 201
 
 
 # ---- the document -----------------------------------------------------------------------------

@@ -204,6 +204,7 @@ def overview():
         period=filters.period,
         query=_query(filters),
         units=lookups.units(db.session),
+        unit_names=events.unit_names(),  # the ratings' rows name each unit, active or not
         diagram=Markup(_heatmap(filters)),  # escaped by the renderer
         may_read_cases=current_user.user.role in OVERSIGHT_ROLES,
         sop_steps=SOP_STEPS,

@@ -13,10 +13,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine import EngineError, InvalidData, NotFound
-from engine.cases import access, inbox, incidents, lookups, overview, similar, views
+from engine.cases import access, inbox, incidents, lookups, notes, overview, similar, views
 from engine.cases import attachments as recorded
 from engine.cases.context import RETURNED
-from engine.contract import CASE_READERS, OVERSIGHT_ROLES, UNIT_ROLES, Actor
+from engine.contract import CASE_READERS, HANDLERS, NOTE_READERS, OVERSIGHT_ROLES, UNIT_ROLES, Actor
 from engine.db.tables import Case
 from engine.diagram.progress import overlay_of
 from engine.notifications import mailer, notify
@@ -118,6 +118,7 @@ def task(task_id: str):
         now=current_app.config["LAPOR_CLOCK"].now(),
         incident_id=incident_id,
         similar=_similar_for_task(row.form, case, actor),
+        **_notes_of(case),
         **_duplicate_links(case),
     ), (500 if incident_id else 400 if errors else 200)
 
@@ -230,12 +231,39 @@ def case_page(tracking_id: str):
         diagram=diagram_markup(parsed, overlay_of(parsed, workflow, now)),
         units=service().units() if current_user.user.role == "pusat" else {},
         unit_kind_of_role=UNIT_ROLES,
+        **_notes_of(case),
         **_duplicate_links(case),
     )
 
 
+def _notes_of(case: Case) -> dict[str, Any]:
+    """The internal notes thread of a case the viewer may open (staff/_notes.html), and whether the viewer may add one;
+    nothing for a role that does not read notes (analysts)."""
+    role = current_user.user.role
+    if role not in NOTE_READERS:
+        return {}
+    return {"notes": notes.notes_of(db.session, case), "may_note": role in HANDLERS}
+
+
 def _to_case(tracking_id: str, **_view_args: object) -> str:
     return url_for("staff.case_page", tracking_id=tracking_id)
+
+
+def _to_notes(tracking_id: str, **_view_args: object) -> str:
+    """Back to the notes on the page the note came from: the task page (the form's ``task``) or the case page."""
+    task_id = request.form.get("task", "")
+    page = url_for("staff.task", task_id=task_id) if task_id else url_for("staff.case_page", tracking_id=tracking_id)
+    return f"{page}#catatan"
+
+
+@bp.route("/kasus/<tracking_id>/catatan", methods=["POST"])
+@back_to(_to_notes)  # a refused note (empty, too long) is flashed where it was written
+@roles_required(*HANDLERS)
+def add_note(tracking_id: str):
+    service().add_note(tracking_id, request.form.get("text", ""), current_user.actor)
+    db.session.commit()
+    flash(_("Catatan internal ditambahkan."), "info")
+    return redirect(_to_notes(tracking_id))
 
 
 @bp.route("/kasus/<tracking_id>/tugas/<task_id>/alihkan", methods=["POST"])

@@ -22,6 +22,7 @@ def copy_decisions(folder: Path) -> None:
 
 SOURCE = BPMN.read_text(encoding="utf-8")
 DMN_SOURCE = DMN.read_text(encoding="utf-8")
+PUAS = 'balasan["satisfied"] and balasan.get("rating") not in (1, 2)'  # Flow_Puas's condition (a rating of 2 or less reopens)
 FORM_TERIMA = project_file("forms", "terima.schema.json").read_text(encoding="utf-8")
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "bpmn"
 CONTRACT_LANES = ["Masyarakat", "Sistem dan Admin Pusat", "Admin Kominfo", "Satuan Kerja", "Instansi Vertikal"]
@@ -195,7 +196,7 @@ KINDS = {
         "gateway",
         "Gateway_Puas",
         "sp4n_lapor.bpmn",
-        lambda t: t.replace('>balasan["satisfied"]<', '>balasan["text"] == "terima kasih"<'),
+        lambda t: t.replace(f">{PUAS}<", '>balasan["text"] == "terima kasih"<'),
         {},
         '<bpmn:exclusiveGateway id="Gateway_Puas"',
     ),

@@ -7,7 +7,7 @@ import shutil
 from engine.definitions.bpmn_xml import BPMN_NS
 from engine.definitions.bundle import Bundle, project_bundle, read_bundle
 from engine.definitions.validation import validate
-from tests.engine.definitions.support import DMN, DMN_SOURCE, FIXTURES, KINDS, SOURCE, line_of
+from tests.engine.definitions.support import DMN, DMN_SOURCE, FIXTURES, KINDS, PUAS, SOURCE, line_of
 
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 
@@ -71,7 +71,7 @@ SANDBOX_EDITS = {
         "Task_Rekam",
         "Nama '__import__' tidak diizinkan",
     ),
-    "condition": ('>balasan["satisfied"]<', '>balasan["satisfied"] or print(1)<', "Flow_Puas", "Fungsi 'print' tidak diizinkan."),
+    "condition": (f">{PUAS}<", f">{PUAS} or print(1)<", "Flow_Puas", "Fungsi 'print' tidak diizinkan."),
     "timer": ("batas_hari_kerja(10)", 'batas_hari_kerja(10) if globals() else ""', "Timer_Balasan", "Fungsi 'globals' tidak diizinkan."),
 }
 DMN_SANDBOX_EDITS = {
