@@ -201,6 +201,18 @@ def _complaint_upload() -> tuple[dict[str, Any], list[attachments.Checked]]:
     return data, checked
 
 
+def _text_only(body: dict[str, Any]) -> str:
+    """The ``text`` of a body that holds nothing else (a citizen's addition, a staff note). Raises InvalidData naming
+    each unknown field, or ``text`` when it is missing or not a string; its length is the engine's to check."""
+    unknown = sorted(set(body) - {"text"})
+    if unknown:
+        raise InvalidData({name: _l("Isian tidak dikenal.") for name in unknown})
+    text = body.get("text")
+    if not isinstance(text, str):
+        raise InvalidData({"text": _l("Wajib diisi.") if text is None else _l("Harus berupa teks.")})
+    return text
+
+
 def _unauthorized() -> ApiError:
     challenge = 'Bearer realm="lapor"' + (', error="invalid_token"' if bearer_token() else "")
     return ApiError(
@@ -351,12 +363,7 @@ def add_to_complaint(token: str, tracking_id: str):
             raise ApiError(file_status, _l("Lampiran tidak dapat diterima."), {ATTACHMENTS_PART: file_error})
     else:
         body = _body()
-    unknown = sorted(set(body) - {"text"})
-    if unknown:
-        raise InvalidData({name: _l("Isian tidak dikenal.") for name in unknown})
-    text = body.get("text")
-    if not isinstance(text, str):
-        raise InvalidData({"text": _l("Wajib diisi.") if text is None else _l("Harus berupa teks.")})
+    text = _text_only(body)
     case = service().add_to_complaint(tracking_id, token, text)
     attachments.store(db.session, case, checked, current_app.config["LAPOR_CLOCK"].now())
     db.session.commit()
@@ -558,12 +565,7 @@ def add_case_note(user: User, tracking_id: str):
     """Add an internal note ``{text}``: the office handling cases only (403 for others), on a case it may open (404)."""
     access.case_for_staff(db.session, tracking_id, actor_of(user))  # 404 before the body is read, as for an unknown case
     body = _body()
-    unknown = sorted(set(body) - {"text"})
-    if unknown:
-        raise InvalidData({name: _l("Isian tidak dikenal.") for name in unknown})
-    text = body.get("text")
-    if not isinstance(text, str):
-        raise InvalidData({"text": _l("Wajib diisi.") if text is None else _l("Harus berupa teks.")})
+    text = _text_only(body)
     note = service().add_note(tracking_id, text, actor_of(user))
     db.session.commit()
     item = notes.NoteItem(note.id, note.at, note.author, note.author_role, note.text)
