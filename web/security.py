@@ -34,6 +34,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from engine.definitions.forms import UNSAFE_TEXT
 from web.pages.auth import bearer_token, bearer_user
 
 log = logging.getLogger("lapor.security")
@@ -103,10 +104,6 @@ HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(self)",
 }
 REFUSED = {401: "unauthenticated", 403: "forbidden", 404: "not found", 429: "rate limited"}
-# C0 control characters other than tab and line breaks: never in a complaint or a form, PostgreSQL refuses U+0000
-# in text, and the PDF and XML exports cannot carry them. Lone surrogates (U+D800-U+DFFF, from a JSON "\\ud800"
-# escape) cannot be stored as UTF-8 at all.
-_UNSAFE_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 UNSAFE_TEXT_MESSAGE = "Tidak boleh berisi karakter kontrol atau karakter yang tidak valid."
 MAX_ID = 2**31 - 1  # the largest value of an INTEGER primary key on PostgreSQL
 # the pages that answer such a field with their own form and a field error; every other form is refused whole (400)
@@ -194,7 +191,7 @@ def _refuse_unusable_input() -> None:
             abort(400, UNSAFE_TEXT_MESSAGE)
         if request.endpoint not in FIELD_CHECKED_FORMS:
             fields += [*request.form.keys(), *request.form.values()]
-    if any(_UNSAFE_TEXT.search(value) for value in fields):
+    if any(UNSAFE_TEXT.search(value) for value in fields):
         abort(400, UNSAFE_TEXT_MESSAGE)
 
 
@@ -252,12 +249,12 @@ def unsafe_text_errors(data: Any, path: str = "") -> dict[str, str]:
     surrogate; empty when there is none. The message is Indonesian, as the engine's field errors are."""
     errors: dict[str, str] = {}
     if isinstance(data, str):
-        if _UNSAFE_TEXT.search(data):
+        if UNSAFE_TEXT.search(data):
             errors[path or "_"] = UNSAFE_TEXT_MESSAGE
     elif isinstance(data, dict):
         for key, value in data.items():
             where = f"{path}.{key}" if path else str(key)
-            if _UNSAFE_TEXT.search(str(key)):
+            if UNSAFE_TEXT.search(str(key)):
                 errors[path or "_"] = UNSAFE_TEXT_MESSAGE
             else:
                 errors.update(unsafe_text_errors(value, where))

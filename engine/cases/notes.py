@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from engine.audit.trail import AuditLog
 from engine.contract import SYSTEM, Actor
 from engine.db.tables import Case, CaseNote, Unit
+from engine.definitions.forms import UNSAFE_TEXT
 from engine.errors import InvalidData
 from engine.messages import N_
 from engine.notifications.notify import Notifier
@@ -36,8 +37,6 @@ NOTE_ADDED = "note_added"
 TOPIC = "catatan_internal"  # the staff notification of a mention (engine/notifications/notify.py TEMPLATES)
 MAX_LENGTH = 5000
 # a unit id as engine/accounts/administration.py SLUG allows it, after "@" and not inside a word or an address
-# control characters (a line break and a tab are text) and lone surrogates: no database stores them all, no page shows them
-UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 MENTION = re.compile(r"(?<![\w@.-])@([a-z0-9]+(?:-[a-z0-9]+)*)(?![\w-])")
 
 
@@ -61,7 +60,7 @@ def checked_text(text: Any) -> str:
     without control characters."""
     if not isinstance(text, str) or not 1 <= len(text.strip()) <= MAX_LENGTH:
         raise InvalidData({"text": N_("Tuliskan catatan 1 sampai 5000 karakter.")})
-    if UNSAFE.search(text):
+    if UNSAFE_TEXT.search(text):
         raise InvalidData({"text": N_("Catatan tidak boleh berisi karakter kontrol.")})
     return text.strip()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from datetime import date
@@ -15,6 +16,10 @@ from engine.errors import InvalidData
 from engine.messages import N_, Message
 
 _today: ContextVar[date] = ContextVar("lapor_form_today")
+# C0 control characters other than tab and line breaks: never in a complaint, a form or a note; PostgreSQL refuses U+0000
+# in text, and the PDF and XML exports cannot carry them. Lone surrogates (U+D800-U+DFFF, from a JSON "\\ud800" escape)
+# cannot be stored as UTF-8 at all. The web refuses them in every request (web/security.py), the notes in their text.
+UNSAFE_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 def _not_future(validator: Any, enabled: bool, instance: Any, schema: Mapping[str, Any]) -> Iterable[ValidationError]:
