@@ -33,15 +33,26 @@ class UnitSummary:
     open_tasks: int
 
 
-class Administration:
-    """Admin Pusat's verbs. Like CaseService: works in the caller's transaction, never commits."""
+class AdminVerbs:
+    """What every set of Admin Pusat's verbs shares: only Admin Pusat may use them (``REFUSED`` says so to anyone
+    else), and each change is an AdminEvent naming who made it. Like CaseService: works in the caller's transaction,
+    never commits."""
+
+    REFUSED = N_("Hanya Admin Pusat yang dapat mengelola unit dan akun.")
 
     def __init__(self, session: Session, actor: Actor, clock: clocks.Clock = clocks.SYSTEM_CLOCK) -> None:
         if actor.role != "pusat":
-            raise Forbidden(N_("Hanya Admin Pusat yang dapat mengelola unit dan akun."))
+            raise Forbidden(self.REFUSED)
         self.session = session
         self.actor = actor.username
         self.clock = clock
+
+    def _record(self, action: str, target: str, data: dict[str, Any]) -> None:
+        self.session.add(AdminEvent(at=self.clock.now(), actor=self.actor, action=action, target=target, data=data))
+
+
+class Administration(AdminVerbs):
+    """Admin Pusat's verbs on units and accounts."""
 
     # ---- units -----------------------------------------------------------------------------
 
@@ -184,6 +195,3 @@ class Administration:
 
     def recent_events(self, limit: int = 20) -> list[AdminEvent]:
         return list(self.session.scalars(select(AdminEvent).order_by(AdminEvent.id.desc()).limit(limit)))
-
-    def _record(self, action: str, target: str, data: dict[str, Any]) -> None:
-        self.session.add(AdminEvent(at=self.clock.now(), actor=self.actor, action=action, target=target, data=data))

@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.accounts.administration import AdminVerbs
 from engine.cases.ids import hash_token
-from engine.contract import Actor
-from engine.db.tables import AdminEvent, PartnerKey
-from engine.errors import Forbidden, InvalidData, NotFound
+from engine.db.tables import PartnerKey
+from engine.errors import InvalidData, NotFound
 from engine.messages import N_
-from engine.timekeeping import clock as clocks
 
 KEY_PREFIX = "lapor_"  # tells a leaked key apart from other secrets in a log or a repository scan
 PREFIX_LENGTH = 12  # PartnerKey.prefix: "lapor_" and 6 random characters
@@ -48,15 +47,10 @@ def partner_for_key(session: Session, key: str | None) -> PartnerKey | None:
     return partner if partner is not None and partner.revoked_at is None else None
 
 
-class Partners:
-    """Admin Pusat's verbs on partner keys. Works in the caller's transaction, never commits."""
+class Partners(AdminVerbs):
+    """Admin Pusat's verbs on partner keys."""
 
-    def __init__(self, session: Session, actor: Actor, clock: clocks.Clock = clocks.SYSTEM_CLOCK) -> None:
-        if actor.role != "pusat":
-            raise Forbidden(N_("Hanya Admin Pusat yang dapat mengelola kunci API mitra."))
-        self.session = session
-        self.actor = actor.username
-        self.clock = clock
+    REFUSED = N_("Hanya Admin Pusat yang dapat mengelola kunci API mitra.")
 
     def list_keys(self) -> list[PartnerKey]:
         """Every key ever issued, revoked ones included, newest first."""
@@ -78,7 +72,7 @@ class Partners:
         partner = PartnerKey(name=name, key_hash=hash_token(key), prefix=key[:PREFIX_LENGTH], created_at=self.clock.now(), created_by=self.actor)
         self.session.add(partner)
         self.session.flush()  # its id, for the record
-        self._record("partner_key_issued", partner, {"name": name, "prefix": partner.prefix})
+        self._record_key("partner_key_issued", partner, {"name": name, "prefix": partner.prefix})
         return IssuedKey(partner, key)
 
     def revoke(self, key_id: int) -> PartnerKey:
@@ -87,9 +81,8 @@ class Partners:
         partner = self.key(key_id)
         if partner.revoked_at is None:
             partner.revoked_at, partner.revoked_by = self.clock.now(), self.actor
-            self._record("partner_key_revoked", partner, {"name": partner.name, "prefix": partner.prefix})
+            self._record_key("partner_key_revoked", partner, {"name": partner.name, "prefix": partner.prefix})
         return partner
 
-    def _record(self, action: str, partner: PartnerKey, data: dict[str, str]) -> None:
-        target = f"mitra {partner.id}"  # AdminEvent.target holds 80 characters; the name is in the data
-        self.session.add(AdminEvent(at=self.clock.now(), actor=self.actor, action=action, target=target, data=data))
+    def _record_key(self, action: str, partner: PartnerKey, data: dict[str, str]) -> None:
+        self._record(action, f"mitra {partner.id}", data)  # AdminEvent.target holds 80 characters; the name is in the data
