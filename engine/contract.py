@@ -73,11 +73,12 @@ ARCHIVE_REASONS = ("bukan_pengaduan", "duplikat", "di_luar_kewenangan", "tidak_l
 
 # ---- the SOP's stages and deadlines ------------------------------------------------------------
 
-# the forms of the SOP's user tasks (steps 3 to 7), in order; kelengkapan: the reporter completes the report step 3 asked for
-STAGES = ("disposisi", "kelengkapan", "terima", "tanggapan", "teruskan", "balasan")
+# the forms of the SOP's user tasks (steps 3 to 7), in order; kelengkapan: the reporter completes the report step 3 asked for;
+# perpanjangan: Admin Kominfo decides on a unit's request for more time to answer (beside step 5)
+STAGES = ("disposisi", "kelengkapan", "terima", "tanggapan", "perpanjangan", "teruskan", "balasan")
 # Stages whose user task carries an SOP standard time (steps 3-5) or the citizen's reply window (step 7), so needs a boundary
 # timer with jenisBatas=target. Step 6 (teruskan) has none: its standard time is the system's minute.
-DEADLINE_FORMS = ("disposisi", "kelengkapan", "terima", "tanggapan", "balasan")
+DEADLINE_FORMS = ("disposisi", "kelengkapan", "terima", "tanggapan", "perpanjangan", "balasan")
 TARGET = "target"  # the clock of the SOP's standard time (OpenTask.due_at); a boundary timer without jenisBatas is one
 CEILING = "plafon"  # the clock of the national ceiling (OpenTask.ceiling_at)
 CLOCKS = (TARGET, CEILING)  # a deadline's clock: the values of a boundary timer's jenisBatas

@@ -55,6 +55,23 @@ class Expect:
     open_tasks: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class AskExtension:
+    """The unit holding ``task`` asks Admin Kominfo for ``working_days`` more working days."""
+
+    task: str
+    working_days: int
+    unit: str | None = None
+    reason: str = "Perbaikan atap menunggu pengadaan bahan dari penyedia."
+
+
+@dataclass(frozen=True)
+class Escalated:
+    """The escalations raised so far, as (stage, clock), in order."""
+
+    escalations: tuple[tuple[str, str], ...]
+
+
 ASK_REPORTER = Do("Task_Disposisi", {"decision": "minta_kelengkapan", "question": "Mohon sebutkan alamat lengkap sekolah tersebut."})
 FORWARD_SATKER = Do("Task_Disposisi", {"unit": "dinas-pendidikan", "note": "Mohon ditindaklanjuti."})
 ACCEPT_SATKER = Do("Task_Terima_Satker", {"decision": "terima"})
@@ -311,8 +328,108 @@ SCENARIOS.update(
     }
 )
 
+# Following a complaint through (issue 19): joint answers, deadline extensions, interim answers. The clock starts on
+# Monday 30 November 09:00: the unit's 1-working-day target ends Tuesday 1 December 23:59:59, its 5-day ceiling Monday 7.
+ANSWER_VERTIKAL = Do("Task_Tanggapan_Vertikal", {"response": "Status tanah sekolah sudah jelas."}, "kanwil-bpn-jatim")
+INTERIM_SATKER = Do("Task_Tanggapan_Satker", {"response": "Kontraktor sudah meninjau atap; perbaikan butuh dua minggu.", "interim": True})
+SCENARIOS.update(
+    {
+        "two_units_one_returned": (
+            COMPLAINT,
+            [
+                TWO_UNITS,
+                Do("Task_Terima_Satker", {"decision": "terima"}, "dinas-pendidikan"),
+                Do("Task_Terima_Vertikal", {"decision": "terima"}, "kanwil-bpn-jatim"),
+                Do("Task_Tanggapan_Satker", {"response": "Atap diperbaiki minggu depan."}, "dinas-pendidikan"),
+                ANSWER_VERTIKAL,
+                Expect("ditindaklanjuti", ("Task_Teruskan",)),
+                Do("Task_Teruskan", {"decision": "kembalikan", "units": ["dinas-pendidikan"], "note": "Mohon sebutkan tanggalnya."}),
+                Expect("ditindaklanjuti", ("Task_Tanggapan_Satker",)),
+                Do("Task_Tanggapan_Satker", {"response": "Atap diperbaiki 7 Desember 2026."}, "dinas-pendidikan"),
+                Expect("ditindaklanjuti", ("Task_Teruskan",)),
+                Do("Task_Teruskan", {"decision": "teruskan", "answer": "Atap diperbaiki 7 Desember 2026; status tanah sudah jelas."}),
+                Expect("dijawab", ("Task_Balasan",)),
+            ],
+        ),
+        "extension_granted": (
+            COMPLAINT,
+            [
+                FORWARD_SATKER,
+                ACCEPT_SATKER,
+                AskExtension("Task_Tanggapan_Satker", 2),
+                Expect("ditindaklanjuti", ("Task_Perpanjangan", "Task_Tanggapan_Satker")),
+                Do("Task_Perpanjangan", {"decision": "setuju", "working_days": 2, "note": "Disetujui."}),
+                Expect("ditindaklanjuti", ("Task_Tanggapan_Satker",)),
+                Wait(days=2),  # Wednesday 09:00: past the SOP target, not past the moved one (Thursday)
+                Escalated(()),
+                Wait(days=2),  # Friday 09:00
+                Escalated((("tanggapan", "target"),)),
+                ANSWER_SATKER,
+                Expect("ditindaklanjuti", ("Task_Teruskan",)),
+            ],
+        ),
+        "extension_refused": (
+            COMPLAINT,
+            [
+                FORWARD_SATKER,
+                ACCEPT_SATKER,
+                AskExtension("Task_Tanggapan_Satker", 3),
+                Do("Task_Perpanjangan", {"decision": "tolak", "note": "Mohon jawab sesuai batas SOP."}),
+                Expect("ditindaklanjuti", ("Task_Tanggapan_Satker",)),
+                Wait(days=2),  # Wednesday: the SOP target (Tuesday) stands
+                Escalated((("tanggapan", "target"),)),
+                ANSWER_SATKER,
+                Expect("ditindaklanjuti", ("Task_Teruskan",)),
+            ],
+        ),
+        # asked once the target had passed and escalated: the same timer waits again, and escalates again
+        "extension_after_the_deadline": (
+            COMPLAINT,
+            [
+                FORWARD_SATKER,
+                ACCEPT_SATKER,
+                Wait(days=2),
+                Escalated((("tanggapan", "target"),)),
+                AskExtension("Task_Tanggapan_Satker", 2),
+                Do("Task_Perpanjangan", {"decision": "setuju"}),  # as many days as asked: Tuesday + 2 = Thursday
+                Wait(days=1),
+                Escalated((("tanggapan", "target"),)),
+                Wait(days=1),
+                Escalated((("tanggapan", "target"), ("tanggapan", "target"))),
+            ],
+        ),
+        # the unit answered before Admin Kominfo decided: the request lapses
+        "extension_lapses": (
+            COMPLAINT,
+            [
+                FORWARD_SATKER,
+                ACCEPT_SATKER,
+                AskExtension("Task_Tanggapan_Satker", 2),
+                ANSWER_SATKER,
+                Expect("ditindaklanjuti", ("Task_Teruskan",)),
+            ],
+        ),
+        "interim_then_final": (
+            COMPLAINT,
+            [
+                FORWARD_SATKER,
+                ACCEPT_SATKER,
+                INTERIM_SATKER,
+                Expect("ditindaklanjuti", ("Task_Tanggapan_Satker",)),
+                ANSWER_SATKER,
+                Expect("ditindaklanjuti", ("Task_Teruskan",)),
+                PUBLISH,
+                Expect("dijawab", ("Task_Balasan",)),
+            ],
+        ),
+    }
+)
+
 # The escalations each scenario must raise, as (stage, clock), in order.
 ESCALATIONS = {
     "disposisi_deadlines": [("disposisi", "target"), ("disposisi", "plafon")],
     "unit_deadlines": [("terima", "target"), ("tanggapan", "target"), ("tanggapan", "plafon"), ("teruskan", "target")],
+    "extension_granted": [("tanggapan", "target")],
+    "extension_refused": [("tanggapan", "target")],
+    "extension_after_the_deadline": [("tanggapan", "target"), ("tanggapan", "target")],
 }

@@ -5,7 +5,8 @@ what they chose to show: images are re-encoded without EXIF (GPS, camera owner, 
 comments or PNG text chunks, upright as they were shown; PDFs are rewritten page by page without document info, XMP,
 annotation authors (nested ones too) or the EXIF of the photos inside them (under any filter chain). A file that
 cannot be rewritten is refused. The files are written here; their rows (and the names staff see, ``lampiran-<n>.<ext>``,
-never the citizen's own file name) are engine/cases/attachments.py's.
+never the citizen's own file name) are engine/cases/attachments.py's. A unit's documents with its answer follow the same
+rules, one file an upload (``store_for_answer``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
 from engine.cases import attachments as recorded
-from engine.db.tables import Case
+from engine.cases.service import CaseService
+from engine.contract import Actor
+from engine.db.tables import Attachment, Case
 
 MAX_FILES = 3
 MAX_BYTES = 5 * 1024 * 1024
@@ -73,20 +76,34 @@ def check(files: list[FileStorage]) -> tuple[list[Checked], str | None, int]:
     return checked, None, 200
 
 
+def _write(content: bytes, kind: str) -> recorded.StoredFile:
+    """Write a checked file's content under a random name; the uploader's own file name is not kept."""
+    stored = secrets.token_hex(16)
+    (folder() / stored).write_bytes(content)
+    return recorded.StoredFile(stored, kind, len(content))
+
+
 def store(session: Session, case: Case, checked: list[Checked], now: datetime) -> None:
-    """Write each checked file under a random name and record it; the citizen's own file name is not kept."""
-    files = []
-    for _file, content, kind in checked:
-        stored = secrets.token_hex(16)
-        (folder() / stored).write_bytes(content)
-        files.append(recorded.StoredFile(stored, kind, len(content)))
-    recorded.record(session, case.id, files, now)
+    """Write each of the citizen's checked files and record it."""
+    recorded.record(session, case.id, [_write(content, kind) for _file, content, kind in checked], now)
 
 
-def send(session: Session, case: Case, attachment_id: int) -> Response:
-    """The case's attachment ``attachment_id`` as a download named by its type and place in the case, never by the
-    citizen's file name; the 404 page for an id that is not one of the case's."""
-    found = next(((item, name) for item, name in recorded.of_case(session, case.id) if item.id == attachment_id), None)
+def store_for_answer(service: CaseService, task_id: str, actor: Actor, checked: Checked) -> tuple[Attachment, str]:
+    """Write a unit's checked document and record it for its answer task (CaseService.add_answer_file); returns its
+    row and name. The file is removed again when the engine refuses it."""
+    _upload, content, kind = checked
+    file = _write(content, kind)
+    try:
+        return service.add_answer_file(task_id, file, actor)
+    except Exception:
+        (folder() / file.stored_name).unlink(missing_ok=True)
+        raise
+
+
+def send(files: list[tuple[Attachment, str]], attachment_id: int) -> Response:
+    """The file ``attachment_id`` among ``files`` (what the reader may download of a case, each with its name) as a
+    download under that name, never the uploader's own file name; the 404 page for any other id."""
+    found = next(((item, name) for item, name in files if item.id == attachment_id), None)
     if found is None:
         abort(404)
     item, name = found

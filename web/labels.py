@@ -142,6 +142,14 @@ MODEL_TEXTS = (
     N_("Minta kelengkapan"),
     N_("Arsipkan"),
     N_("Tidak: semua unit menyatakan bukan wewenang"),
+    # processes/sp4n_lapor.bpmn since a unit may ask for more time (issue 19): the event sub-process "Perpanjangan batas waktu"
+    N_("perpanjangan"),
+    N_("Perpanjangan batas waktu"),
+    N_("Unit meminta perpanjangan"),
+    N_("Beri tahu Admin Kominfo"),
+    N_("Putuskan perpanjangan"),
+    N_("Catat keputusan perpanjangan"),
+    N_("Perpanjangan diputuskan"),
     # forms/*.schema.json: texts without an x-…-en twin
     N_("Langkah 1: masyarakat menyampaikan pengaduan tentang pelayanan publik."),
     N_("Ceritakan apa yang terjadi, di mana, dan pelayanan apa yang Anda harapkan."),

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 from engine.audit.trail import STEP_FAILED, STEPS_RETRIED, step_numbers
-from engine.cases import notes
+from engine.cases import attachments, extensions, notes
 from engine.cases.migration import MIGRATED, REVERTED
 from engine.cases.service import CaseService, StepsFailedAsRecorded, Submitted, _Steps
 from engine.cases.views import REDACTED
@@ -356,9 +356,13 @@ class Replay:
             return
         assert self._submitted is not None
         case = self._submitted.case
-        if event.type == "task_completed":
+        if event.type in ("task_completed", "interim_answer_published"):  # an interim answer completes nothing: the same form
             row = self._open_row(spec=data.get("task"), unit=data.get("unit"))  # several units may each hold one
             self.service.complete_task(row.id, data.get("data"), Actor(event.actor, data.get("role", ""), data.get("unit")))
+        elif event.type == extensions.REQUESTED:
+            row = self._open_row(spec=data.get("element"), unit=data.get("unit"))
+            request = {"working_days": data.get("working_days"), "reason": data.get("reason")}
+            self.service.request_extension(row.id, request, Actor(event.actor, data.get("role", ""), data.get("unit")))
         elif event.type == "timer_fired":
             self.service.fire_timers(case.id)
         elif event.type == "task_claimed":
@@ -376,6 +380,9 @@ class Replay:
             self.service.add_to_complaint(case.tracking_id, self._submitted.access_token, data.get("text", ""))
         elif event.type == notes.NOTE_ADDED:  # the text is not recorded: the recorded data again proves the chain, not the note
             self.service.recorded_note(case.id, event.actor, data)
+        elif event.type == attachments.ANSWER_FILE_ADDED:  # a unit's document: its row and event again, not its file
+            row = self._open_row(spec=data.get("task"), unit=data.get("unit"))
+            attachments.recorded_again(self.scratch, self.service.audit, case, row, event.actor, self.clock.now(), data)
         elif event.type == STEPS_RETRIED:  # the worker (sistem) or Admin Pusat ("Coba lagi")
             self.service.retry_steps(case.id, SYSTEM if event.actor == SYSTEM.username else Actor(event.actor, "pusat"))
         else:

@@ -95,6 +95,9 @@ INPUT_TYPES = (
     "case_withdrawn",
     "addition_received",
     "note_added",  # staff wrote an internal note (engine/cases/notes.py): the data holds its hash, not its text
+    "answer_file_added",  # a unit uploaded a document for its answer (engine/cases/attachments.py): its name, never its content
+    "extension_requested",  # a unit asked for more time to answer (engine/cases/extensions.py)
+    "interim_answer_published",  # a unit's interim answer went to the reporter; its task stays open
     STEPS_RETRIED,
 )
 

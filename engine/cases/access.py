@@ -201,6 +201,21 @@ def seen_task(session: Session, task_id: str, reader: Actor) -> tuple[OpenTask, 
     return row, seen_case(session, case, reader)  # a holder opens the case: its task is open with the holder's unit
 
 
+ANSWER_FORM = "tanggapan"  # a unit's answer task: it uploads documents for it and asks for more time on it
+
+
+def answer_task(session: Session, task_id: str, actor: Actor, other_form: str) -> tuple[OpenTask, Case]:
+    """The open answer task ``actor`` holds, with its case: for what a unit does beside answering (a document, a request
+    for more time). Raises NotFound (no such open task, or another unit's), Forbidden (a role that does not act in the
+    task's lane), Conflict (done already, by the actor or a colleague; ``other_form`` for a task of another form)."""
+    if session.get(OpenTask, task_id) is None:
+        refuse_closed_task(session, task_id, actor)
+    row, case = task_for(session, task_id, actor)
+    if row.form != ANSWER_FORM:
+        raise Conflict(other_form)
+    return row, case
+
+
 def refuse_closed_task(session: Session, task_id: str, actor: Actor) -> NoReturn:
     """The answer to acting on a task that is not ``actor``'s open task: Conflict ("done already") when it is closed
     and ``actor`` could have done it (a double click, a retry, a quicker colleague), else NotFound, as if it never

@@ -26,6 +26,7 @@ DECLINED = "bukan_wewenang"  # a unit said the case is not within its authority 
 NOT_SATISFIED = "tidak_puas"  # the reporter was not satisfied with the published answer (form balasan)
 RETURNED = "dikembalikan"  # Admin Kominfo returned the unit's answer with a note (form teruskan)
 COMPLETED = "dilengkapi"  # the reporter added what Admin Kominfo asked for (form kelengkapan)
+INTERIM = "interim_answer_published"  # the audit event of a unit's interim answer (form tanggapan, data as task_completed's)
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Step:
     at: datetime
     actor: str
     unit: str | None  # the acting unit (None for Admin Kominfo and the reporter)
+    kind: str = "task_completed"  # or INTERIM: a unit's interim answer, its task still open
 
 
 def reason_of(form: str, data: dict[str, Any]) -> str | None:
@@ -63,26 +65,37 @@ def came_back_in(parsed: Parsed, workflow: BpmnWorkflow) -> str:
     return (reason_of(form, data) or "") if form and isinstance(data, dict) else ""
 
 
-def steps_of(session: Session, case: Case) -> list[Step]:
-    """The case's completed user tasks, in order."""
-    events = session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.type == "task_completed").order_by(AuditEvent.seq))
+def steps_of(session: Session, case: Case, kinds: tuple[str, ...] = ("task_completed",)) -> list[Step]:
+    """The case's completed user tasks (and the events of ``kinds`` read like them), in order."""
+    query = select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.type.in_(kinds))
     steps = []
-    for event in events:
+    for event in session.scalars(query.order_by(AuditEvent.seq)):
         done = json.loads(event.data)
-        steps.append(Step(done.get("form") or "", done.get("data") or {}, event.at, event.actor, done.get("unit")))
+        steps.append(Step(done.get("form") or "", done.get("data") or {}, event.at, event.actor, done.get("unit"), event.type))
     return steps
 
 
-def _answer(step: Step, names: dict[str, str]) -> dict[str, Any]:
-    return {"text": step.data["response"], "unit": step.unit, "unit_name": names.get(step.unit or ""), "at": step.at.isoformat()}
+def _answer(step: Step, names: dict[str, str], interim: list[Step] | None = None) -> dict[str, Any]:
+    answer = {
+        "text": step.data["response"],
+        "unit": step.unit,
+        "unit_name": names.get(step.unit or ""),
+        "at": step.at.isoformat(),
+        "attachments": list(step.data.get("attachments") or []),  # ids of the documents sent with it
+    }
+    return answer if interim is None else {**answer, "interim": [_answer(s, names) for s in interim]}
 
 
 def task_context(session: Session, case: Case) -> dict[str, Any]:
-    """``answer``: the latest answer of a unit (text, unit, unit_name, at) or None; ``answers``: each unit's latest answer
-    since the case was last forwarded, oldest first (Admin Kominfo's review of several units' answers); ``came_back``: why the last completed
-    task sent the case back (reason, at, actor, unit, unit_name, text: the unit's or Admin Kominfo's note, the
-    reporter's message) or None; ``declined_units``: the ids of the units that declined the case, in order."""
-    steps = steps_of(session, case)
+    """``answer``: the latest answer of a unit (text, unit, unit_name, at, attachments: ids) or None; ``answers``: each
+    unit's latest answer since the case was last forwarded, oldest first, with ``interim``: the interim answers the unit
+    published since then, oldest first (Admin Kominfo's review of several units' answers); ``interim``: the interim answers
+    each unit published after its latest answer (or since the case was forwarded), its task still open, oldest first;
+    ``came_back``: why the last completed task sent the case back (reason, at, actor, unit, unit_name, text: the unit's or
+    Admin Kominfo's note, the reporter's message) or None; ``declined_units``: the ids of the units that declined the
+    case, in order."""
+    events = steps_of(session, case, ("task_completed", INTERIM))
+    steps = [s for s in events if s.kind == "task_completed"]
     names = {row.id: row.name for row in session.execute(select(Unit.id, Unit.name))}
     answered = next((s for s in reversed(steps) if s.form == "tanggapan" and s.data.get("response")), None)
     last = steps[-1] if steps else None
@@ -102,11 +115,16 @@ def task_context(session: Session, case: Case) -> dict[str, Any]:
         }
     declined = [s.unit for s in steps if s.unit and reason_of(s.form, s.data) == DECLINED]
     # each unit's latest answer since the case was last forwarded (several units answer one case)
-    forwarded = max((i for i, s in enumerate(steps) if s.form == "disposisi"), default=-1)
-    latest = {s.unit: s for s in steps[forwarded + 1 :] if s.form == "tanggapan" and s.data.get("response")}
+    forwarded = max((i for i, s in enumerate(events) if s.form == "disposisi"), default=-1)
+    latest = {s.unit: s for s in events[forwarded + 1 :] if s.kind == "task_completed" and s.form == "tanggapan" and s.data.get("response")}
+    interim = [s for s in events[forwarded + 1 :] if s.kind == INTERIM]
+    # published while the unit's task stays open: after the unit's latest answer, if it has one
+    answered_at = {s.unit: i for i, s in enumerate(events) if i > forwarded and s.kind == "task_completed" and s.form == "tanggapan"}
+    pending = [s for i, s in enumerate(events) if i > forwarded and s.kind == INTERIM and i > answered_at.get(s.unit, -1)]
     return {
         "answer": _answer(answered, names) if answered else None,
-        "answers": [_answer(s, names) for s in sorted(latest.values(), key=lambda s: s.at)],
+        "answers": [_answer(s, names, [i for i in interim if i.unit == s.unit]) for s in sorted(latest.values(), key=lambda s: s.at)],
+        "interim": [_answer(s, names) for s in pending],
         "came_back": came_back,
         "declined_units": list(dict.fromkeys(declined)),
     }

@@ -16,6 +16,7 @@ from engine.cases.access import public_cases
 from engine.cases.inbox import PAGE_SIZE
 from engine.contract import CITIZEN
 from engine.db.tables import Case, Definition, OpenTask, OutboxMail, Unit
+from engine.reports.filters import Period
 
 # ---- a case -----------------------------------------------------------------------------------
 
@@ -75,10 +76,15 @@ def public_counts(session: Session) -> dict[str, int]:
     return {status: count for status, count in rows}
 
 
-def public_page(session: Session, category: str | None, status: str | None, page: int, per_page: int = PAGE_SIZE) -> PublicPage:
-    """One page of the cases the public may see, newest first, filtered by category and status (None: any); a page
-    past the end shows the last one."""
+def public_page(
+    session: Session, category: str | None, status: str | None, page: int, per_page: int = PAGE_SIZE, month: Period | None = None
+) -> PublicPage:
+    """One page of the cases the public may see, newest first, filtered by category, status and the month they were
+    submitted in (None: any); a page past the end shows the last one."""
     query = select(Case).where(public_cases())
+    if month is not None:
+        first, after = month.bounds()
+        query = query.where(Case.submitted_at >= first, Case.submitted_at < after)
     if category:
         query = query.where(Case.category == category)
     if status:

@@ -16,7 +16,9 @@ from datetime import datetime
 from typing import Any, cast
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import CursorResult, Select, Table, delete, func, select, text
@@ -24,7 +26,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.audit.trail import STEP_FAILED, STEPS_RETRIED, AuditLog
-from engine.cases import access, ids, incidents, lookups, notes
+from engine.cases import access, attachments, extensions, ids, incidents, lookups, notes
 from engine.cases.context import came_back_in
 from engine.contract import (
     CEILING,
@@ -42,7 +44,7 @@ from engine.contract import (
     UNIT_ROLES,
     Actor,
 )
-from engine.db.tables import AdminEvent, Case, CaseNote, CaseUnit, Definition, Escalation, OpenTask, Unit
+from engine.db.tables import AdminEvent, Attachment, Case, CaseNote, CaseUnit, Definition, Escalation, OpenTask, Unit
 from engine.definitions import cache, forms, validation
 from engine.definitions.bundle import Bundle
 from engine.definitions.parsing import Parsed, attached_task
@@ -50,7 +52,7 @@ from engine.errors import Conflict, DefinitionInvalid, Forbidden, InvalidData, N
 from engine.messages import N_, Message
 from engine.notifications import notify
 from engine.notifications.notify import Notifier
-from engine.runtime.scripting import Effect, RunContext, make_script_engine, running
+from engine.runtime.scripting import Effect, RunContext, current, make_script_engine, running
 from engine.runtime.serialization import state_serializer
 from engine.timekeeping import clock as clocks
 from engine.timekeeping.calendar import WorkingCalendar, default_calendar, zone
@@ -58,7 +60,7 @@ from engine.timekeeping.timers import deadlines, is_timer, timer_due
 
 log = logging.getLogger("lapor.cases")
 
-STAGE_HOLDERS = {"disposisi": "kominfo", "teruskan": "kominfo"}  # other stages: the unit holding the task
+STAGE_HOLDERS = {"disposisi": "kominfo", "teruskan": "kominfo", "perpanjangan": "kominfo"}  # other stages: the unit holding the task
 
 
 def search_text(complaint: dict[str, Any], body: str | None = None) -> str:
@@ -316,6 +318,56 @@ class CaseService:
         self._lock_case(case)  # two writers must not collide on the audit seq
         return notes.add_note(self.session, self.audit, self.notifier, case, actor, text, now)
 
+    def request_extension(self, task_id: str, data: Any, actor: Actor) -> OpenTask | None:
+        """The unit holding an answer task asks for more working days (``POST /tasks/{id}/extension``, the task page's
+        button): the model's event sub-process "Perpanjangan batas waktu" gives Admin Kominfo a decision task
+        (engine/cases/extensions.py). Returns that task's row (None when a later step failed: the request is kept and
+        the case waits for its retry). Raises NotFound, Forbidden, Conflict (not an answer task, a request still
+        waiting, a model version without extensions), InvalidData (``working_days``, ``reason``)."""
+        row, case = access.answer_task(self.session, task_id, actor, extensions.ANSWER_TASK_ONLY)
+        days, reason = extensions.checked_request(data)
+        parsed, workflow = self.load(case)
+        if extensions.FORM not in parsed.forms:
+            raise Conflict(N_("Versi proses laporan ini belum mengenal perpanjangan batas waktu."))
+        if extensions.decisions_waiting(parsed, workflow, task_id):
+            raise Conflict(N_("Permintaan perpanjangan untuk tugas ini masih menunggu keputusan Admin Kominfo."))
+        task = next(t for t in workflow.get_tasks(state=TaskState.READY, manual=True) if str(t.id) == task_id)
+        now = self.clock.now()
+        due, ceiling, _overdue = deadlines(task, now)
+        latest = extensions.limit(self.calendar, case.submitted_at, task)
+        request = {
+            "task": task_id,
+            "unit": row.unit_id,
+            "working_days": days,
+            "reason": reason,
+            "due_at": extensions.local_iso(due),
+            "ceiling_at": extensions.local_iso(ceiling),
+            "limit_at": extensions.local_iso(latest),
+        }
+
+        def run(wf: BpmnWorkflow) -> None:
+            wf.catch(BpmnEvent(MessageEventDefinition(extensions.MESSAGE), dict(request)))
+
+        def requested() -> None:
+            # the task id is the event's own (ids differ between runs: the replay finds the task by its element and unit)
+            recorded = {**request, "role": actor.role, "element": row.spec_name}
+            del recorded["task"]
+            self.audit.append(case, extensions.REQUESTED, actor.username, now, task=task_id, data=recorded)
+
+        before = {r.id for r in self._open_rows(case)}
+        self._advance(case, parsed, workflow, "request_extension", actor, apply_input=run, record_input=requested, task=task_id)
+        return next((r for r in self._open_rows(case) if r.id not in before and r.form == extensions.FORM), None)
+
+    def add_answer_file(self, task_id: str, file: attachments.StoredFile, actor: Actor) -> tuple[Attachment, str]:
+        """The holder of an open answer task adds a document to it (``file``: checked, stripped and written by the web,
+        web/attachments.py). Returns its row and name. Raises NotFound, Forbidden, Conflict (a task done already or of
+        another form), InvalidData (a fourth document for the task)."""
+        row, case = access.answer_task(self.session, task_id, actor, attachments.ANSWER_TASK_ONLY)
+        self._lock_case(case)  # two writers must not collide on the audit seq, nor two uploads pass the limit together
+        added = attachments.added(self.session, self.audit, case, row, actor.username, file, self.clock.now())
+        self.session.flush()
+        return added
+
     def withdraw(self, tracking_id: str, token: str, reason: str | None = None) -> Case:
         """The citizen withdraws an open complaint: status ``dicabut``. Raises NotFound, Conflict."""
         with self.session.no_autoflush:  # the case row is written once, in save, where a stale version is a Conflict
@@ -501,17 +553,21 @@ class CaseService:
         form = parsed.form_of(task.task_spec)
         assert form is not None  # validated at deploy: every user task has a form
         self._validate_form(parsed, form, data)
-        if form == "disposisi":
-            self._check_duplicate(case, data)
-            if data.get("decision", "teruskan") == "teruskan":  # what the units' follow-up ceiling is reckoned by (reports)
-                case.classification = data.get("classification", "pengaduan")
+        self._check_form(case, task, form, data)
+        if form == "disposisi" and data.get("decision", "teruskan") == "teruskan":  # the units' follow-up ceiling (reports)
+            case.classification = data.get("classification", "pengaduan")
         spec = task.task_spec
         done = {"task": spec.bpmn_id, "name": spec.bpmn_name, "form": form, "data": data, "role": actor.role, "unit": actor.unit_id}
+        if form == access.ANSWER_FORM and data.get("interim"):
+            return self._publish_interim(case, task_id, data, done, actor)
 
         def run(wf: BpmnWorkflow) -> None:
             user_task = wf.get_task_from_id(task.id)  # in whichever copy of the workflow it is given (see _advance)
             user_task.data[form] = data
             user_task.run()
+            if form == access.ANSWER_FORM:  # answered: a request for more time still waiting lapses
+                for request in extensions.drop_waiting(parsed, wf, task_id):
+                    current().effects.append(Effect("extend", {**request, "decision": extensions.LAPSED, "working_days": 0, "note": ""}))
 
         held = self.session.get(OpenTask, task_id)  # whose work it was: their notifications of it are read once it is done
 
@@ -522,6 +578,36 @@ class CaseService:
 
         command = "reply" if actor.role == CITIZEN.role else "complete_task"
         self._advance(case, parsed, workflow, command, actor, apply_input=run, record_input=completed, task=task_id)
+        return case
+
+    def _check_form(self, case: Case, task: Task, form: str, data: dict[str, Any]) -> None:
+        """What a form's schema cannot say, checked against the case and the task's data. Raises InvalidData."""
+        if form == "disposisi":
+            self._check_duplicate(case, data)
+        elif form == "teruskan" and data.get("decision") == "kembalikan" and data.get("units"):
+            answered = {answer.get("unit") for answer in task.data.get("jawaban") or [] if isinstance(answer, dict)}
+            if not set(data["units"]) <= answered:
+                raise InvalidData({"units": N_("Pilih hanya unit yang telah memberi jawaban.")})
+        elif form == extensions.FORM and data.get("decision") == "setuju":
+            asked = (task.data.get(extensions.REQUEST) or {}).get("working_days")
+            if isinstance(asked, int) and data.get("working_days", asked) > asked:
+                raise InvalidData({"working_days": Message(N_("Paling banyak %(days)s hari kerja, sebanyak yang diminta unit."), days=asked)})
+        elif form == access.ANSWER_FORM and data.get("attachments"):
+            attachments.check_answer_files(self.session, case.id, str(task.id), data["attachments"])
+
+    def _publish_interim(self, case: Case, task_id: str, data: dict[str, Any], done: dict[str, Any], actor: Actor) -> Case:
+        """An interim answer (``tanggapan`` with ``interim: true``): published to the reporter at once (the timeline and
+        a mail), with the documents it lists, while the task stays open and its deadlines stand."""
+        now = self.clock.now()
+        self._lock_case(case)
+        self.audit.append(case, "interim_answer_published", actor.username, now, task=task_id, data=done)
+        if data.get("attachments"):
+            attachments.publish(self.session, case.id, data["attachments"], now)
+        _parsed, workflow = self.load(case)
+        sent = self.notifier.to_reporter(case, self._reporter_email(self._complaint(workflow)), "jawaban_sementara", now, detail=data["response"])
+        self._audit_mail(case, "pelapor", "jawaban_sementara", sent)
+        case.updated_at = now
+        self.session.flush()
         return case
 
     def _check_duplicate(self, case: Case, data: dict[str, Any]) -> None:
@@ -597,6 +683,7 @@ class CaseService:
                 with clocks.using(self.clock), running(context):
                     started = time.perf_counter()
                     self._run_steps(workflow, steps, timers_first=apply_input is None)
+                    self._move_deadlines(case, workflow, context.effects[steps.first :])
                     # the system's own steps (SOP standard time: 1 minute) run here; their real duration goes on record
                     steps_ms = round((time.perf_counter() - started) * 1000, 1)
                 state = state_serializer().dumps(workflow)  # a value the serializer cannot store fails here, not in save
@@ -664,6 +751,15 @@ class CaseService:
         if timers_first:
             workflow.refresh_timers()
         workflow.do_engine_steps(steps.will_run, steps.did_run)
+
+    def _move_deadlines(self, case: Case, workflow: BpmnWorkflow, effects: list[Effect]) -> None:
+        """Re-arm the timers of each answer task whose extension the steps granted, before the state is written."""
+        for effect in effects:
+            if effect.type == "extend" and effect.args["decision"] == "setuju":
+                task = extensions.open_answer(workflow, effect.args["task"])
+                if task is not None:  # the unit has not answered meanwhile
+                    latest = extensions.limit(self.calendar, case.submitted_at, task)
+                    extensions.move_deadlines(task, effect.args["working_days"], latest, self.calendar)
 
     def _audit_retry(self, case: Case, actor: Actor, now: datetime) -> None:
         """Record that a retry ran the system steps the case waited on (``steps_retried``: the first event of the retry's
@@ -740,7 +836,11 @@ class CaseService:
             self.audit.append(case, "complaint_recorded", SYSTEM.username, now, data={"tracking_id": case.tracking_id, "duration_ms": steps_ms})
         elif effect.type == "publish":
             case.answer_text, case.answered_at = args["text"], now
-            self.audit.append(case, "answer_published", SYSTEM.username, now, data={"text": args["text"], "duration_ms": steps_ms})
+            published = {"text": args["text"], "duration_ms": steps_ms}
+            if args.get("attachments"):  # the units' documents go out with the answer
+                attachments.publish(self.session, case.id, args["attachments"], now)
+                published["attachments"] = args["attachments"]
+            self.audit.append(case, "answer_published", SYSTEM.username, now, data=published)
         elif effect.type == "notify":
             to, topic = args["to"], args["topic"]
             if to == "pelapor":
@@ -767,8 +867,25 @@ class CaseService:
             self.audit.append(case, "case_archived", SYSTEM.username, now, data={"reason": case.archive_reason, "duplicate_of": case.duplicate_of})
         elif effect.type == "protect":
             self._protect(case, workflow, args, now)
+        elif effect.type == "extend":
+            self._record_extension(case, workflow, args, now)
         else:  # pragma: no cover - scripting only emits the types above
             raise ValueError(f"unknown effect {effect.type}")
+
+    def _record_extension(self, case: Case, workflow: BpmnWorkflow, args: dict[str, Any], now: datetime) -> None:
+        """Record Admin Kominfo's decision on a request for more time (or its lapse), with the answer task's deadlines
+        as they now stand (moved by ``_move_deadlines`` on a grant)."""
+        task = extensions.open_answer(workflow, args["task"])
+        due, ceiling, _overdue = deadlines(task, now) if task is not None else (None, None, False)
+        data = {
+            "unit": args["unit"],
+            "decision": args["decision"],
+            "working_days": args["working_days"],
+            "note": args.get("note", ""),
+            "due_at": extensions.local_iso(due),
+            "ceiling_at": extensions.local_iso(ceiling),
+        }
+        self.audit.append(case, extensions.DECIDED, SYSTEM.username, now, task=args["task"], data=data)
 
     def _unit_names(self, case: Case, unit: str | None) -> str:
         """The name of the unit a notification is about: ``unit`` when the model named it, else every unit that holds

@@ -7,6 +7,7 @@ redaction rule is applied where the case was loaded, never again here.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -14,10 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.audit.trail import step_numbers, verify_chain
+from engine.cases import attachments, extensions
 from engine.cases.access import SeenCase
-from engine.cases.context import task_context
+from engine.cases.context import INTERIM, task_context
 from engine.contract import CITIZEN, SYSTEM
-from engine.db.tables import AuditEvent, Case, CaseUnit, Definition, OpenTask, Unit, User
+from engine.db.tables import Attachment, AuditEvent, Case, CaseUnit, Definition, OpenTask, Unit, User
 from engine.messages import N_, Message
 from engine.notifications.notify import ARCHIVE_REASON_TEXTS
 
@@ -38,10 +40,11 @@ RETURNED_MESSAGES = {
     "menunggu_kelengkapan": N_("Tambahan keterangan Anda telah diterima; Admin Kominfo memverifikasi kembali laporan Anda."),
 }
 NEW_ANSWER = N_("Jawaban baru atas laporan Anda telah terbit.")
+INTERIM_ANSWER = N_("Unit kerja menyampaikan jawaban sementara; tindak lanjut masih berjalan dan jawaban akhir akan menyusul.")
 # the SOP's steps as the citizen knows them, by the status that marks each (the tracking page's stepper)
 CITIZEN_STEPS = ("diterima", "didisposisikan", "ditindaklanjuti", "dijawab", "selesai")
 # what the citizen's view reads of a case's history: never a staff note, only the unit chosen and their own replies
-_CITIZEN_EVENTS = ("status_changed", "answer_published", "task_completed", "additions_requested", "addition_received")
+_CITIZEN_EVENTS = ("status_changed", "answer_published", "interim_answer_published", "task_completed", "additions_requested", "addition_received")
 REDACTED = "(dirahasiakan)"
 # the events a case page lists; mail and claim bookkeeping stay in the full audit history
 STAFF_HISTORY_TYPES = (
@@ -56,6 +59,9 @@ STAFF_HISTORY_TYPES = (
     "addition_received",
     "case_archived",
     "case_protected",
+    extensions.REQUESTED,
+    extensions.DECIDED,
+    INTERIM,
 )
 
 
@@ -107,6 +113,9 @@ def timeline(session: Session, case: Case) -> list[dict[str, Any]]:
             unit = chosen[0] if len(chosen) == 1 else ""  # several units: the line names none of them
         elif event.type == "answer_published":
             answer = data.get("text")
+        elif event.type == "interim_answer_published":  # published at once, while the case stays at its status
+            text = (data.get("data") or {}).get("response")
+            items.append({"at": event.at.isoformat(), "status": items[-1]["status"], "message": INTERIM_ANSWER, "answer": text, "interim": True})
         elif event.type == "additions_requested":
             question = data.get("question")
         elif event.type == "status_changed":
@@ -128,13 +137,27 @@ def timeline(session: Session, case: Case) -> list[dict[str, Any]]:
     return items
 
 
-def conversation(session: Session, case: Case, complaint: dict[str, Any]) -> list[dict[str, Any]]:
+def documents(files: list[tuple[Attachment, str]], file_url: Callable[[Attachment], str] | None) -> list[dict[str, Any]]:
+    """Answer documents as the citizen reads them: each one's name and ``url``, the link ``file_url`` gives it (the
+    web's, for the reader's own way in: a page or the API; None without one)."""
+    return [{"name": shown, "url": file_url(item) if file_url else None} for item, shown in files]
+
+
+def conversation(
+    session: Session, case: Case, complaint: dict[str, Any], file_url: Callable[[Attachment], str] | None = None
+) -> list[dict[str, Any]]:
     """The exchange in order: the complaint as the citizen wrote it, what Admin Kominfo asked them to add and what they
-    added, each published answer, each reply of the citizen (``satisfied``, their ``rating`` and their text)."""
+    added, each published answer with its documents (links by ``file_url``), each reply of the citizen (``satisfied``,
+    their ``rating`` and their text)."""
     items: list[dict[str, Any]] = [{"kind": "complaint", "at": case.submitted_at.isoformat(), "text": complaint.get("body")}]
     for event, data in _citizen_events(session, case):
         if event.type == "answer_published":
-            items.append({"kind": "answer", "at": event.at.isoformat(), "text": data.get("text")})
+            sent = documents(attachments.of_answer(session, case.id, data.get("attachments") or []), file_url)
+            items.append({"kind": "answer", "at": event.at.isoformat(), "text": data.get("text"), "attachments": sent})
+        elif event.type == "interim_answer_published":
+            interim = data.get("data") or {}
+            sent = documents(attachments.of_answer(session, case.id, interim.get("attachments") or []), file_url)
+            items.append({"kind": "answer", "interim": True, "at": event.at.isoformat(), "text": interim.get("response"), "attachments": sent})
         elif event.type == "additions_requested":  # Admin Kominfo's question
             items.append({"kind": "question", "at": event.at.isoformat(), "text": data.get("question")})
         elif event.type == "addition_received" or (event.type == "task_completed" and data.get("form") == "kelengkapan"):
@@ -157,6 +180,16 @@ def conversation(session: Session, case: Case, complaint: dict[str, Any]) -> lis
 def waits_until(session: Session, case: Case) -> datetime | None:
     """The deadline of the step the case now waits on: the earliest due date of its open tasks, None when none has one."""
     return session.scalar(select(func.min(OpenTask.due_at)).where(OpenTask.case_id == case.id))
+
+
+def extension_decisions(session: Session, case: Case) -> dict[str, list[dict[str, Any]]]:
+    """Admin Kominfo's decisions on the units' requests for more time (``extension_decided``), oldest first, by the
+    answer task they were asked for: at, decision (setuju, tolak, gugur), working_days, note, due_at, ceiling_at."""
+    query = select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.type == extensions.DECIDED).order_by(AuditEvent.seq)
+    decided: dict[str, list[dict[str, Any]]] = {}
+    for event in session.scalars(query):
+        decided.setdefault(event.task or "", []).append({"at": event.at.isoformat(), **json.loads(event.data)})
+    return decided
 
 
 def staff_history(session: Session, case: Case) -> list[dict[str, Any]]:
@@ -294,15 +327,19 @@ def staff_case(session: Session, seen: SeenCase) -> dict[str, Any]:
     }
 
 
-def citizen_case(session: Session, case: Case) -> dict[str, Any]:
+def citizen_case(session: Session, case: Case, file_url: Callable[[Attachment], str] | None = None) -> dict[str, Any]:
     """The case as its reporter sees it (the tracking page and the API's GET /complaints/{tracking_id};
-    docs/architecture.md): their complaint, the timeline, the whole conversation, and the deadline it waits on."""
+    docs/architecture.md): their complaint, the timeline, the whole conversation, and the deadline it waits on. The
+    answer lists every document published with an answer, linked by ``file_url``."""
     complaint = complaint_of(session, case)
     due = waits_until(session, case)
+    shown = _complaint_and_answer(case, complaint)
+    if shown["answer"] is not None:
+        shown["answer"]["attachments"] = documents(attachments.published_of(session, case.id), file_url)
     return {
-        **_complaint_and_answer(case, complaint),
+        **shown,
         "question": question_of(session, case),
         "due_at": due.isoformat() if due else None,
         "timeline": timeline(session, case),
-        "conversation": conversation(session, case, complaint),
+        "conversation": conversation(session, case, complaint, file_url),
     }

@@ -307,7 +307,8 @@ class SubmissionKey(Base):
 
 
 class Attachment(Base):
-    """A file a citizen attached: stored outside any static folder under a random name."""
+    """A file a citizen attached, or a unit uploaded for its answer (engine/cases/attachments.py): stored outside any
+    static folder under a random name."""
 
     __tablename__ = "attachment"
 
@@ -318,6 +319,9 @@ class Attachment(Base):
     content_type: Mapped[str] = mapped_column(String(40))
     size: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime]
+    unit_id: Mapped[str | None] = mapped_column(ForeignKey("unit.id", name="fk_attachment_unit_id_unit"))  # who attached it; null: the citizen
+    task_id: Mapped[str | None] = mapped_column(String(36))  # the answer task (``tanggapan``) a unit's file was uploaded for
+    published_at: Mapped[datetime | None]  # when it went out with an answer to the citizen (and the public page)
 
 
 class AdminEvent(Base):

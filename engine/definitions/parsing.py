@@ -77,6 +77,21 @@ def _connect_loops(process: Any) -> None:
                 child.completed_event.connect(task_spec.merge_child)
 
 
+def _connect_event_subprocesses(process: Any) -> None:
+    """Give each event sub-process (started by a message) the process's start as its input and the end as its output.
+
+    SpiffWorkflow 3.2 makes that connection the first time one is triggered, in the spec every workflow of the version
+    shares, and makes it as an output of the start too: workflows made after a first trigger in this process then
+    start an instance at once (a bigger state, a process that never completes), those made before do not. Made here,
+    as an input only, every case of a version starts alike (a replay gives the state it recorded, whatever ran before
+    in the process) and each trigger starts an instance of its own."""
+    for name in process.start.trigger_specs:
+        sub_process = process.task_specs[name]
+        if process.start not in sub_process.inputs:
+            sub_process._connect_notify(process.start)
+            sub_process.connect(process.end)
+
+
 def parse(bundle: Bundle, roots: dict[str, Any]) -> Parsed:
     """SpiffWorkflow's parse of the (already safely read) files. Raises ValidationException and others for a broken model."""
     parser = ModelParser(validator=VALIDATOR)
@@ -93,6 +108,7 @@ def parse(bundle: Bundle, roots: dict[str, Any]) -> Parsed:
     subprocess_specs = parser.get_subprocess_specs(PROCESS_ID)
     for process in (spec, *subprocess_specs.values()):
         _connect_loops(process)
+        _connect_event_subprocesses(process)
     specs = [*spec.task_specs.values(), *(s for sub in subprocess_specs.values() for s in sub.task_specs.values())]  # all_specs
     return Parsed(
         content_hash=bundle.content_hash,

@@ -200,6 +200,8 @@ class _Contract:
         # (SpiffWorkflow names the variable by the data item's id)
         items = self.root.iterfind(".//bpmn:multiInstanceLoopCharacteristics/*", NS)
         assigned.update(item.get("id") or "" for item in items if local_name(item) in ("inputDataItem", "outputDataItem"))
+        # a caught message's payload is set in the catching task's data under its spiffworkflow:messageVariable
+        assigned.update((el.text or "").strip() for el in self.root.iterfind(".//bpmn:messageEventDefinition//spiffworkflow:messageVariable", NS))
         self.dmn_outputs = self._dmn_outputs()
         self.assigned = assigned
         known = _KNOWN_GLOBALS | assigned | set(self.dmn_outputs) | self.referenced | set(self.forms)

@@ -38,6 +38,7 @@ STAGE_NAMES = {
     "kelengkapan": N_("kelengkapan laporan oleh pelapor"),
     "terima": N_("penerimaan laporan oleh unit"),
     "tanggapan": N_("tanggapan unit"),
+    "perpanjangan": N_("keputusan perpanjangan batas waktu"),
     "teruskan": N_("peninjauan jawaban"),
     "balasan": N_("balasan pelapor"),
 }
@@ -77,6 +78,16 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "perlu_revisi": (
         N_("Jawaban untuk %(tracking_id)s dikembalikan"),
         'Admin Kominfo mengembalikan tanggapan atas laporan "{title}" dengan catatan. Mohon perbaiki tanggapan Anda.\n\n{url}',
+    ),
+    "perpanjangan_diminta": (
+        N_("Permintaan perpanjangan waktu untuk %(tracking_id)s"),
+        '{unit} meminta tambahan waktu untuk menjawab laporan "{title}". Alasan dan jumlah hari kerja yang diminta '
+        "ada pada halaman tugas. Mohon putuskan paling lambat 1 hari kerja.\n\n{url}",
+    ),
+    "perpanjangan_diputuskan": (
+        N_("Keputusan perpanjangan waktu untuk %(tracking_id)s"),
+        'Admin Kominfo telah memutuskan permintaan perpanjangan waktu {unit} untuk laporan "{title}". Keputusan dan batas '
+        "waktu yang berlaku ada pada halaman tugas.\n\n{url}",
     ),
     "tambahan_pelapor": (
         N_("Tambahan keterangan dari pelapor %(tracking_id)s"),
@@ -154,6 +165,12 @@ REPORTER_TEMPLATES: dict[str, tuple[str, str]] = {
         "kepada unit kerja yang berwenang:\n\n{question}\n\n"
         "Tambahkan keterangan tersebut melalui tautan pribadi berikut paling lambat 10 hari kerja sejak email ini; tanpa "
         "tambahan, laporan akan diarsipkan. " + _LINK_NOTE + "\n\n{url}",
+    ),
+    "jawaban_sementara": (
+        N_("Jawaban sementara atas laporan Anda %(tracking_id)s"),
+        "Laporan Anda {tracking_id} masih ditindaklanjuti. Unit kerja yang menanganinya menyampaikan jawaban sementara:\n\n"
+        "{detail}\n\nJawaban akhir akan kami kirimkan setelah tindak lanjutnya selesai. Ikuti perkembangannya melalui "
+        "tautan pribadi berikut. " + _LINK_NOTE + "\n\n{url}",
     ),
     "diarsipkan": (
         N_("Laporan %(tracking_id)s diarsipkan"),
@@ -263,6 +280,7 @@ class Notifier:
             "history": BACK_NOTES.get(extra.get("back", ""), "").format(unit=unit or "unit kerja"),
             "answer": f"\n\nJawaban:\n{case.answer_text}" if case.answer_text else "",
             "question": extra.get("question", ""),
+            "detail": extra.get("detail", ""),
             "reason": ARCHIVE_REASON_TEXTS.get(case.archive_reason or "", "") % {"duplicate_of": case.duplicate_of or ""},
             "access_code": parse_qs(urlsplit(url).fragment).get("token", [""])[0],
         }

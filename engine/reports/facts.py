@@ -2,15 +2,18 @@
 (engine/reports/heatmap.py follows the same rule per version), and the median of durations.
 
 * A **pass** is one instance of a user task (a loop such as ``bukan_wewenang`` makes a second pass
-  of the same task). The SOP model is sequential, with at most one user task open per case, so a pass
-  starts with the event that moved the case on: ``case_started`` for the first task, then each
-  ``task_completed`` (and an interrupting ``timer_fired``, which leaves one task for the next). It
-  ends at its own ``task_completed`` (``data.task`` is the BPMN id, ``data.form`` the stage), or at
-  the interrupting timer that closed it (``Timer_Balasan``). A pass still open is read from its
-  ``open_task`` row (``created_at``, ``due_at``, ``ceiling_at``).
+  of the same task). It starts with the event that moved its holder on (:class:`Starts`): a task of Admin
+  Kominfo or of the reporter with the latest step of the case (``case_started``, a ``task_completed``, an
+  interrupting ``timer_fired``), as they wait for every unit; a unit's task (``data.unit``; a case goes to one to
+  five units at once, each with its own tasks) with that unit's own previous step, or with the latest step
+  that was no unit's (the forwarding, a returned answer) when that came later. It ends at its own
+  ``task_completed`` (``data.task`` is the BPMN id, ``data.form`` the stage), or at the interrupting timer that
+  closed it (``Timer_Balasan``). A pass still open is read from its ``open_task`` row (``created_at``, ``due_at``,
+  ``ceiling_at``).
 * A pass's **deadlines** are its task's (engine/reports/model.py). The due instant is the one the engine armed
   when the timer fired (``timer_fired.data.due``) or the open task's row holds; otherwise it is recomputed from
-  the pass's start with the working calendar, exactly as the engine computes it.
+  the pass's start with the working calendar, exactly as the engine computes it. A timer that fired belongs to
+  the pass of its task that was open then and whose deadline it was: several units may hold the same task.
 * A clock is **missed** when its timer fired during the pass, or when the pass ended (or, while open,
   ``now`` is) after the due instant: a task completed late while no worker ran still counts as late.
   It is **met** when the pass ended in time, **open** while it may still be met, and ``None`` where
@@ -123,6 +126,31 @@ class CaseFacts:
         return None if result == OPEN else result != MISSED
 
 
+class Starts:
+    """When the pass that ends at a case's next step started, fed the case's steps in order (see the module's rule);
+    engine/reports/heatmap.py times its tasks with it too."""
+
+    def __init__(self, started: datetime | None = None) -> None:
+        self.latest = started  # the case's latest step: what Admin Kominfo's and the reporter's tasks wait for
+        self.shared = started  # the latest step that was no unit's own: it starts the units' next tasks
+        self.of_unit: dict[str, datetime] = {}  # each unit's own latest step
+
+    def of(self, unit: str | None) -> datetime | None:
+        """The start of the pass of ``unit``'s task (None: Admin Kominfo's or the reporter's) that ends now."""
+        if unit is None:
+            return self.latest
+        own = self.of_unit.get(unit)
+        return own if own is not None and (self.shared is None or own > self.shared) else self.shared
+
+    def moved(self, at: datetime, unit: str | None = None) -> None:
+        """A step at ``at`` moved the case on, taken by ``unit`` (None: by anyone else, or a timer)."""
+        self.latest = at
+        if unit is None:
+            self.shared = at
+        else:
+            self.of_unit[unit] = at
+
+
 def _aware(value: str | None) -> datetime | None:
     if not value:
         return None
@@ -168,30 +196,30 @@ def _facts_of(
     case: Case, events: list[AuditEvent], opens: list[OpenTask], model: ModelFacts, now: datetime, calendar: WorkingCalendar, identity: bool
 ) -> CaseFacts:
     facts = CaseFacts(case=case, complaint={}, reporter_hidden=not identity)
-    moved_at = case.submitted_at  # when the case last moved on: the next pass starts here
+    starts = Starts(case.submitted_at)
     fires: list[tuple[AuditEvent, dict[str, Any]]] = []
     for event in events:
         data = json.loads(event.data)
         if event.type == "case_started":
             facts.complaint = redact_complaint(data.get("data") or {}, facts.reporter_hidden)
-            moved_at = event.at
+            starts.moved(event.at)
         elif event.type == "task_completed":
-            node = data.get("task") or ""
+            node, unit = data.get("task") or "", data.get("unit")
             facts.passes.append(
                 Pass(
                     node=node,
                     stage=data.get("form") or model.stage_of.get(node, ""),
                     name=data.get("name") or model.names.get(node, node),
-                    start=moved_at,
+                    start=starts.of(unit) or event.at,
                     end=event.at,
                     ended_by="completed",
                     task_id=event.task,
                     actor=event.actor,
-                    unit=data.get("unit"),
+                    unit=unit,
                     data=data.get("data") or {},
                 )
             )
-            moved_at = event.at
+            starts.moved(event.at, unit)
         elif event.type == "timer_fired":
             fires.append((event, data))
             if data.get("interrupting") and data.get("attached_to"):
@@ -201,12 +229,12 @@ def _facts_of(
                         node=node,
                         stage=model.stage_of.get(node, ""),
                         name=model.names.get(node, node),
-                        start=moved_at,
+                        start=starts.of(None) or event.at,
                         end=event.at,
                         ended_by="timer",
                     )
                 )
-                moved_at = event.at
+                starts.moved(event.at)
         elif event.type in SYSTEM_STEPS:
             facts.system_steps.append(SystemStep(event.type, event.at, data.get("duration_ms")))
     for row in opens:
@@ -222,13 +250,10 @@ def _facts_of(
             )
         )
     for event, data in fires:
-        owner = next(
-            (p for p in facts.passes if p.node == data.get("attached_to") and p.start <= event.at and (p.end is None or event.at <= p.end)), None
-        )
-        clock = data.get("clock")
+        clock, armed = data.get("clock"), _aware(data.get("due"))
+        owner = _owner_of(facts.passes, data, event.at, armed, model, calendar, case.classification)
         if owner is not None and clock:
             owner.fired.add(clock)
-            armed = _aware(data.get("due"))
             if armed is not None:
                 owner.due[clock] = armed
     for item in facts.passes:
@@ -244,6 +269,29 @@ def _facts_of(
             if clock not in item.outcome:
                 del item.due[clock]  # an open row's empty ceiling: the task has no such clock
     return facts
+
+
+def _owner_of(
+    passes: list[Pass],
+    fired: dict[str, Any],
+    at: datetime,
+    armed: datetime | None,
+    model: ModelFacts,
+    calendar: WorkingCalendar,
+    classification: str | None,
+) -> Pass | None:
+    """The pass a timer that fired at ``at`` belongs to: one of its task open then (of the timer's unit when the event
+    names one); among several units' passes, one not yet fired on that clock, whose own deadline is closest to the
+    one the timer was armed with."""
+    node, clock, unit = fired.get("attached_to"), fired.get("clock") or "", fired.get("unit")
+    deadline = model.deadlines.get(node or "", {}).get(clock)
+
+    def rank(item: Pass) -> tuple[bool, timedelta]:
+        due = item.due.get(clock) or (deadline.due(item.start, calendar, classification) if deadline else None)
+        return clock in item.fired, abs(due - armed) if due is not None and armed is not None else timedelta.max
+
+    candidates = [p for p in passes if p.node == node and p.start <= at and (p.end is None or at <= p.end) and unit in (None, p.unit)]
+    return min(candidates, key=rank) if candidates else None
 
 
 def median(values: Sequence[timedelta]) -> timedelta | None:

@@ -1,5 +1,6 @@
 """Which cases a report covers: those *submitted* in its period (local dates, inclusive), optionally of one unit
-(the case's current unit), one category and one definition version."""
+(the case's current unit, or any unit it was forwarded to: a case goes to one to five units at once), one category
+and one definition version. Each case is selected once, however many units it went to."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from engine.db.tables import Case
+from engine.db.tables import Case, CaseUnit
 from engine.timekeeping.calendar import zone
 
 
@@ -72,7 +73,8 @@ def case_query(filters: CaseFilter):  # type: ignore[no-untyped-def]
         first, after = filters.period.bounds()
         query = query.where(Case.submitted_at >= first, Case.submitted_at < after)
     if filters.unit_id:
-        query = query.where(Case.unit_id == filters.unit_id)
+        forwarded = select(CaseUnit.case_id).where(CaseUnit.unit_id == filters.unit_id)
+        query = query.where(or_(Case.unit_id == filters.unit_id, Case.id.in_(forwarded)))
     if filters.category:
         query = query.where(Case.category == filters.category)
     if filters.definition_id is not None:

@@ -8,10 +8,12 @@ Read from the audit events alone, each case's events in order (``seq``):
   (``complaint_recorded``, ``answer_published``) and the one that escalates a missed deadline (``deadline_missed``).
   A task still open, cut short by an interrupting timer or by a withdrawal was not completed and is not counted.
   Gateways, notification scripts and end events leave no event of their own and carry no numbers.
-* **Duration**: a user task stays open from the event that moved the case on (its start, the previous completion, an
-  interrupting timer) to its completion, as engine/reports/facts.py measures a pass: the SOP model is sequential, one user
-  task open at a time, and a loop (``kembalikan``, ``bukan_wewenang``) completes the same task again. A timer's is
-  the time its task had been open when it fired; a system step's, the engine's ``duration_ms``. Medians are over these.
+* **Duration**: a user task stays open from the step that moved its holder on to its completion, as
+  engine/reports/facts.py measures a pass (``Starts``: a unit's task from that unit's own previous step or the
+  forwarding, whichever came later; Admin Kominfo's and the reporter's from the case's latest step); a loop
+  (``kembalikan``, ``bukan_wewenang``) completes the same task again. A timer's is the time its task had been open
+  when it fired (of the timer's unit when the event names one, else since the case's latest step); a system step's,
+  the engine's ``duration_ms``. Medians are over these.
 * **Versions**: a case takes each step on the version it ran on at that moment. ``case_migrated`` and
   ``case_migration_reverted`` move it, so a migrated case's steps before the move stay with the version it left.
 """
@@ -32,7 +34,7 @@ from engine.cases.migration import MIGRATED, REVERTED
 from engine.db.tables import AuditEvent, Case, Definition
 from engine.definitions.cache import parsed
 from engine.diagram.render import HeatInfo
-from engine.reports.facts import median
+from engine.reports.facts import Starts, median
 from engine.reports.filters import CaseFilter, case_query
 from engine.reports.model import ModelFacts, model_facts
 
@@ -71,19 +73,21 @@ def heat(session: Session, filters: CaseFilter | None = None) -> dict[str, HeatI
         steps = [(row.type, row.at, json.loads(row.data)) for row in events]
         first_move = next((data for kind, _at, data in steps if kind == MIGRATED), None)
         on = first_move["from"] if first_move else number_of.get(current[case_id])
-        moved_at: datetime | None = None  # when the case last moved on: the open task's start
+        starts = Starts()  # when each holder's open task started
         for kind, at, data in steps:
             if kind in _MOVES:
                 on = data.get("to")
                 continue
             if wanted is None or on == wanted:
-                node, took = _completed(kind, at, data, moved_at, models.get(on))
+                node, took = _completed(kind, at, data, starts.of(data.get("unit")), models.get(on))
                 if node:
                     counts[node] += 1
                     if took is not None:
                         durations[node].append(took)
-            if kind in ("case_started", "task_completed") or (kind == "timer_fired" and data.get("interrupting") and data.get("attached_to")):
-                moved_at = at
+            if kind == "case_started" or (kind == "timer_fired" and data.get("interrupting") and data.get("attached_to")):
+                starts.moved(at)
+            elif kind == "task_completed":
+                starts.moved(at, data.get("unit"))
     return {node: HeatInfo(count, median(durations[node])) for node, count in counts.items()}
 
 

@@ -81,7 +81,7 @@ def case_ratings(item: CaseFacts) -> list[Rated]:
     for p in item.passes:  # the finished passes in the order they ended (facts.py lists them so), then the open ones
         if p.end is None:
             continue
-        if p.stage == "tanggapan" and p.ended_by == "completed" and p.unit and not p.data.get("interim"):
+        if p.stage == "tanggapan" and p.ended_by == "completed" and p.unit:
             answered.append(p.unit)
         elif p.stage == "balasan":
             rating = _rating(p.data.get("rating")) if p.ended_by == "completed" else None

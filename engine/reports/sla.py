@@ -1,6 +1,10 @@
 """The SLA report: per stage how many passes met the SOP target and the national ceiling, with medians; the
 system's one-minute steps; the cases past a ceiling; the citizens' ratings. Figures only, so no reporter appears here. Each case is
-measured as engine/reports/facts.py describes."""
+measured as engine/reports/facts.py describes.
+
+One unit's report (``filters.unit_id``) covers every case the unit got (engine/reports/filters.py), each counted once;
+its stage rows count that unit's own steps and the steps of no unit (Admin Kominfo's, the reporter's), never the
+steps another unit took on a case they shared."""
 
 from __future__ import annotations
 
@@ -114,6 +118,8 @@ def sla_report(session: Session, filters: CaseFilter, now: datetime | None = Non
     late_at: dict[str, set[int]] = defaultdict(set)
     for item in facts:
         for p in item.passes:
+            if filters.unit_id and p.unit not in (None, filters.unit_id):
+                continue  # one unit's report: another unit's own steps of a shared case are that unit's figures
             row = rows.setdefault(p.stage, StageRow(p.stage))
             row.passes += 1
             stage_cases[p.stage].add(item.case.id)
@@ -132,9 +138,11 @@ def sla_report(session: Session, filters: CaseFilter, now: datetime | None = Non
                         late_at[p.stage].add(item.case.id)
                 elif result == OPEN:
                     counter.open += 1
+        # the engine's flags name no unit: in one unit's report, a stage other units took part in is judged by the passes
+        others = {p.stage for p in item.passes if p.unit not in (None, filters.unit_id)} if filters.unit_id else set()
         for entry in item.case.breached or []:
             stage, _sep, clock = entry.partition(":")
-            if clock == CEILING:
+            if clock == CEILING and stage not in others:
                 late_at[stage].add(item.case.id)
     for stage, row in rows.items():
         row.cases = len(stage_cases[stage])

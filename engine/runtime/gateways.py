@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from SpiffWorkflow.bpmn.specs.defaults import ParallelGateway
 from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 
@@ -14,7 +15,12 @@ class LoopSafeParallelGateway(ParallelGateway):
     one join task fires, its siblings from the other branches are cancelled, and they stay in the tree: on the next pass
     through a loop (the units' split and join, entered again after ``kembalikan`` or when every unit declined) such a
     cancelled sibling made the join fire before the branch of this pass had arrived. Here a cancelled join task is no
-    token; otherwise the rule is SpiffWorkflow's own."""
+    token; otherwise the rule is SpiffWorkflow's own.
+
+    The same goes for the data the join merges: SpiffWorkflow merges the data of every finished join task of this spec
+    that is not an ancestor, so on a later pass the cancelled siblings of an earlier pass merged their stale data over
+    this pass's (an answer a unit revised after ``kembalikan`` came back as it was before). Here only the join tasks of
+    this pass are merged: those after the join this pass started from."""
 
     def _check_threshold_unstructured(self, my_task: Task) -> bool:
         waiting_inputs = set(self.inputs)
@@ -33,3 +39,22 @@ class LoopSafeParallelGateway(ParallelGateway):
             elif task.parent.state == TaskState.COMPLETED and task.parent.task_spec in waiting_inputs:
                 waiting_inputs.remove(task.parent.task_spec)
         return len(waiting_inputs) == 0
+
+    def _run_hook(self, my_task: Task) -> bool:
+        previous = my_task.parent
+        while previous is not None and previous.task_spec != self:  # the join the last pass went through, if any
+            previous = previous.parent
+        arrived = [
+            task
+            for task in my_task.workflow.get_tasks(spec_name=self.name)
+            if task is not my_task
+            and task.has_state(TaskState.FINISHED_MASK)
+            and not my_task.is_descendant_of(task)
+            and (previous is None or task.is_descendant_of(previous))
+        ]
+        for task in sorted(arrived, key=lambda t: t.last_state_change):
+            DeepMerge.merge(my_task.data, task.parent.data)
+            if task.has_state(TaskState.COMPLETED):
+                task._drop_children(force=True)
+        my_task._inherit_data()
+        return True

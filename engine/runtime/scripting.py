@@ -16,7 +16,9 @@ Helpers (documented in the README for analysts):
   arsipkan(alasan[, duplikat_dari]) step 3: why the case is archived (engine/contract.py ARCHIVE_REASONS)
   lindungi_pelapor(anonim, rahasia[, teks_unit])  step 3: mark the case anonymous/confidential (never back) and the
                                     text the units read instead of the reporter's own
-  terbitkan_jawaban(teks)           publish the answer the citizen reads
+  terbitkan_jawaban(teks[, lampiran])  publish the answer the citizen reads, with the ids of the units' documents
+  putuskan_perpanjangan(permintaan, keputusan)  Admin Kominfo's decision on a unit's request for more time: on
+                                    "setuju" the unit's deadline moves (the engine re-arms that task's timers)
   rekam_pengaduan()                 step 2: record the complaint (stamps the received time)
   jenis_unit(unit_id)               "satuan_kerja" or "instansi_vertikal"
   batas_hari_kerja(n)               timer helper: end of the n-th working day (ISO, +07:00)
@@ -51,7 +53,7 @@ DEMO_UNITS: dict[str, tuple[str, str]] = {
 
 @dataclass(frozen=True)
 class Effect:
-    type: str  # status | notify | escalate | publish | record | forward | decline | ask | archive | protect
+    type: str  # status | notify | escalate | publish | record | forward | decline | ask | archive | protect | extend
     args: dict[str, Any]
 
 
@@ -146,10 +148,28 @@ def lindungi_pelapor(anonim: bool, rahasia: bool, teks_unit: str | None = None) 
         _emit("protect", anonymous=bool(anonim), confidential=bool(rahasia), redacted_body=teks_unit or None)
 
 
-def terbitkan_jawaban(teks: str) -> None:
+def terbitkan_jawaban(teks: str, lampiran: list[int] | None = None) -> None:
     if not isinstance(teks, str) or not teks.strip():
         raise ValueError("jawaban yang diterbitkan tidak boleh kosong")
-    _emit("publish", text=teks)
+    files = list(lampiran or [])
+    if not all(isinstance(item, int) and not isinstance(item, bool) for item in files):
+        raise ValueError("lampiran jawaban berisi nomor berkas (bilangan bulat)")
+    _emit("publish", text=teks, **({"attachments": files} if files else {}))
+
+
+EXTENSION_DECISIONS = ("setuju", "tolak")  # form perpanjangan.decision
+
+
+def putuskan_perpanjangan(permintaan: Mapping[str, Any], keputusan: Mapping[str, Any]) -> None:
+    """Admin Kominfo's decision (form ``perpanjangan``) on a unit's request (the message ``perpanjangan``'s payload:
+    ``task``, ``unit``, ``working_days``). Granted days default to those asked and never exceed them."""
+    decision = keputusan.get("decision")
+    if decision not in EXTENSION_DECISIONS:
+        raise ValueError(f"keputusan perpanjangan {decision!r}: pilih salah satu dari {', '.join(EXTENSION_DECISIONS)}")
+    asked = int(permintaan["working_days"])
+    granted = min(int(keputusan.get("working_days") or asked), asked) if decision == "setuju" else 0
+    unit = _unit(permintaan["unit"])
+    _emit("extend", task=str(permintaan["task"]), unit=unit, decision=decision, working_days=granted, note=keputusan.get("note", ""))
 
 
 def rekam_pengaduan() -> None:
@@ -195,6 +215,7 @@ HELPERS = {
         minta_kelengkapan,
         arsipkan,
         lindungi_pelapor,
+        putuskan_perpanjangan,
     )
 }
 

@@ -21,7 +21,7 @@ from engine.accounts import users as accounts
 from engine.db.tables import AuditEvent, Case, Notification, OpenTask, OutboxMail
 from engine.definitions.bpmn_xml import BPMN_NS
 from engine.definitions.bundle import Bundle, project_bundle
-from tests.scenarios import ACCEPT_SATKER, ANSWER_SATKER, FORWARD_SATKER, PUBLISH, SATISFIED, Do
+from tests.scenarios import ACCEPT_SATKER, ANSWER_SATKER, FORWARD_SATKER, PUBLISH, SATISFIED, AskExtension, Do
 
 WIB = ZoneInfo("Asia/Jakarta")
 KOMINFO = Actor("kominfo", "kominfo")
@@ -73,6 +73,14 @@ def do(service: CaseService, submitted: Submitted, step: Do) -> Case:
         case = service.complete_task(row.id, step.data, holder(row))
     service.session.commit()
     return case
+
+
+def ask_extension(service: CaseService, submitted: Submitted, step: AskExtension) -> OpenTask | None:
+    """The unit holding ``step.task`` asks for more working days, and commits."""
+    [row] = [r for r in open_rows(service.session, submitted.case.id) if r.spec_name == step.task and step.unit in (None, r.unit_id)]
+    decision = service.request_extension(row.id, {"working_days": step.working_days, "reason": step.reason}, holder(row))
+    service.session.commit()
+    return decision
 
 
 def fire_due(service: CaseService) -> None:

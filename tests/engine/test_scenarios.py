@@ -7,11 +7,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
 from engine import CITIZEN, Actor, CaseService, make_script_engine
+from engine.cases import access, extensions
 from engine.db.tables import Escalation, OpenTask
 from engine.definitions.bundle import project_bundle
 from engine.definitions.validation import validate
@@ -19,7 +22,7 @@ from engine.runtime.scripting import RunContext, running
 from engine.runtime.serialization import state_serializer
 from engine.timekeeping import clock as clocks
 from tests.engine.support import fire_due
-from tests.scenarios import ESCALATIONS, SCENARIOS, Do, Expect, Wait
+from tests.scenarios import ESCALATIONS, SCENARIOS, AskExtension, Do, Escalated, Expect, Wait
 
 STAFF = {
     "Task_Disposisi": Actor("kominfo", "kominfo"),
@@ -36,11 +39,18 @@ class SpiffDriver:
         self.parsed, self.clock, self.roundtrip = parsed, clock, roundtrip
         self.context = RunContext()
         self.status = "diterima"
+        self.received_at = clock.now()
 
     def _run(self, action) -> None:
+        seen = len(self.context.effects)
         with clocks.using(self.clock), running(self.context):
             action()
             self.workflow.do_engine_steps()
+            for effect in self.context.effects[seen:]:  # what the façade does for a granted extension, before it saves
+                answer = extensions.open_answer(self.workflow, effect.args["task"]) if effect.type == "extend" else None
+                if answer is not None and effect.args["decision"] == "setuju":
+                    latest = extensions.limit(self.context.working_calendar(), self.received_at, answer)
+                    extensions.move_deadlines(answer, effect.args["working_days"], latest, self.context.working_calendar())
         for effect in self.context.effects:
             if effect.type == "status":
                 self.status = effect.args["status"]
@@ -53,15 +63,28 @@ class SpiffDriver:
         self.workflow.get_tasks(state=TaskState.READY)[0].data.update(pengaduan=complaint, tracking_id="LPR-TEST0000")
         self._run(lambda: None)
 
-    def complete(self, spec_id: str, data: dict[str, Any], unit: str | None = None) -> None:
+    def _ready(self, spec_id: str, unit: str | None) -> Any:
         ready = self.workflow.get_tasks(state=TaskState.READY, manual=True)
         [task] = [t for t in ready if t.task_spec.bpmn_id == spec_id and unit in (None, t.data.get("unit_tujuan"))]
+        return task
+
+    def complete(self, spec_id: str, data: dict[str, Any], unit: str | None = None) -> None:
+        task = self._ready(spec_id, unit)
+        if data.get("interim"):
+            return  # an interim answer is the façade's: published to the reporter, the task stays open
 
         def run() -> None:
             task.data[self.parsed.form_of(task.task_spec)] = data
             task.run()
+            if self.parsed.form_of(task.task_spec) == access.ANSWER_FORM:
+                extensions.drop_waiting(self.parsed, self.workflow, str(task.id))
 
         self._run(run)
+
+    def ask_extension(self, step: AskExtension) -> None:
+        task = self._ready(step.task, step.unit)
+        request = {"task": str(task.id), "unit": task.data["unit_tujuan"], "working_days": step.working_days, "reason": step.reason}
+        self._run(lambda: self.workflow.catch(BpmnEvent(MessageEventDefinition(extensions.MESSAGE), request)))
 
     def wait(self, delta: timedelta) -> None:
         self.clock.advance(seconds=delta.total_seconds())
@@ -93,6 +116,13 @@ class FacadeDriver:
         else:
             actor = STAFF.get(spec_id) or Actor("staf-unit", row.role, row.unit_id)
             self.service.complete_task(row.id, data, actor)
+        self.service.session.commit()
+
+    def ask_extension(self, step: AskExtension) -> None:
+        query = select(OpenTask).where(OpenTask.case_id == self.case.id, OpenTask.spec_name == step.task)
+        [row] = self.service.session.scalars(query if step.unit is None else query.where(OpenTask.unit_id == step.unit)).all()
+        request = {"working_days": step.working_days, "reason": step.reason}
+        self.service.request_extension(row.id, request, Actor("staf-unit", row.role, row.unit_id))
         self.service.session.commit()
 
     def wait(self, delta: timedelta) -> None:
@@ -130,6 +160,10 @@ def test_scenario(name, driver):
             driver.complete(step.task, step.data, step.unit)
         elif isinstance(step, Wait):
             driver.wait(timedelta(days=step.days, hours=step.hours))
+        elif isinstance(step, AskExtension):
+            driver.ask_extension(step)
+        elif isinstance(step, Escalated):
+            assert driver.escalations() == list(step.escalations), step
         else:
             assert isinstance(step, Expect)
             assert (driver.status, driver.open_tasks()) == (step.status, tuple(sorted(step.open_tasks))), step

@@ -107,16 +107,17 @@ class Walk:
             self.tokens[who] = response.json["token"]
         return self.tokens[who]
 
-    def open_task(self, tracking_id: str) -> OpenTask:
+    def open_task(self, tracking_id: str, form: str | None = None) -> OpenTask:
         with self.app.app_context():
             case = db.session.scalar(select(Case).where(Case.tracking_id == tracking_id))
-            row = db.session.scalar(select(OpenTask).where(OpenTask.case_id == case.id))
+            query = select(OpenTask).where(OpenTask.case_id == case.id)
+            row = db.session.scalar(query if form is None else query.where(OpenTask.form == form))
             db.session.expunge(row)
         self.task_ids.add(row.id)
         return row
 
-    def complete(self, who: str, tracking_id: str, form: dict[str, str]) -> None:
-        task = self.open_task(tracking_id)
+    def complete(self, who: str, tracking_id: str, form: dict[str, str], task_form: str | None = None) -> None:
+        task = self.open_task(tracking_id, task_form)
         client = self.client(who)
         path = f"/tugas/{task.id}"
         response = client.post(path, data={**form, "csrf_token": csrf(client, path)})
@@ -280,7 +281,20 @@ def test_an_anonymous_confidential_reporter_is_never_shown_to_staff_or_the_publi
     walk.post_page("pusat", f"/kasus/{tracking_id}/tugas/{task.id}/alihkan", {"unit": "dinas-kesehatan", "reason": "Salah unit."}, "/kasus")
     walk.post_page("kesehatan", f"/tugas/{walk.open_task(tracking_id).id}/klaim", {})
     walk.complete("kesehatan", tracking_id, {"decision": "terima", "note": "Kami tangani."})
-    walk.complete("kesehatan", tracking_id, {"response": "Petugas loket telah diperiksa dan diberi sanksi."})
+    # the unit asks for more time and Admin Kominfo agrees; an interim answer, then the answer with a document
+    answer = walk.open_task(tracking_id, "tanggapan").id
+    extension = {"working_days": "2", "reason": "Menunggu hasil pemeriksaan inspektorat."}
+    walk.post_page("kesehatan", f"/tugas/{answer}/perpanjangan", extension, f"/tugas/{answer}")
+    walk.crawl()
+    walk.complete("kominfo", tracking_id, {"decision": "setuju", "note": "Disetujui."}, "perpanjangan")
+    walk.complete("kesehatan", tracking_id, {"response": "Pemeriksaan petugas loket sedang berjalan.", "interim": "true"}, "tanggapan")
+    upload = walk.client("kesehatan")
+    document = {"file": (io.BytesIO(PNG), "surat-teguran.png"), "csrf_token": csrf(upload, f"/tugas/{answer}")}
+    assert upload.post(f"/tugas/{answer}/dokumen", data=document, content_type="multipart/form-data").status_code == 302
+    with walk.app.app_context():
+        [document_id] = db.session.scalars(select(Attachment.id).where(Attachment.task_id == answer)).all()
+    answered = {"response": "Petugas loket telah diperiksa dan diberi sanksi.", "attachments": str(document_id)}
+    walk.complete("kesehatan", tracking_id, answered, "tanggapan")
     walk.crawl()
 
     walk.complete("kominfo", tracking_id, {"decision": "kembalikan", "note": "Sebutkan sanksinya."})
@@ -750,7 +764,8 @@ def _public_pages(m: Matrix, who: str) -> list[tuple[str, str]]:
         if method == "GET" and rule.endpoint.startswith("public.") and rule.endpoint not in LEFT_OUT
         for case in m.cases
     }
-    return [m.get(who, url) for url in sorted(urls)] + [m.get(who, "/pengaduan", category="kesehatan")]
+    filtered = [m.get(who, "/pengaduan", category="kesehatan"), m.get(who, "/pengaduan", status="dijawab", month=MONTH, category="kesehatan")]
+    return [m.get(who, url) for url in sorted(urls)] + filtered
 
 
 OUTPUTS = {
@@ -861,9 +876,16 @@ def test_the_search_finds_the_reporter_where_the_rule_shows_them(matrix, role, o
 
 
 def test_the_public_pages_signed_out_show_no_reporter(matrix):
+    pages = _public_pages(matrix, None)
+    # the search reached the answered cases' public pages (/pengaduan/<tracking_id>: the confidential ones answer 404)
+    # and the filtered list holding them
+    for case in matrix.cases:
+        opened = [text for where, text in pages if where.startswith(f"GET /pengaduan/{case.tracking_id} ")]
+        assert opened and (f"Layanan puskesmas lambat ({case.flags})" in opened[0]) is not case.confidential, case.flags
+    assert all(case.tracking_id in pages[-1][1] for case in matrix.cases if not case.confidential)
     leaks = [
         f"{case.flags} case's {needle!r} in {where}"
-        for where, text in _public_pages(matrix, None)
+        for where, text in pages
         for case in matrix.cases
         for needle in case.reporter.needles
         if needle in text.lower()

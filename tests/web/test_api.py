@@ -622,7 +622,7 @@ def test_failed_command_leaves_no_trace(app, api):
 def test_every_non_public_route_rejects_a_request_without_credentials(app, api, client):
     tracking_id = api.submit()["tracking_id"]
     task_id = api.task_of("kominfo", tracking_id)["id"]
-    values = {"tracking_id": tracking_id, "task_id": task_id, "notification_id": "1"}
+    values = {"tracking_id": tracking_id, "task_id": task_id, "notification_id": "1", "attachment_id": "1"}
     checked = 0
     for method, path, _endpoint in api_rules(app):
         if (method, path) in PUBLIC_ROUTES:

@@ -16,7 +16,7 @@ from engine.definitions import forms
 from engine.definitions.bundle import project_bundle
 from web.api.docs import ASSETS as DOCS_ASSETS
 
-STAFF_FORMS = ("disposisi", "terima", "tanggapan", "teruskan")
+STAFF_FORMS = ("disposisi", "terima", "tanggapan", "teruskan", "perpanjangan")
 JSON = "application/json"
 MULTIPART = "multipart/form-data"
 
@@ -95,7 +95,27 @@ def _schemas() -> dict[str, Any]:
             required=["complaint"],
         ),
         "CaseStatusResult": _obj({"tracking_id": ref("TrackingId"), "status": ref("CaseStatus")}),
-        "Answer": _obj({"text": STRING, "at": DATETIME}),
+        "Answer": _obj(
+            {
+                "text": STRING,
+                "at": DATETIME,
+                "attachments": {
+                    "type": "array",
+                    "items": ref("AnswerDocument"),
+                    "description": "In the citizen's view: every document published with an answer, in upload order.",
+                },
+            },
+            required=["text", "at"],
+        ),
+        "AnswerDocument": _obj(
+            {
+                "name": {"type": "string", "description": "`jawaban-<n>.<pdf|jpg|png>`: its place among the case's answer documents."},
+                "url": {
+                    "type": "string",
+                    "description": "Its download, with the same citizen token (GET /complaints/{tracking_id}/attachments/{attachment_id}).",
+                },
+            }
+        ),
         "TimelineItem": _obj(
             {
                 "at": DATETIME,
@@ -148,6 +168,11 @@ def _schemas() -> dict[str, Any]:
                 },
                 "answer": _nullable(ref("Answer")),
                 **CASE_ORIGIN,
+                "duplicate_of_url": {
+                    **NULLABLE_STRING,
+                    "description": "With `duplicate_of`: the address of that case's public page (/pengaduan/{tracking_id}) when it has one; "
+                    "null otherwise.",
+                },
                 "question": {
                     **NULLABLE_STRING,
                     "description": "While the case waits for the reporter's additions (`menunggu_kelengkapan`): what Admin Kominfo "
@@ -166,6 +191,47 @@ def _schemas() -> dict[str, Any]:
                 },
             },
             required=["text"],
+        ),
+        "AnswerFileUpload": _obj(
+            {
+                "file": {
+                    "type": "string",
+                    "format": "binary",
+                    "description": "One file of 5 MB at most under the complaint's rules (PDF, JPEG or PNG, metadata stripped).",
+                }
+            }
+        ),
+        "AnswerFile": _obj({"id": INTEGER, "name": {"type": "string", "description": "`jawaban-<n>.<pdf|jpg|png>`, as the citizen will see it."}}),
+        "ExtensionRequest": _obj(
+            {
+                "working_days": {"type": "integer", "minimum": 1, "maximum": 60, "description": "How many more working days the unit asks for."},
+                "reason": {
+                    "type": "string",
+                    "minLength": 10,
+                    # no maxLength: the limit holds once leading and trailing spaces are stripped, which a schema cannot say
+                    "description": "Why: 10 to 2000 characters once leading and trailing spaces are stripped. Admin Kominfo reads it.",
+                },
+            },
+            additionalProperties=False,
+        ),
+        "ExtensionRequested": _obj(
+            {
+                "task": {
+                    "anyOf": [
+                        _obj(
+                            {
+                                "id": STRING,
+                                "name": STRING,
+                                "form": {"const": "perpanjangan"},
+                                "due_at": {**NULLABLE_DATETIME, "description": "When Admin Kominfo should have decided (SOP target)."},
+                            }
+                        ),
+                        {"type": "null"},
+                    ],
+                    "description": "Admin Kominfo's new decision task (GET /tasks/{task_id} serves it with its form); null when a "
+                    "system step after the request failed: the request is kept and the case waits for its retry.",
+                }
+            }
         ),
         "Withdrawal": {"type": "object", "properties": {"reason": {"type": "string", "maxLength": 2000}}},
         "TokenRequest": _obj({"username": {"type": "string", "minLength": 1}, "password": {"type": "string", "minLength": 1}}),
@@ -239,6 +305,12 @@ def _schemas() -> dict[str, Any]:
                             "dikembalikan), when, by whom (actor, unit, unit_name) and their note or message (text).",
                         },
                         "declined_units": {"type": "array", "items": STRING, "description": "Units that said the case is not theirs."},
+                        "interim": {
+                            "type": "array",
+                            "items": {"type": "object"},
+                            "description": "Interim answers already published to the reporter while the unit's task stays open (after "
+                            "the unit's latest answer), oldest first: text, unit, unit_name, at, attachments (document ids).",
+                        },
                     }
                 ),
             }
@@ -467,6 +539,8 @@ STAFF = [{"staffToken": []}]
 TRACKING = {"$ref": "#/components/parameters/TrackingId"}
 TASK = {"$ref": "#/components/parameters/TaskId"}
 NOTIFICATION = {"$ref": "#/components/parameters/NotificationId"}
+ATTACHMENT = {"$ref": "#/components/parameters/AttachmentId"}
+FILE_TYPES = ("application/pdf", "image/jpeg", "image/png")
 
 
 def _paths() -> dict[str, Any]:
@@ -525,6 +599,19 @@ def _paths() -> dict[str, Any]:
                 "summary": "The complaint as its reporter sees it",
                 "security": CITIZEN,
                 "responses": {"200": _ok("CitizenComplaint"), **_errors("NotFound")},
+            },
+        },
+        "/complaints/{tracking_id}/attachments/{attachment_id}": {
+            "parameters": [TRACKING, ATTACHMENT],
+            "get": {
+                "operationId": "complaint_file",
+                "tags": ["citizen"],
+                "summary": "Download one of the reporter's files or a document published with an answer",
+                "security": CITIZEN,
+                "responses": {
+                    "200": {"description": "The file, named by its place in the case.", "content": {kind: {"schema": STRING} for kind in FILE_TYPES}},
+                    **_errors("NotFound"),
+                },
             },
         },
         "/complaints/{tracking_id}/replies": {
@@ -613,6 +700,46 @@ def _paths() -> dict[str, Any]:
                 "summary": "A task, its served form schema and the case as the caller may see it",
                 "security": STAFF,
                 "responses": {"200": _ok("TaskDetail"), **_errors("Unauthorized", "NotFound")},
+            },
+        },
+        "/tasks/{task_id}/attachments": {
+            "parameters": [TASK],
+            "post": {
+                "operationId": "add_task_attachment",
+                "tags": ["staff"],
+                "summary": "Upload a document for the answer (form `tanggapan`)",
+                "description": (
+                    "By the holder of an open `tanggapan` task, one file a request, at most 3 for the task (a 4th: 400). List the "
+                    "returned ids in the form's `attachments` to send them with the answer: once Admin Kominfo publishes it, the "
+                    "reporter downloads them, and the public too when the case is not confidential. Another task's form: 409."
+                ),
+                "security": STAFF,
+                "requestBody": {"required": True, "content": {MULTIPART: {"schema": ref("AnswerFileUpload")}}},
+                "responses": {
+                    "201": _ok("AnswerFile", "Uploaded."),
+                    **_errors("BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict", "TooLarge"),
+                },
+            },
+        },
+        "/tasks/{task_id}/extension": {
+            "parameters": [TASK],
+            "post": {
+                "operationId": "request_extension",
+                "tags": ["staff"],
+                "summary": "Ask Admin Kominfo for more working days to answer (form `tanggapan`)",
+                "description": (
+                    "By the holder of an open `tanggapan` task. Admin Kominfo gets a task with the form `perpanjangan` (`decision` "
+                    "`setuju` or `tolak`, `working_days` at most those asked, `note`). A grant moves the unit's `due_at` by the days "
+                    "granted, never past the classification's maximum (60 working days from receipt for complaints and aspirations, "
+                    "17 for information requests); GET /tasks then shows the moved deadline. An answer given before the decision "
+                    "makes the request lapse. Another task's form, a task done already or a request still waiting: 409."
+                ),
+                "security": STAFF,
+                "requestBody": _body("ExtensionRequest"),
+                "responses": {
+                    "201": _ok("ExtensionRequested", "Requested."),
+                    **_errors("BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict"),
+                },
             },
         },
         "/tasks/{task_id}/complete": {
@@ -784,6 +911,7 @@ def _build() -> dict[str, Any]:
                 "TrackingId": {"name": "tracking_id", "in": "path", "required": True, "schema": {"type": "string"}, "example": "LPR-7K2M9QXD"},
                 "TaskId": {"name": "task_id", "in": "path", "required": True, "schema": {"type": "string"}},
                 "NotificationId": {"name": "notification_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                "AttachmentId": {"name": "attachment_id", "in": "path", "required": True, "schema": {"type": "integer"}},
             },
             "securitySchemes": {
                 "staffToken": {"type": "http", "scheme": "bearer", "description": "A staff token from POST /auth/token."},

@@ -26,7 +26,8 @@ from engine import Conflict, EngineError, Forbidden, InvalidData, NotFound
 from engine.accounts import credentials
 from engine.audit import replay
 from engine.audit.trail import first_broken
-from engine.cases import access, notes, similar, views
+from engine.cases import access, extensions, notes, similar, views
+from engine.cases import attachments as recorded
 from engine.cases import inbox as inboxes
 from engine.contract import CATEGORIES, CHANNELS, HANDLERS, INTAKE_ROLES, NOTE_READERS, OVERSIGHT_ROLES, STATUSES, Actor
 from engine.db.tables import Case, OpenTask, User
@@ -36,6 +37,7 @@ from web.api import docs, openapi
 from web.extensions import db, service
 from web.labels import DEFAULT_LOCALE, engine_text
 from web.pages.auth import actor_of, authenticate, bearer_token, bearer_user, issue_token, locked_message, revoke_bearer_token
+from web.pages.public import page_url
 from web.security import parse_json, unsafe_text_errors
 
 PREFIX = "/api/v1"
@@ -54,6 +56,7 @@ HTTP_MESSAGES = {
 }
 LANGUAGES = (DEFAULT_LOCALE, "en")
 COMPLAINT_PART, ATTACHMENTS_PART = "complaint", "attachments"  # the parts of a multipart POST /complaints
+FILE_PART = "file"  # the part of a POST /tasks/{id}/attachments
 
 
 Text = Any  # a message: a lazy_gettext string of this module, an engine sentence, or text already in the request's language
@@ -335,7 +338,17 @@ def _channel(data: dict[str, Any], recorder: Actor | None) -> str:
 @bp.get("/complaints/<tracking_id>")
 @citizen
 def get_complaint(token: str, tracking_id: str):
-    return jsonify(views.citizen_case(db.session, access.case_for_citizen(db.session, tracking_id, token, current_app.config["LAPOR_CLOCK"].now())))
+    case = access.case_for_citizen(db.session, tracking_id, token, current_app.config["LAPOR_CLOCK"].now())
+    view = views.citizen_case(db.session, case, lambda item: url_for(".complaint_file", tracking_id=case.tracking_id, attachment_id=item.id))
+    return jsonify({**view, "duplicate_of_url": page_url(case.duplicate_of)})
+
+
+@bp.get("/complaints/<tracking_id>/attachments/<int:attachment_id>")
+@citizen
+def complaint_file(token: str, tracking_id: str, attachment_id: int):
+    """One of the reporter's own files or a document published with an answer (the ``url`` of ``answer.attachments``)."""
+    case = access.case_for_citizen(db.session, tracking_id, token, current_app.config["LAPOR_CLOCK"].now())
+    return attachments.send(recorded.for_citizen(db.session, case.id), attachment_id)
 
 
 @bp.post("/complaints/<tracking_id>/replies")
@@ -474,6 +487,41 @@ def get_task(user: User, task_id: str):
             "case": views.staff_case(db.session, seen),
         }
     )
+
+
+@bp.post("/tasks/<task_id>/attachments")
+@staff()
+def add_task_attachment(user: User, task_id: str):
+    """The holder of an answer task (form ``tanggapan``) uploads one document for it, multipart part ``file`` (PDF, JPEG
+    or PNG, the complaint's rules): 201 ``{id, name}``; the form's ``attachments`` lists the ids to send with the answer."""
+    actor = actor_of(user)
+    access.answer_task(db.session, task_id, actor, recorded.ANSWER_TASK_ONLY)  # 404, 403, 409 before the body is read
+    if FILE_PART in request.form:  # text where the file belongs: never taken for an empty upload
+        raise ApiError(400, _l("Lampiran tidak dapat diterima."), {FILE_PART: _l("Bagian file harus berupa berkas.")})
+    uploads = request.files.getlist(FILE_PART)
+    if len(uploads) != 1:
+        raise ApiError(400, _l("Lampiran tidak dapat diterima."), {FILE_PART: _l("Kirim tepat satu berkas di bagian file (multipart/form-data).")})
+    with speaking():  # attachments.check writes its messages in the current locale
+        checked, file_error, file_status = attachments.check(uploads)
+    if file_error or not checked:
+        raise ApiError(file_status if file_error else 400, _l("Lampiran tidak dapat diterima."), {FILE_PART: file_error or _l("Wajib diisi.")})
+    item, name = attachments.store_for_answer(service(), task_id, actor, checked[0])
+    db.session.commit()
+    return jsonify(id=item.id, name=name), 201
+
+
+@bp.post("/tasks/<task_id>/extension")
+@staff()
+def request_extension(user: User, task_id: str):
+    """The holder of an open answer task (form ``tanggapan``) asks Admin Kominfo for more working days
+    ``{working_days, reason}``: 201 with Admin Kominfo's new decision task (form ``perpanjangan``), or ``task: null`` when
+    a later system step failed (the request is kept; the case waits for its retry)."""
+    actor = actor_of(user)
+    access.answer_task(db.session, task_id, actor, extensions.ANSWER_TASK_ONLY)  # 404, 403, 409 before the body is read
+    decision = service().request_extension(task_id, _body(), actor)
+    db.session.commit()
+    task = {"id": decision.id, "name": decision.name, "form": decision.form, "due_at": _iso(decision.due_at)} if decision else None
+    return jsonify(task=task), 201
 
 
 @bp.post("/tasks/<task_id>/complete")

@@ -21,6 +21,8 @@ from engine.db.tables import Case
 from web.extensions import db, service
 from web.pages import formrender
 
+UNIT_SOURCES = ("units", "answering_units")  # choices of unit ids: every unit, or those that answered (the review's return)
+
 
 def unit_names() -> dict[str, str]:
     """Every unit's name by its id, retired units included (old steps name them), read once per request."""
@@ -39,7 +41,7 @@ def unit_name(unit_id: str | None) -> str:
 def _value(prop: Mapping[str, Any], field: formrender.Field | None, value: Any) -> str:
     if isinstance(value, bool):
         return _("Ya") if value else _("Tidak")
-    if prop.get("x-enumSource") == "units":
+    if prop.get("x-enumSource") in UNIT_SOURCES:
         return unit_name(value)
     if isinstance(value, list):  # several of a list (the units a case went to): each as the list's own choices name it
         item = prop.get("items") or {}

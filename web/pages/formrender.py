@@ -3,8 +3,9 @@ objects flattened to dotted names (``reporter.email``) so errors map to fields o
 
 from __future__ import annotations
 
+import copy
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,20 @@ def _names(prop: Mapping[str, Any]) -> list[str]:
         return [str(n) for n in prop["x-enumNames-en"]]
     names = prop.get("x-enumNames")
     return [engine_text(str(n)) for n in names] if names else [str(v) for v in prop["enum"]]
+
+
+def with_choices(schema: Mapping[str, Any], choices: Mapping[str, Sequence[tuple[str, str]]]) -> dict[str, Any]:
+    """The schema with each field (or each item of a list field) marked ``x-enumSource: <source>`` offering the (value,
+    name) pairs ``choices`` gives that source, as ``enum`` and ``x-enumNames``: what engine/definitions/forms.py
+    ``served`` does for the units, for choices that depend on the case (``answering_units``: the units that answered)."""
+    result = copy.deepcopy(dict(schema))
+    for prop in result.get("properties", {}).values():
+        for target in (prop, prop.get("items") or {}):
+            if target.get("x-enumSource") in choices:
+                pairs = choices[target["x-enumSource"]]
+                target["enum"] = [value for value, _name in pairs]
+                target["x-enumNames"] = [name for _value, name in pairs]
+    return result
 
 
 def fields(
@@ -120,8 +135,9 @@ def parse(schema: Mapping[str, Any], form: Mapping[str, str]) -> dict[str, Any]:
                 data[name] = nested
         elif prop.get("type") == "array":
             chosen = [value.strip() for value in _all(form, name) if value.strip()]
+            kind = (prop.get("items") or {}).get("type")
             if chosen:
-                data[name] = chosen
+                data[name] = [_number(value, kind) for value in chosen] if kind in ("number", "integer") else chosen
         elif prop.get("type") == "boolean":
             raw = form.get(name)
             if raw in ("true", "on", "1"):

@@ -46,6 +46,11 @@ EVENT_NAMES = {
     "case_withdrawn": _l("Laporan dicabut"),
     "step_failed": _l("Langkah otomatis gagal"),
     "steps_retried": _l("Langkah otomatis dicoba lagi"),
+    "extension_requested": _l("Perpanjangan waktu diminta"),
+    "extension_decided": _l("Perpanjangan waktu diputuskan"),
+    "interim_answer_published": _l("Jawaban sementara diterbitkan"),
+    "answer_file_added": _l("Dokumen jawaban diunggah"),
+    "note_added": _l("Catatan internal ditambahkan"),  # the note's text is never in the event, only its hash
 }
 CSV_COLUMNS = ("step", "seq", "at", "type", "actor", "role", "unit", "task", "data", "prev_hash", "hash")
 

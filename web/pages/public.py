@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, Response, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -10,10 +12,11 @@ from engine import Conflict, InvalidData, NotFound
 from engine.cases import access, lookups, views
 from engine.cases import attachments as recorded
 from engine.cases.ids import LinkExpired
+from engine.cases.public import public_case, with_page
 from engine.contract import CATEGORIES, OPEN_STATUSES, STATUSES
-from engine.db.tables import Case
+from engine.db.tables import Attachment, Case
 from engine.notifications.notify import with_access_code
-from web import attachments, submissions
+from web import attachments, params, submissions
 from web.extensions import db, service
 from web.pages import formrender
 from web.security import page_field_errors
@@ -172,7 +175,7 @@ def _render_track(case: Case, reply_errors=None, reply_values=None, status: int 
     return render_template(
         "public/track.html",
         case=case,
-        view=views.citizen_case(db.session, case),
+        view=views.citizen_case(db.session, case, _file_link(case)),
         steps=[(step, STEP_LABELS[step]) for step in views.CITIZEN_STEPS],
         attachments=recorded.of_case(db.session, case.id),
         reply_fields=reply_fields,
@@ -183,14 +186,32 @@ def _render_track(case: Case, reply_errors=None, reply_values=None, status: int 
         addition_error=addition_error,
         addition_text=addition_text,
         can_withdraw=case.status in OPEN_STATUSES and case.answered_at is None,  # once answered, the citizen replies instead
+        duplicate_url=page_url(case.duplicate_of),
     ), status
+
+
+def _has_page(tracking_id: str | None) -> bool:
+    """Whether the case ``tracking_id`` has a public page (a duplicate links to the case it repeats only then)."""
+    return bool(tracking_id) and tracking_id in with_page(db.session, [tracking_id])
+
+
+def page_url(tracking_id: str | None) -> str | None:
+    """The address of the public page of the case ``tracking_id``; None when it has none (the tracking page and the
+    API link a duplicate to the case it repeats only then)."""
+    return url_for("public.case_page", tracking_id=tracking_id) if tracking_id and _has_page(tracking_id) else None
 
 
 @bp.route("/lacak/<tracking_id>/lampiran/<int:attachment_id>")
 def attachment(tracking_id: str, attachment_id: int):
-    """One of the complaint's attachments, for the case's cookie (404 without it, as for any other case)."""
+    """One of the complaint's attachments or a document published with its answer, for the case's cookie (404 without
+    it, as for any other case)."""
     case = _citizen_case(tracking_id, request.cookies.get(TRACK_COOKIE, ""))
-    return attachments.send(db.session, case, attachment_id)
+    return attachments.send(recorded.for_citizen(db.session, case.id), attachment_id)
+
+
+def _file_link(case: Case) -> Callable[[Attachment], str]:
+    """Where the tracking page links a file of ``case``: the download for the case's cookie."""
+    return lambda item: url_for("public.attachment", tracking_id=case.tracking_id, attachment_id=item.id)
 
 
 @bp.route("/lacak/<tracking_id>/balas", methods=["POST"])
@@ -261,12 +282,47 @@ def withdraw(tracking_id: str):
 
 @bp.route("/pengaduan")
 def public_list():
+    """The cases the public may see, filtered by ``category``, ``status`` and ``month`` (YYYY-MM, the month they were
+    submitted in; a value that is none of these is ignored); each links to its page once it has one."""
     category = request.args.get("category") if request.args.get("category") in CATEGORIES else None
     status = request.args.get("status") if request.args.get("status") in STATUSES else None
-    found = lookups.public_page(db.session, category, status, request.args.get("page", 1, type=int))
+    try:
+        period = params.month(request.args.get("month", ""))
+    except ValueError:
+        period = None
+    month = period.start.strftime("%Y-%m") if period else None
+    found = lookups.public_page(db.session, category, status, request.args.get("page", 1, type=int), month=period)
     return render_template(
-        "public/list.html", cases=found.cases, category=category, status=status, page=found.page, pages=found.pages, total=found.total
+        "public/list.html",
+        cases=found.cases,
+        with_page=with_page(db.session, [case.tracking_id for case in found.cases]),
+        filters={"category": category, "status": status, "month": month},
+        page=found.page,
+        pages=found.pages,
+        total=found.total,
     )
+
+
+@bp.route("/pengaduan/<tracking_id>")
+def case_page(tracking_id: str):
+    """A case's public page (engine/cases/public.py): the same 404 for an unknown id and a case without one."""
+    view = public_case(db.session, tracking_id)
+    return render_template(
+        "public/case.html",
+        view=view,
+        steps=[(step, STEP_LABELS[step]) for step in views.CITIZEN_STEPS],
+        duplicate_url=page_url(view["duplicate_of"]),
+    )
+
+
+@bp.route("/pengaduan/<tracking_id>/dokumen/<int:attachment_id>")
+def document(tracking_id: str, attachment_id: int):
+    """A document published with the answer of a case that has a public page; the same 404 as for an unknown case, a
+    case without a page, or a document not published."""
+    if not _has_page(tracking_id):
+        abort(404)
+    case = access.case_by_tracking_id(db.session, tracking_id)
+    return attachments.send(recorded.published_of(db.session, case.id), attachment_id)
 
 
 @bp.route("/bahasa/<lang>", methods=["POST"])

@@ -6,18 +6,20 @@ answered as on every page (web/pages/errors.py): 404, 403, or a Conflict's messa
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine import EngineError, InvalidData, NotFound
-from engine.cases import access, inbox, incidents, lookups, notes, overview, similar, views
+from engine.cases import access, extensions, inbox, incidents, lookups, notes, overview, similar, views
 from engine.cases import attachments as recorded
 from engine.cases.context import RETURNED
 from engine.contract import CASE_READERS, HANDLERS, NOTE_READERS, OVERSIGHT_ROLES, UNIT_ROLES, Actor
-from engine.db.tables import Case
+from engine.db.tables import Attachment, Case, OpenTask
 from engine.diagram.progress import overlay_of
 from engine.notifications import mailer, notify
 from web import attachments, params
@@ -76,10 +78,8 @@ def task(task_id: str):
             access.refuse_closed_task(db.session, task_id, actor)  # "done already" to whoever could have done it, as the API's 409
         raise
     case = seen.case
-    svc = service()
     view = views.staff_case(db.session, seen)
-    context = view["context"]
-    schema = _marking_declined(svc.served_form(svc.parsed_of(case), row.form), context["declined_units"])
+    schema, answer_files = _task_form(row, case, view["context"])
     values, errors, incident_id = None, None, None
     if request.method == "POST":
         values = formrender.parse(schema, request.form)
@@ -87,7 +87,7 @@ def task(task_id: str):
         try:
             if unsafe := page_field_errors(values):
                 raise InvalidData(unsafe)
-            svc.complete_task(task_id, values, actor)
+            service().complete_task(task_id, values, actor)
         except InvalidData as err:  # the form again, with each field's error
             db.session.rollback()
             errors = err.errors
@@ -100,11 +100,43 @@ def task(task_id: str):
             db.session.commit()
             if waiting:
                 flash(_("Tugas selesai dan tersimpan. Langkah otomatis sesudahnya belum berhasil; sistem akan mencobanya lagi."), "info")
+            elif row.form == access.ANSWER_FORM and values.get("interim") is True:  # published; the task stays open for the final answer
+                flash(_("Jawaban sementara telah dikirim kepada pelapor. Tugas ini tetap terbuka sampai Anda mengirim jawaban akhir."), "info")
+                return redirect(url_for("staff.task", task_id=task_id, _anchor="jawaban-sementara"))
             else:
                 flash(_("Tugas selesai. Terima kasih."), "info")
             return redirect(url_for("staff.inbox_page"))
-    else:
-        values = _prefilled(row.form, case, context, row.unit_id)
+    return _task_page(row, seen, view, schema, answer_files, values, errors, incident_id)
+
+
+def _task_form(row: OpenTask, case: Case, context: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[Attachment, str]]]:
+    """The task's form as its page offers it, and (on an answer task) the task's documents."""
+    svc = service()
+    schema = _marking_declined(svc.served_form(svc.parsed_of(case), row.form), context["declined_units"])
+    # the review's units that must revise: those that answered, by name
+    schema = formrender.with_choices(schema, {"answering_units": [(a["unit"], a["unit_name"] or a["unit"]) for a in context["answers"] if a["unit"]]})
+    return _offering_answer_files(schema, row, case)
+
+
+def _task_page(
+    row: OpenTask,
+    seen: access.SeenCase,
+    view: dict[str, Any],
+    schema: dict[str, Any],
+    answer_files: list[tuple[Attachment, str]],
+    values: dict[str, Any] | None = None,
+    errors: dict[str, Any] | None = None,
+    incident_id: int | None = None,
+    extension_form: dict[str, Any] | None = None,
+) -> tuple[str, int]:
+    """The task page: the form with ``values`` and ``errors`` (None on a first visit: the form prefilled), and on an
+    answer task the request for more time, with ``extension_form``'s values and errors when one was refused."""
+    case, context = seen.case, view["context"]
+    asked = _extension_request(row, case)
+    if values is None and errors is None:
+        values = _prefilled(row.form, case, context, row.unit_id, asked)
+        if answer_files:  # uploaded to go out with the answer: ticked until the unit unticks one
+            values = {**(values or {}), "attachments": [item.id for item, _name in answer_files]}
     return render_template(
         "staff/task.html",
         row=row,
@@ -114,13 +146,116 @@ def task(task_id: str):
         present=events.presenter_for(case),
         fields=formrender.fields(schema, values, errors),
         schema=schema,
+        answer_files=answer_files,
+        max_answer_files=recorded.MAX_PER_ANSWER,
         attachments=recorded.of_case(db.session, case.id),
+        # the units' answer documents by id, for the answers shown (each lists the ids it was sent with)
+        answer_documents={item.id: (item, name) for item, name in recorded.answer_files(db.session, case.id)}
+        if context["answers"] or context["interim"]
+        else {},
         now=current_app.config["LAPOR_CLOCK"].now(),
         incident_id=incident_id,
-        similar=_similar_for_task(row.form, case, actor),
+        similar=_similar_for_task(row.form, case, current_user.actor),
+        extension=_extension_state(row, case, extension_form),
+        extension_request=asked,
         **_notes_of(case),
         **_duplicate_links(case),
-    ), (500 if incident_id else 400 if errors else 200)
+    ), (500 if incident_id else 400 if errors or (extension_form or {}).get("errors") else 200)
+
+
+def _extension_state(row: OpenTask, case: Case, form: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """On an answer task (its page's "Minta perpanjangan waktu"): the request still waiting for Admin Kominfo's decision
+    (None when none waits: the form is offered), Admin Kominfo's decisions on the task's earlier requests, and the
+    form's ``values`` and ``errors`` after a refused request. None on other tasks and on a model without extensions."""
+    if row.form != access.ANSWER_FORM:
+        return None
+    parsed, workflow = service().workflow_of(case)
+    if extensions.FORM not in parsed.forms:
+        return None
+    waiting = extensions.decisions_waiting(parsed, workflow, row.id)
+    return {
+        "waiting": dict(waiting[0].data[extensions.REQUEST]) if waiting else None,
+        "decisions": views.extension_decisions(db.session, case).get(row.id, []),
+        "max_days": extensions.MAX_DAYS,
+        **(form or {"values": {}, "errors": {}}),
+    }
+
+
+def _extension_request(row: OpenTask, case: Case) -> dict[str, Any] | None:
+    """On Admin Kominfo's decision task (form ``perpanjangan``): the unit's request (unit, working_days, reason, due_at,
+    ceiling_at, limit_at) and what a grant of every day asked makes of the deadline, as the engine moves it
+    (engine/cases/extensions.py): ``moved_at`` (never past ``limit_at``: ``capped`` says it would have), and whether the
+    national ceiling then moves to the maximum (``ceiling_moves``)."""
+    if row.form != extensions.FORM:
+        return None
+    workflow = service().workflow_of(case)[1]
+    asked = dict(workflow.get_task_from_id(UUID(row.id)).data.get(extensions.REQUEST) or {})
+    if not asked:
+        return None
+    due, ceiling = (datetime.fromisoformat(asked[key]) if asked.get(key) else None for key in ("due_at", "ceiling_at"))
+    moved = extensions.grant(due, ceiling, asked["working_days"], datetime.fromisoformat(asked["limit_at"]), service().calendar)
+    return {**asked, "moved_at": moved.due_at.isoformat(), "capped": moved.capped, "ceiling_moves": moved.ceiling_at != ceiling}
+
+
+def _to_task(task_id: str, **_view_args: object) -> str:
+    """Back to the task's page while it is open; to the inbox once it is done (its page is gone)."""
+    return url_for("staff.task", task_id=task_id) if db.session.get(OpenTask, task_id) is not None else url_for("staff.inbox_page")
+
+
+@bp.route("/tugas/<task_id>/perpanjangan", methods=["POST"])
+@back_to(_to_task)  # refused (a request still waiting, the task done meanwhile): the message flashed there
+@login_required
+def request_extension(task_id: str):
+    """The unit holding an answer task asks Admin Kominfo for more working days (``working_days``, ``reason``); a field
+    refused shows the task page again with the form's errors."""
+    actor = current_user.actor
+    form = {name: request.form.get(name, "") for name in ("working_days", "reason")}
+    try:
+        if unsafe := page_field_errors(form):
+            raise InvalidData(unsafe)
+        service().request_extension(task_id, form, actor)
+    except InvalidData as err:
+        db.session.rollback()
+        row, seen = access.seen_task(db.session, task_id, actor)
+        view = views.staff_case(db.session, seen)
+        schema, answer_files = _task_form(row, seen.case, view["context"])
+        return _task_page(row, seen, view, schema, answer_files, extension_form={"values": form, "errors": err.errors})
+    db.session.commit()
+    flash(_("Permintaan perpanjangan terkirim kepada Admin Kominfo."), "info")
+    return redirect(url_for("staff.task", task_id=task_id, _anchor="perpanjangan"))
+
+
+def _offering_answer_files(schema: dict[str, Any], row: OpenTask, case: Case) -> tuple[dict[str, Any], list[tuple[Attachment, str]]]:
+    """On an answer task, its documents (listed above the form, where they are uploaded) as the choices of the form's
+    ``attachments``: the ones that go out with the answer; the field is left out while there is none to choose."""
+    if row.form != access.ANSWER_FORM:
+        return schema, []
+    files = recorded.of_task(db.session, case.id, row.id)
+    schema = formrender.with_choices(schema, {recorded.ANSWER_FILES_SOURCE: [(item.id, name) for item, name in files]})
+    if not files and "attachments" in schema.get("properties", {}):
+        schema["properties"]["attachments"]["x-hidden"] = True
+    return schema, files
+
+
+def _to_answer_files(task_id: str, **_view_args: object) -> str:
+    return url_for("staff.task", task_id=task_id, _anchor="dokumen")
+
+
+@bp.route("/tugas/<task_id>/dokumen", methods=["POST"])
+@back_to(_to_answer_files)  # a refused file (its type, the limit of 3) is flashed above the upload
+@login_required
+def add_answer_file(task_id: str):
+    """The unit holding an answer task uploads one document for it: PDF, JPEG or PNG of 5 MB at most, checked by its
+    content and stripped of metadata as the citizen's files are (web/attachments.py)."""
+    actor = current_user.actor
+    access.answer_task(db.session, task_id, actor, recorded.ANSWER_TASK_ONLY)  # 404, 403 or "done already" before the file is read
+    checked, file_error, _status = attachments.check(request.files.getlist("file"))
+    if file_error or len(checked) != 1:
+        raise InvalidData({"file": file_error or _("Pilih satu berkas untuk diunggah.")})
+    _item, name = attachments.store_for_answer(service(), task_id, actor, checked[0])
+    db.session.commit()
+    flash(_("Dokumen %(name)s diunggah. Dokumen yang dicentang pada formulir terbit bersama jawaban.", name=name), "info")
+    return redirect(_to_answer_files(task_id))
 
 
 def _similar_for_task(form: str, case: Case, actor: Actor) -> list[similar.Similar]:
@@ -139,19 +274,23 @@ def _duplicate_links(case: Case) -> dict[str, Any]:
     return {"duplicates": similar.duplicates_of(db.session, case.tracking_id), "duplicate_of": case.duplicate_of}
 
 
-def _prefilled(form: str, case: Case, context: dict[str, Any], unit: str | None = None) -> dict[str, Any] | None:
+def _prefilled(form: str, case: Case, context: dict[str, Any], unit: str | None = None, asked: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """What a task's form starts with: on ``disposisi`` the unit the decision table suggests, unless that unit already
     declined the case; on ``teruskan`` the unit's answer (the units' answers one below the other, each under its unit's
-    name, when several answered), as the answer the reporter will read; on a returned ``tanggapan`` the earlier answer of
-    ``unit`` (the task's), to revise as Admin Kominfo's note asks."""
+    name, when several answered), as the answer the reporter will read, and every unit that answered as those that
+    revise theirs if it is returned; on a returned ``tanggapan`` the earlier answer of ``unit`` (the task's), to revise
+    as Admin Kominfo's note asks; on ``perpanjangan`` the days the unit asked for (``asked``: its request)."""
+    if form == extensions.FORM and asked:
+        return {"working_days": asked["working_days"]}
     answer = (context["answer"] or {}).get("text")
     answers = context["answers"]
     if form == "disposisi":
         workflow = service().workflow_of(case)[1]
         suggested = workflow.last_task.data.get("unit_saran") if workflow.last_task else None
         return {"units": [suggested]} if suggested and suggested not in context["declined_units"] else None
-    if form == "teruskan" and len(answers) > 1:  # one answer for the reporter, from every unit's, to edit
-        return {"answer": "\n\n".join(f"{a['unit_name'] or a['unit']}:\n{a['text']}" for a in answers)}
+    if form == "teruskan" and answers:  # one answer for the reporter, from every unit's, to edit
+        text = answers[0]["text"] if len(answers) == 1 else "\n\n".join(f"{a['unit_name'] or a['unit']}:\n{a['text']}" for a in answers)
+        return {"answer": text, "units": [a["unit"] for a in answers if a["unit"]]}
     if form == "teruskan" and answer:
         return {"answer": answer}
     own = next((a["text"] for a in answers if a["unit"] == unit), None)
@@ -229,6 +368,7 @@ def case_page(tracking_id: str):
         attachments=recorded.of_case(db.session, case.id),
         now=now,
         diagram=diagram_markup(parsed, overlay_of(parsed, workflow, now)),
+        extension_decisions=views.extension_decisions(db.session, case),
         units=service().units() if current_user.user.role == "pusat" else {},
         unit_kind_of_role=UNIT_ROLES,
         **_notes_of(case),
@@ -279,8 +419,9 @@ def reassign(tracking_id: str, task_id: str):
 @bp.route("/kasus/<tracking_id>/lampiran/<int:attachment_id>")
 @roles_required(*CASE_READERS)
 def attachment(tracking_id: str, attachment_id: int):
+    """A file of the case: the citizen's, or a unit's document with its answer (published or not)."""
     case = access.case_for_staff(db.session, tracking_id, current_user.actor).case  # nothing of the complaint is shown
-    return attachments.send(db.session, case, attachment_id)
+    return attachments.send(recorded.for_staff(db.session, case.id), attachment_id)
 
 
 @bp.route("/kasus")

@@ -22,6 +22,7 @@ from tests.engine.support import (
     PUSAT,
     TO_BALASAN,
     TO_SELESAI,
+    ask_extension,
     do,
     fast_password_hashing,  # noqa: F401 - autouse fixture
     fire_due,
@@ -33,7 +34,7 @@ from tests.engine.support import (
     wib,
     with_script,
 )
-from tests.scenarios import COMPLAINT, FORWARD_SATKER, SCENARIOS, Do, Wait
+from tests.scenarios import COMPLAINT, FORWARD_SATKER, SCENARIOS, AskExtension, Do, Wait
 
 
 def run(service: CaseService, complaint: dict[str, Any], steps: list[Any]) -> Submitted:
@@ -46,6 +47,8 @@ def run(service: CaseService, complaint: dict[str, Any], steps: list[Any]) -> Su
         elif isinstance(step, Wait):
             service.clock.advance(seconds=timedelta(days=step.days, hours=step.hours).total_seconds())
             fire_due(service)
+        elif isinstance(step, AskExtension):
+            ask_extension(service, submitted, step)
     return submitted
 
 

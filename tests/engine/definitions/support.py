@@ -35,6 +35,7 @@ USER_TASK_FORMS = {
     "Task_Teruskan": "teruskan",
     "Task_Balasan": "balasan",
     "Task_Kelengkapan": "kelengkapan",
+    "Task_Perpanjangan": "perpanjangan",
 }
 
 

@@ -15,7 +15,10 @@ def test_project_bundle_holds_the_bpmn_its_dmn_and_every_referenced_form():
         "sp4n_lapor.bpmn",
         "kategori.dmn",
         "klasifikasi.dmn",
-        *(f"forms/{name}.schema.json" for name in ("pengaduan", "disposisi", "kelengkapan", "terima", "tanggapan", "teruskan", "balasan")),
+        *(
+            f"forms/{name}.schema.json"
+            for name in ("pengaduan", "disposisi", "kelengkapan", "terima", "tanggapan", "perpanjangan", "teruskan", "balasan")
+        ),
     }
 
 

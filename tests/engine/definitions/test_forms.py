@@ -25,7 +25,7 @@ def pengaduan(**changes):
 
 
 def test_the_project_ships_the_contract_forms():
-    assert set(FORMS) == {"pengaduan", "disposisi", "kelengkapan", "terima", "tanggapan", "teruskan", "balasan"}
+    assert set(FORMS) == {"pengaduan", "disposisi", "kelengkapan", "terima", "tanggapan", "perpanjangan", "teruskan", "balasan"}
 
 
 def test_valid_complaint_has_no_errors():

@@ -45,6 +45,7 @@ def test_each_consequence_of_a_broken_copy_is_named_too(tmp_path):
     assert {(f.code, f.element) for f in findings} == {
         ("form", "Task_Teruskan"),
         ("name", "Task_Terbitkan"),
+        ("name", "Task_KirimCatatan"),
         ("name", "Flow_Diteruskan"),
         ("name", "Flow_Dikembalikan"),
     }

@@ -39,4 +39,4 @@ def test_after_every_unit_declined_the_next_pass_waits_for_its_own_unit():
     run_task(workflow, "Task_Terima_Satker", "terima", {"decision": "terima"}, "dinas-pendidikan")
     run_task(workflow, "Task_Tanggapan_Satker", "tanggapan", {"response": "Sudah kami perbaiki."}, "dinas-pendidikan")
     assert _ready(workflow) == [("Task_Teruskan", None)]
-    assert workflow.last_task.data["jawaban"] == [{"unit": "dinas-pendidikan", "response": "Sudah kami perbaiki."}]
+    assert workflow.last_task.data["jawaban"] == [{"unit": "dinas-pendidikan", "response": "Sudah kami perbaiki.", "attachments": []}]

@@ -123,7 +123,7 @@ def test_the_script_engine_offers_every_helper_to_the_models_python(context):
     engine = make_script_engine()
     assert set(scripting.HELPERS) == {
         "ubah_status", "beri_tahu", "eskalasi", "terbitkan_jawaban", "rekam_pengaduan", "jenis_unit", "batas_hari_kerja", "batas_menit",
-        "teruskan_ke_unit", "unit_menolak", "minta_kelengkapan", "arsipkan", "lindungi_pelapor",
+        "teruskan_ke_unit", "unit_menolak", "minta_kelengkapan", "arsipkan", "lindungi_pelapor", "putuskan_perpanjangan",
     }  # fmt: skip
     assert engine.environment.evaluate('jenis_unit(disposisi["unit"])', {"disposisi": {"unit": "kanwil-bpn-jatim"}}) == "instansi_vertikal"
     assert engine.environment.evaluate("batas_hari_kerja(1)", {}) == "2026-12-01T23:59:59+07:00"
