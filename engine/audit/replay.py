@@ -50,6 +50,7 @@ from engine.diagram.progress import overlay_of
 from engine.diagram.render import Overlay
 from engine.errors import EngineError, NotFound
 from engine.messages import N_
+from engine.runtime.serialization import state_json
 from engine.timekeeping.calendar import WorkingCalendar
 from engine.timekeeping.clock import FakeClock
 from engine.timekeeping.timers import is_timer
@@ -465,7 +466,7 @@ class Replay:
     @staticmethod
     def _specs_of(state: str) -> dict[str, str]:
         try:
-            return {tid: t.get("task_spec") for tid, t in json.loads(state).get("tasks", {}).items()}
+            return {tid: t.get("task_spec") for tid, t in state_json(state).get("tasks", {}).items()}
         except (ValueError, AttributeError):
             return {}
 
@@ -597,7 +598,7 @@ def _normal_state(state: str) -> dict[str, Any]:
     """A serialized workflow with each task id replaced by its place in the tree (spec@path) and the
     wall-clock ``last_state_change`` dropped: two runs of the same inputs give equal results."""
     try:
-        dct = json.loads(state)
+        dct = state_json(state)
     except ValueError:
         return {"unreadable": state[:200]}
     names: dict[str, str] = {}

@@ -33,7 +33,7 @@ from engine.definitions.safe_xml import parse_xml
 from engine.definitions.validation import validate
 from engine.runtime import sandbox, scripting
 from engine.runtime.sandbox import MAX_ITERATIONS, SandboxEnvironment, SandboxError, compiled
-from engine.runtime.serialization import state_serializer
+from engine.runtime.serialization import state_json, state_serializer
 from engine.worker import run_once
 from tests.engine.support import fast_password_hashing  # noqa: F401 - autouse fixture
 from tests.scenarios import COMPLAINT
@@ -215,7 +215,7 @@ def assert_harmless(target: dict[str, Path], session: Session, *outputs: str) ->
     assert not target["MARKER"].exists(), "the attempt wrote its file"
     session.expire_all()
     for state in session.scalars(select(Case.state)):
-        assert SECRET not in state
+        assert SECRET not in json.dumps(state_json(state))
     for data in session.scalars(select(AuditEvent.data)):
         assert SECRET not in data
     for output in outputs:
@@ -434,7 +434,7 @@ def test_plain_spiffworkflow_and_a_reloaded_workflow_run_in_the_sandbox(target):
 def test_a_stored_state_claiming_an_old_format_is_refused_before_its_migration_evals_anything(target):
     """SpiffWorkflow's migration from format 1.1 eval()s the timer expressions it finds in the state itself."""
     parsed = cache.parsed(BASE.to_json(), BASE.content_hash)
-    state = json.loads(state_serializer().dumps(BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=make_script_engine())))
+    state = state_json(state_serializer().dumps(BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=make_script_engine())))
     timer = {"typename": "TimerEventDefinition", "label": "x", "dateTime": f"open({str(target['MARKER'])!r}, 'w')"}
     state.update(serializer_version="1.1", spec={"task_specs": {"x": {"name": "x", "typename": "Timer", "event_definition": timer}}})
     with pytest.raises(ValueError, match="1.1"):

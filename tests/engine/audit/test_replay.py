@@ -17,6 +17,7 @@ from engine.cases.migration import Migrations
 from engine.db.tables import AuditEvent, Case, Incident, Notification, OpenTask, OutboxMail, Unit, User
 from engine.definitions.bundle import Bundle, project_bundle
 from engine.runtime import scripting
+from engine.runtime.serialization import state_json
 from tests.engine.support import (
     KOMINFO,
     PUSAT,
@@ -180,7 +181,7 @@ def test_forged_event_is_reported_at_its_step_with_both_sides(service, session):
 
 def test_forged_stored_state_is_reported_at_the_last_step(service, session):
     case = fresh(session, submit(service, COMPLAINT, TO_BALASAN))
-    state = json.loads(case.state)
+    state = state_json(case.state)
     start = next(t for t in state["tasks"].values() if "pengaduan" in t["data"])
     start["data"]["pengaduan"]["title"] = "Judul yang diubah diam-diam"
     forge(session, 'UPDATE "case" SET state = :s WHERE id = :i', s=json.dumps(state), i=case.id)
@@ -215,7 +216,7 @@ def test_removed_event_is_reported_where_the_replay_produces_it(service, session
 
 def test_difference_hides_an_anonymous_reporter(service, session):
     case = fresh(session, submit(service, {**COMPLAINT, "anonymous": True}, TO_BALASAN))
-    state = json.loads(case.state)
+    state = state_json(case.state)
     start = next(t for t in state["tasks"].values() if "pengaduan" in t["data"])
     start["data"]["pengaduan"]["reporter"]["email"] = "palsu@example.id"
     forge(session, 'UPDATE "case" SET state = :s WHERE id = :i', s=json.dumps(state), i=case.id)
