@@ -358,7 +358,7 @@ class Replay:
         assert self._submitted is not None
         case = self._submitted.case
         if event.type in ("task_completed", "interim_answer_published"):  # an interim answer completes nothing: the same form
-            row = self._open_row(spec=data.get("task"), unit=data.get("unit"))  # several units may each hold one
+            row = self._open_row(spec=data.get("task"), unit=data.get("unit"), request_unit=data.get("request_unit"))
             self.service.complete_task(row.id, data.get("data"), Actor(event.actor, data.get("role", ""), data.get("unit")))
         elif event.type == extensions.REQUESTED:
             row = self._open_row(spec=data.get("element"), unit=data.get("unit"))
@@ -389,12 +389,17 @@ class Replay:
         else:
             raise _NotReplayable(DIFF_UNKNOWN, event.type)
 
-    def _open_row(self, spec: str | None = None, task: str | None = None, unit: str | None = None) -> OpenTask:
-        """The replay's open task matching a recorded one: by BPMN id (task ids differ between runs)."""
+    def _open_row(self, spec: str | None = None, task: str | None = None, unit: str | None = None, request_unit: str | None = None) -> OpenTask:
+        """The replay's open task matching a recorded one: by BPMN id (task ids differ between runs), the unit holding it
+        (several units each hold one) and, for Admin Kominfo's decision on a request for more time, the unit asking."""
         assert self._submitted is not None
         rows = list(self.scratch.scalars(select(OpenTask).where(OpenTask.case_id == self._submitted.case.id).order_by(OpenTask.created_at)))
         spec = spec or self._task_specs.get(task or "")
         candidates = [r for r in rows if (spec is None or r.spec_name == spec) and (unit is None or r.unit_id == unit)]
+        if request_unit is not None:
+            workflow = self.service.workflow_of(self._submitted.case)[1]
+            asked = {str(t.id): (t.data.get(extensions.REQUEST) or {}).get("unit") for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+            candidates = [r for r in candidates if asked.get(r.id) == request_unit]
         if not candidates and spec is None and len(rows) == 1:
             candidates = rows
         if not candidates:

@@ -558,6 +558,8 @@ class CaseService:
             case.classification = data.get("classification", "pengaduan")
         spec = task.task_spec
         done = {"task": spec.bpmn_id, "name": spec.bpmn_name, "form": form, "data": data, "role": actor.role, "unit": actor.unit_id}
+        if form == extensions.FORM:  # which unit's request it decides: several may wait at once (the replay tells them apart)
+            done["request_unit"] = (task.data.get(extensions.REQUEST) or {}).get("unit")
         if form == access.ANSWER_FORM and data.get("interim"):
             return self._publish_interim(case, task_id, data, done, actor)
 

@@ -195,3 +195,24 @@ def test_a_joint_answer_returned_to_one_unit_keeps_the_others_answer(service, se
         ("kanwil-bpn-jatim", "Status tanah sekolah sudah jelas."),
     ]
     _replays(session, submitted)
+
+
+def test_two_units_requests_decided_in_the_other_order_replay_as_recorded(service, session):
+    steps = [
+        TWO_UNITS,
+        Do("Task_Terima_Satker", {"decision": "terima"}, "dinas-pendidikan"),
+        Do("Task_Terima_Vertikal", {"decision": "terima"}, "kanwil-bpn-jatim"),
+    ]
+    submitted = submit(service, COMPLAINT, steps)
+    ask_extension(service, submitted, AskExtension("Task_Tanggapan_Satker", 2, "dinas-pendidikan"))
+    ask_extension(service, submitted, AskExtension("Task_Tanggapan_Vertikal", 3, "kanwil-bpn-jatim"))
+    _parsed, workflow = service.load(session.get(Case, submitted.case.id))
+    asking = {str(t.id): t.data[extensions.REQUEST]["unit"] for t in workflow.get_tasks() if extensions.REQUEST in t.data and t.state == 16}
+    by_unit = {unit: task_id for task_id, unit in asking.items()}
+    service.complete_task(by_unit["kanwil-bpn-jatim"], {"decision": "setuju"}, KOMINFO)  # the later request first
+    session.commit()
+    service.complete_task(by_unit["dinas-pendidikan"], {"decision": "tolak"}, KOMINFO)
+    session.commit()
+    decided = {d["unit"]: d["decision"] for d in _events(session, submitted.case.id, extensions.DECIDED)}
+    assert decided == {"kanwil-bpn-jatim": "setuju", "dinas-pendidikan": "tolak"}
+    _replays(session, submitted)
