@@ -107,3 +107,13 @@ def test_the_document_describes_the_request_and_its_answer(doc):  # noqa: F811
     assert set(operation["responses"]) >= {"201", "400", "401", "403", "404", "409"}
     completion = doc["components"]["schemas"]["TaskCompletion"]["properties"]["data"]["anyOf"]
     assert {"$ref": "#/components/schemas/PerpanjanganForm"} in completion
+
+
+def test_an_interim_answer_is_in_the_citizens_timeline_and_conversation_as_documented(api, client, doc):  # noqa: F811
+    tracking_id, token, task_id = answering(api)
+    interim = {"response": "Kontraktor sudah meninjau atap; perbaikan butuh dua minggu.", "interim": True}
+    assert api.complete("pendidikan", task_id, interim).status_code == 200
+    assert api.task_of("pendidikan", tracking_id)["id"] == task_id  # the task stays open
+    view = check(doc, client.get(f"/api/v1/complaints/{tracking_id}", headers=bearer(token)), "GET", "/complaints/{tracking_id}")
+    assert view["timeline"][-1]["interim"] is True and view["timeline"][-1]["answer"] == interim["response"]
+    assert [(c["kind"], c.get("interim")) for c in view["conversation"]][-1] == ("answer", True)

@@ -121,7 +121,11 @@ def _schemas() -> dict[str, Any]:
                 "at": DATETIME,
                 "status": ref("CaseStatus"),
                 "message": STRING,
-                "answer": {"type": ["string", "null"], "description": "On a `dijawab` line: the answer published then. Every answer stays."},
+                "answer": {
+                    "type": ["string", "null"],
+                    "description": "On a `dijawab` line the answer published then, on an `interim` line the interim answer. Every answer stays.",
+                },
+                "interim": {"type": "boolean", "description": "An interim answer: published at once while the unit's follow-up goes on."},
                 "question": {
                     "type": ["string", "null"],
                     "description": "On a `menunggu_kelengkapan` line: what Admin Kominfo asked the reporter to add.",
@@ -146,6 +150,8 @@ def _schemas() -> dict[str, Any]:
                     "maximum": 5,
                     "description": "On a reply: the citizen's rating of the answer (1–5), null when they gave none.",
                 },
+                "interim": {"type": "boolean", "description": "On an answer: an interim answer, the final one still to come."},
+                "attachments": {"type": "array", "items": ref("AnswerDocument"), "description": "On an answer: the documents published with it."},
             },
             required=["kind", "at", "text"],
         ),
