@@ -11,25 +11,23 @@ maximum only when the moved target passes it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from engine.contract import CEILING, DEADLINE_PROPERTY, TARGET
+from engine.contract import CEILING, TARGET
 from engine.definitions.forms import UNSAFE_TEXT
 from engine.definitions.parsing import Parsed
 from engine.errors import InvalidData
 from engine.messages import N_, Message
 from engine.timekeeping.calendar import WorkingCalendar, zone
-from engine.timekeeping.timers import is_timer, timer_due
+from engine.timekeeping.timers import boundary_timers, timer_due
 
 MESSAGE = "perpanjangan"  # the message that starts the model's event sub-process
 REQUEST = "permintaan_perpanjangan"  # the message's payload, in the decision task's data
@@ -94,16 +92,6 @@ def limit(calendar: WorkingCalendar, received_at: datetime, task: Task) -> datet
     return calendar.add_working_days(received_at, days if isinstance(days, int) and days > 0 else DEFAULT_LIMIT_DAYS)
 
 
-def _timers(task: Task) -> Iterator[tuple[str, Task]]:
-    """The boundary timers of a user task, each with its clock (TARGET or CEILING)."""
-    parent = task.parent
-    if parent is None or not isinstance(parent.task_spec, BoundaryEventSplit):
-        return
-    for sibling in parent.children:
-        if sibling is not task and is_timer(sibling):
-            yield sibling.task_spec.extensions.get("properties", {}).get(DEADLINE_PROPERTY, TARGET), sibling
-
-
 @dataclass(frozen=True)
 class Grant:
     """What granting ``days`` makes of an answer task's deadlines."""
@@ -123,7 +111,7 @@ def grant(due: datetime | None, ceiling: datetime | None, days: int, latest: dat
 
 def move_deadlines(task: Task, days: int, latest: datetime, calendar: WorkingCalendar) -> None:
     """Grant ``days`` on the answer task (``grant``), re-arming each of its timers that moves."""
-    timers = dict(_timers(task))
+    timers = dict(boundary_timers(task))
     target, ceiling = timers.get(TARGET), timers.get(CEILING)
     if target is None:
         return

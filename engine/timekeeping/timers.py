@@ -4,6 +4,7 @@ expression says without running it (for reports, which read a definition but run
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,22 +28,27 @@ def timer_due(task: Any) -> datetime | None:
     return TimerEventDefinition.get_datetime(value) if isinstance(value, str) else None
 
 
+def boundary_timers(task: Any) -> Iterator[tuple[str, Any]]:
+    """The boundary timers of a user task, each with its clock (TARGET or CEILING)."""
+    parent = task.parent
+    if parent is None or not isinstance(parent.task_spec, BoundaryEventSplit):
+        return
+    for sibling in parent.children:
+        if sibling is not task and is_timer(sibling):
+            yield sibling.task_spec.extensions.get("properties", {}).get(DEADLINE_PROPERTY, TARGET), sibling
+
+
 def deadlines(task: Any, now: datetime) -> tuple[datetime | None, datetime | None, bool]:
     """(SOP target, national ceiling, overdue) of a user task, from its boundary timers."""
     due = ceiling = None
     fired = False
-    parent = task.parent
-    if parent is not None and isinstance(parent.task_spec, BoundaryEventSplit):
-        for sibling in parent.children:
-            if sibling is task or not is_timer(sibling):
-                continue
-            kind = sibling.task_spec.extensions.get("properties", {}).get(DEADLINE_PROPERTY, TARGET)
-            at = timer_due(sibling)
-            if kind == CEILING:
-                ceiling = at
-            else:
-                due = at
-                fired = fired or sibling.state != TaskState.WAITING
+    for kind, timer in boundary_timers(task):
+        at = timer_due(timer)
+        if kind == CEILING:
+            ceiling = at
+        else:
+            due = at
+            fired = fired or timer.state != TaskState.WAITING
     return due, ceiling, fired or (due is not None and due <= now)
 
 
