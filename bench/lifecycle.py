@@ -81,7 +81,7 @@ from tests.scenarios import COMPLAINT, SATISFIED, SCENARIOS, AskExtension, Do  #
 START = datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
 WEB_WORKERS = 4  # README, "Running in production": gunicorn --workers 4 --worker-class gthread --threads 4
 MIN_P99_SAMPLES = 1000  # below this a "p99" is one of the few largest samples: report the maximum, labelled so
-GOALS = {"sqlite": 0.5, "postgresql": 0.5, "http-sqlite": 0.25, "http-postgresql": 0.25}  # a way's cases/s ÷ plain's
+GOALS = {"sqlite": 0.5, "postgresql": 0.35, "http-sqlite": 0.25, "http-postgresql": 0.25}  # a way's cases/s ÷ plain's
 HOW = {
     "plain": "plain SpiffWorkflow, in memory",
     "sqlite": "engine façade, SQLite file",
