@@ -40,6 +40,7 @@ from sqlalchemy.pool import StaticPool
 
 from engine.audit.trail import STEP_FAILED, STEPS_RETRIED, step_numbers
 from engine.cases import attachments, extensions, notes
+from engine.cases.context import INTERIM
 from engine.cases.migration import MIGRATED, REVERTED
 from engine.cases.service import CaseService, StepsFailedAsRecorded, Submitted, _Steps
 from engine.cases.views import REDACTED
@@ -357,7 +358,7 @@ class Replay:
             return
         assert self._submitted is not None
         case = self._submitted.case
-        if event.type in ("task_completed", "interim_answer_published"):  # an interim answer completes nothing: the same form
+        if event.type in ("task_completed", INTERIM):  # an interim answer completes nothing: the same form
             row = self._open_row(spec=data.get("task"), unit=data.get("unit"), request_unit=data.get("request_unit"))
             self.service.complete_task(row.id, data.get("data"), Actor(event.actor, data.get("role", ""), data.get("unit")))
         elif event.type == extensions.REQUESTED:

@@ -27,7 +27,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine.audit.trail import STEP_FAILED, STEPS_RETRIED, AuditLog
 from engine.cases import access, attachments, extensions, ids, incidents, lookups, notes
-from engine.cases.context import came_back_in
+from engine.cases.context import INTERIM, came_back_in
 from engine.contract import (
     CEILING,
     CHANNELS,
@@ -561,7 +561,7 @@ class CaseService:
         if form == extensions.FORM:  # which unit's request it decides: several may wait at once (the replay tells them apart)
             done["request_unit"] = (task.data.get(extensions.REQUEST) or {}).get("unit")
         if form == access.ANSWER_FORM and data.get("interim"):
-            return self._publish_interim(case, task_id, data, done, actor)
+            return self._publish_interim(case, workflow, task_id, data, done, actor)
 
         def run(wf: BpmnWorkflow) -> None:
             user_task = wf.get_task_from_id(task.id)  # in whichever copy of the workflow it is given (see _advance)
@@ -597,15 +597,14 @@ class CaseService:
         elif form == access.ANSWER_FORM and data.get("attachments"):
             attachments.check_answer_files(self.session, case.id, str(task.id), data["attachments"])
 
-    def _publish_interim(self, case: Case, task_id: str, data: dict[str, Any], done: dict[str, Any], actor: Actor) -> Case:
+    def _publish_interim(self, case: Case, workflow: BpmnWorkflow, task_id: str, data: dict[str, Any], done: dict[str, Any], actor: Actor) -> Case:
         """An interim answer (``tanggapan`` with ``interim: true``): published to the reporter at once (the timeline and
         a mail), with the documents it lists, while the task stays open and its deadlines stand."""
         now = self.clock.now()
         self._lock_case(case)
-        self.audit.append(case, "interim_answer_published", actor.username, now, task=task_id, data=done)
+        self.audit.append(case, INTERIM, actor.username, now, task=task_id, data=done)
         if data.get("attachments"):
             attachments.publish(self.session, case.id, data["attachments"], now)
-        _parsed, workflow = self.load(case)
         sent = self.notifier.to_reporter(case, self._reporter_email(self._complaint(workflow)), "jawaban_sementara", now, detail=data["response"])
         self._audit_mail(case, "pelapor", "jawaban_sementara", sent)
         case.updated_at = now

@@ -44,7 +44,7 @@ INTERIM_ANSWER = N_("Unit kerja menyampaikan jawaban sementara; tindak lanjut ma
 # the SOP's steps as the citizen knows them, by the status that marks each (the tracking page's stepper)
 CITIZEN_STEPS = ("diterima", "didisposisikan", "ditindaklanjuti", "dijawab", "selesai")
 # what the citizen's view reads of a case's history: never a staff note, only the unit chosen and their own replies
-_CITIZEN_EVENTS = ("status_changed", "answer_published", "interim_answer_published", "task_completed", "additions_requested", "addition_received")
+_CITIZEN_EVENTS = ("status_changed", "answer_published", INTERIM, "task_completed", "additions_requested", "addition_received")
 REDACTED = "(dirahasiakan)"
 # the events a case page lists; mail and claim bookkeeping stay in the full audit history
 STAFF_HISTORY_TYPES = (
@@ -113,7 +113,7 @@ def timeline(session: Session, case: Case) -> list[dict[str, Any]]:
             unit = chosen[0] if len(chosen) == 1 else ""  # several units: the line names none of them
         elif event.type == "answer_published":
             answer = data.get("text")
-        elif event.type == "interim_answer_published":  # published at once, while the case stays at its status
+        elif event.type == INTERIM:  # published at once, while the case stays at its status
             text = (data.get("data") or {}).get("response")
             items.append({"at": event.at.isoformat(), "status": items[-1]["status"], "message": INTERIM_ANSWER, "answer": text, "interim": True})
         elif event.type == "additions_requested":
@@ -154,7 +154,7 @@ def conversation(
         if event.type == "answer_published":
             sent = documents(attachments.of_answer(session, case.id, data.get("attachments") or []), file_url)
             items.append({"kind": "answer", "at": event.at.isoformat(), "text": data.get("text"), "attachments": sent})
-        elif event.type == "interim_answer_published":
+        elif event.type == INTERIM:
             interim = data.get("data") or {}
             sent = documents(attachments.of_answer(session, case.id, interim.get("attachments") or []), file_url)
             items.append({"kind": "answer", "interim": True, "at": event.at.isoformat(), "text": interim.get("response"), "attachments": sent})
