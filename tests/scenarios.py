@@ -330,6 +330,11 @@ SCENARIOS.update(
 
 # Following a complaint through (issue 19): joint answers, deadline extensions, interim answers. The clock starts on
 # Monday 30 November 09:00: the unit's 1-working-day target ends Tuesday 1 December 23:59:59, its 5-day ceiling Monday 7.
+BOTH_ACCEPTED = [  # forwarded to two units, and each accepts
+    TWO_UNITS,
+    Do("Task_Terima_Satker", {"decision": "terima"}, "dinas-pendidikan"),
+    Do("Task_Terima_Vertikal", {"decision": "terima"}, "kanwil-bpn-jatim"),
+]
 ANSWER_VERTIKAL = Do("Task_Tanggapan_Vertikal", {"response": "Status tanah sekolah sudah jelas."}, "kanwil-bpn-jatim")
 INTERIM_SATKER = Do("Task_Tanggapan_Satker", {"response": "Kontraktor sudah meninjau atap; perbaikan butuh dua minggu.", "interim": True})
 SCENARIOS.update(
@@ -337,9 +342,7 @@ SCENARIOS.update(
         "two_units_one_returned": (
             COMPLAINT,
             [
-                TWO_UNITS,
-                Do("Task_Terima_Satker", {"decision": "terima"}, "dinas-pendidikan"),
-                Do("Task_Terima_Vertikal", {"decision": "terima"}, "kanwil-bpn-jatim"),
+                *BOTH_ACCEPTED,
                 Do("Task_Tanggapan_Satker", {"response": "Atap diperbaiki minggu depan."}, "dinas-pendidikan"),
                 ANSWER_VERTIKAL,
                 Expect("ditindaklanjuti", ("Task_Teruskan",)),

@@ -29,7 +29,18 @@ from tests.engine.support import (
     submit,
     wib,
 )
-from tests.scenarios import ACCEPT_SATKER, ANSWER_SATKER, COMPLAINT, FORWARD_SATKER, INTERIM_SATKER, TWO_UNITS, AskExtension, Do
+from tests.scenarios import (
+    ACCEPT_SATKER,
+    ANSWER_SATKER,
+    ANSWER_VERTIKAL,
+    BOTH_ACCEPTED,
+    COMPLAINT,
+    FORWARD_SATKER,
+    INTERIM_SATKER,
+    TWO_UNITS,
+    AskExtension,
+    Do,
+)
 
 REASON = "Perbaikan atap menunggu pengadaan bahan dari penyedia."
 
@@ -178,11 +189,9 @@ def test_kembalikan_names_only_units_that_answered(service, session):
 
 def test_a_joint_answer_returned_to_one_unit_keeps_the_others_answer(service, session):
     steps = [
-        TWO_UNITS,
-        Do("Task_Terima_Satker", {"decision": "terima"}, "dinas-pendidikan"),
-        Do("Task_Terima_Vertikal", {"decision": "terima"}, "kanwil-bpn-jatim"),
+        *BOTH_ACCEPTED,
         Do("Task_Tanggapan_Satker", {"response": "Atap diperbaiki minggu depan."}, "dinas-pendidikan"),
-        Do("Task_Tanggapan_Vertikal", {"response": "Status tanah sekolah sudah jelas."}, "kanwil-bpn-jatim"),
+        ANSWER_VERTIKAL,
         Do("Task_Teruskan", {"decision": "kembalikan", "units": ["dinas-pendidikan"], "note": "Mohon sebutkan tanggalnya."}),
     ]
     submitted = submit(service, COMPLAINT, steps)
@@ -198,12 +207,7 @@ def test_a_joint_answer_returned_to_one_unit_keeps_the_others_answer(service, se
 
 
 def test_two_units_requests_decided_in_the_other_order_replay_as_recorded(service, session):
-    steps = [
-        TWO_UNITS,
-        Do("Task_Terima_Satker", {"decision": "terima"}, "dinas-pendidikan"),
-        Do("Task_Terima_Vertikal", {"decision": "terima"}, "kanwil-bpn-jatim"),
-    ]
-    submitted = submit(service, COMPLAINT, steps)
+    submitted = submit(service, COMPLAINT, BOTH_ACCEPTED)
     ask_extension(service, submitted, AskExtension("Task_Tanggapan_Satker", 2, "dinas-pendidikan"))
     ask_extension(service, submitted, AskExtension("Task_Tanggapan_Vertikal", 3, "kanwil-bpn-jatim"))
     _parsed, workflow = service.load(session.get(Case, submitted.case.id))
