@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import copy
+import hashlib
 import json
 import threading
+import zlib
 from typing import Any
 
 import pytest
@@ -17,19 +21,21 @@ from engine.db.tables import Case
 from engine.definitions.bundle import project_bundle
 from engine.definitions.validation import validate
 from engine.runtime.scripting import RunContext, running
-from engine.runtime.serialization import COMPRESSED, state_json, state_serializer
+from engine.runtime.serialization import COMPRESSED, DICTIONARY, PACKED, state_json, state_serializer, stored
 from engine.runtime.serialization import CONFIG as SPIFF_CONFIG
 from engine.timekeeping import clock as clocks
 from tests.engine.support import (
     TO_BALASAN,
+    TO_SELESAI,
     do,
     fast_password_hashing,  # noqa: F401 - autouse fixture
     open_rows,
     submit,
 )
-from tests.scenarios import COMPLAINT, SATISFIED, Do
+from tests.scenarios import COMPLAINT, SATISFIED, SCENARIOS, Do
 
 PARSED, _FINDINGS = validate(project_bundle())
+LOOP = [s for s in SCENARIOS["kembalikan_loop"][1] if isinstance(s, Do)][3:5]  # kembalikan, and the unit's revised answer
 
 
 def run(workflow: BpmnWorkflow, clock, action=lambda: None) -> None:
@@ -145,22 +151,100 @@ def test_each_thread_gets_its_own_serializer():
     assert theirs and theirs[0] is not mine
 
 
-def test_a_state_is_stored_compressed_and_one_stored_before_compression_still_loads(service, session):
-    """States stored before compression are plain JSON: they load as they are, and the next save compresses them."""
+def old_format(state: str, marker: str) -> str:
+    """``state`` as a row written before PACKED holds it: plain JSON (before compression) or COMPRESSED."""
+    plain = json.dumps(state_json(state), separators=(",", ":"))
+    return plain if marker == "plain" else COMPRESSED + base64.b64encode(zlib.compress(plain.encode(), 6)).decode("ascii")
+
+
+@pytest.mark.parametrize("marker", ["plain", COMPRESSED])
+def test_a_state_is_stored_packed_and_one_stored_in_an_older_format_still_loads(service, session, marker):
+    """States stored before PACKED (plain JSON, then COMPRESSED) load as they are, and the next save packs them."""
     submitted = submit(service, COMPLAINT, TO_BALASAN)
-    stored = submitted.case.state
-    assert stored.startswith(COMPRESSED) and len(stored) < len(json.dumps(state_json(stored))) / 3
+    state = submitted.case.state
+    assert state.startswith(PACKED) and len(state) < len(json.dumps(state_json(state))) / 6
     parsed = service.parsed_of(submitted.case)
-    plain = json.dumps(state_json(stored), separators=(",", ":"))
-    loaded = state_serializer().loads(plain, parsed.spec, parsed.subprocess_specs)
-    assert state_json(state_serializer().dumps(loaded)) == state_json(stored)
-    session.execute(update(Case).where(Case.id == submitted.case.id).values(state=plain))
+    old = old_format(state, marker)
+    assert state_json(old) == state_json(state)
+    loaded = state_serializer().loads(old, parsed.spec, parsed.subprocess_specs)
+    assert state_json(state_serializer().dumps(loaded)) == state_json(state)
+    session.execute(update(Case).where(Case.id == submitted.case.id).values(state=old))
     session.commit()
-    do(service, submitted, SATISFIED)  # the old-format case goes on, and is stored compressed from then on
+    do(service, submitted, SATISFIED)  # the old-format case goes on, and is stored packed from then on
     assert session.get(Case, submitted.case.id).status == "selesai"
-    assert session.get(Case, submitted.case.id).state.startswith(COMPRESSED)
+    assert session.get(Case, submitted.case.id).state.startswith(PACKED)
 
 
-def test_an_unreadable_compressed_state_is_refused_not_guessed():
+def test_state_json_gives_back_exactly_the_json_spiffworkflow_makes(at_balasan):
+    """Packing leaves nothing out that SpiffWorkflow wrote: the same keys in the same order, the same values, floats to
+    the last bit (replay compares states; bench/common.py renumbers their text)."""
+    registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+    full = json.loads(BpmnWorkflowSerializer(registry).serialize_json(at_balasan))
+    del full["spec"], full["subprocess_specs"], full["typename"]  # what the spec-less converter leaves out
+    state = state_json(state_serializer().dumps(at_balasan))
+    assert json.dumps(state) == json.dumps(full)
+    assert stored(full).startswith(PACKED) and state_json(stored(full)) == full
+
+
+def test_tasks_in_a_shape_packing_does_not_foresee_are_stored_as_they_are(at_balasan):
+    full = state_json(state_serializer().dumps(at_balasan))
+    sub = next(iter(full["subprocesses"].values()))
+    first, second, third = list(full["tasks"].values())[:3]
+    first["triggered"] = 0  # equal to its default False, but not the same
+    second["extra"] = {"kept": True}  # a field SpiffWorkflow does not write (this workflow's tasks stay a dict)
+    third["last_state_change"] = 17  # an int, not a float
+    next(iter(sub["tasks"].values()))["parent"] = first["id"]  # a parent that does not list it as a child
+    back = state_json(stored(copy.deepcopy(full)))
+    assert json.dumps(back) == json.dumps(full)
+    assert type(back["tasks"][first["id"]]["triggered"]) is int
+
+
+def shape(workflow: BpmnWorkflow) -> list[tuple[str, int, int, dict[str, Any]]]:
+    """Every task in tree order (sub-processes included) as (spec, state, depth, data): what two runs of the same inputs
+    share when their task ids differ."""
+    return [(t.task_spec.name, t.state, t.depth, t.data) for t in workflow.get_tasks()]
+
+
+def test_a_workflow_stored_at_every_step_runs_to_the_end_as_one_never_stored(clock):
+    steps = [*TO_BALASAN[:3], *LOOP, *TO_BALASAN[3:], SATISFIED]  # answered, returned once by kembalikan, published, closed
+    kept = BpmnWorkflow(PARSED.spec, PARSED.subprocess_specs, script_engine=make_script_engine())
+    kept.get_tasks(state=TaskState.READY)[0].data.update(pengaduan=dict(COMPLAINT), tracking_id="LPR-TEST0000")
+    run(kept, clock)
+    stored_each_step = state_serializer().loads(state_serializer().dumps(kept), PARSED.spec, PARSED.subprocess_specs)
+    for step in steps:
+        complete(kept, clock, step)
+        complete(stored_each_step, clock, step)
+        assert shape(stored_each_step) == shape(kept)
+        stored_each_step = state_serializer().loads(state_serializer().dumps(stored_each_step), PARSED.spec, PARSED.subprocess_specs)
+        assert shape(stored_each_step) == shape(kept)
+    assert kept.completed and stored_each_step.completed
+
+
+def test_every_stage_of_the_straight_path_is_stored_in_under_4_kb(service, session):
+    submitted = submit(service, COMPLAINT)
+    sizes = [len(submitted.case.state)]
+    for step in TO_SELESAI:
+        sizes.append(len(do(service, submitted, step).state))
+    assert session.get(Case, submitted.case.id).status == "selesai"
+    assert max(sizes) < 4 * 1024, sizes
+
+
+def test_the_preset_dictionary_never_changes():
+    """A PACKED state decompresses only with the dictionary it was written with: a new one needs a new marker."""
+    assert hashlib.sha256(DICTIONARY).hexdigest() == "e3a23b930185c377e825c59b80ccf5950abebbc4e6c8ec686309a0d5a4fde02e"
+
+
+@pytest.mark.parametrize(
+    "state",
+    [COMPRESSED + "not base64 at all", PACKED + "not base64 at all", PACKED + base64.b64encode(b"not zlib").decode(), "[1, 2]"],
+)
+def test_an_unreadable_state_is_refused_not_guessed(state):
     with pytest.raises(ValueError):
-        state_json(COMPRESSED + "not base64 at all")
+        state_json(state)
+
+
+def test_a_cut_or_padded_packed_state_is_refused(at_balasan):
+    raw = base64.b64decode(state_serializer().dumps(at_balasan)[len(PACKED) :])
+    for broken in (raw[: len(raw) // 2], raw[:-8], raw + bytes(16)):  # the text cut; an id cut; an id too many
+        with pytest.raises(ValueError):
+            state_json(PACKED + base64.b64encode(broken).decode())
