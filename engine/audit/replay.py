@@ -216,7 +216,7 @@ class _ScratchService(CaseService):
         """Judge the case's open tasks overdue at ``at``, as a save of the case then did (a failed timer pass or retry)."""
         case = self._case(case_id)
         parsed, workflow = self.load(case)
-        self._sync_open_tasks(case, parsed, workflow, at)
+        self._sync_open_tasks(case, parsed, workflow.get_tasks(state=TaskState.READY, manual=True), at)
         self.session.flush()
 
     def recorded_note(self, case_id: int, actor: str, data: dict[str, Any]) -> None:

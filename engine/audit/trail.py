@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, insert, select, text
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from engine.db.tables import AuditEvent, Case, Definition
@@ -33,16 +34,55 @@ def event_hash(prev_hash: str, case_id: int, seq: int, at: datetime, type_: str,
     return hashlib.sha256((prev_hash + body).encode()).hexdigest()
 
 
+_INSERT = insert(AuditEvent.__table__)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Appended:
+    """An event as appended: where it sits in its case's chain."""
+
+    seq: int
+    prev_hash: str
+    hash: str
+
+
 class AuditLog:
-    """Appends events within the caller's transaction; remembers each case's chain head."""
+    """Appends events within the caller's transaction; remembers each case's chain head.
+
+    The events wait in memory and are written by one multi-row INSERT when the session flushes next (each command
+    appends several; one statement instead of one per event, and no ORM objects for rows nothing reads back)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self._heads: dict[int, tuple[int, str]] = {}
+        self._pending: list[dict[str, Any]] = []
+        self._cases: dict[int, tuple[Case, str | None]] = {}  # each case appended to, with its row's head before
+        sa_event.listen(session, "before_flush", self._write)
+
+    def _write(self, session: Session, *_args: Any) -> None:
+        if self._pending:
+            rows, self._pending = self._pending, []
+            session.connection().execute(_INSERT, rows)
+
+    def mark(self) -> tuple[int, dict[int, tuple[int, str]]]:
+        """Where the log stands now, for ``back_to``."""
+        return len(self._pending), dict(self._heads)
+
+    def back_to(self, mark: tuple[int, dict[int, tuple[int, str]]]) -> None:
+        """Forget the events appended since ``mark`` (none of them written yet: nothing flushed since), and put each
+        case row's head back where it stood then."""
+        del self._pending[mark[0] :]
+        self._heads = dict(mark[1])
+        for case_id, (case, before) in self._cases.items():
+            head = self._heads.get(case_id)
+            case.audit_head = f"{head[0]}:{head[1]}" if head is not None else before
 
     def _head(self, case: Case) -> tuple[int, str]:
         if case.id in self._heads:
             return self._heads[case.id]
+        head = _parse_head(case.audit_head)  # kept on the row by every append; a row from before it existed has none
+        if head is not None:
+            return head
         last = self.session.execute(
             select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.case_id == case.id).order_by(AuditEvent.seq.desc()).limit(1)
         ).first()
@@ -51,25 +91,21 @@ class AuditLog:
         definition_hash = self.session.get(Definition, case.definition_id).content_hash  # type: ignore[union-attr]
         return 0, definition_hash
 
-    def append(self, case: Case, type_: str, actor: str, at: datetime, task: str | None = None, data: Any = None) -> AuditEvent:
+    def begin(self, case: Case, genesis: str) -> None:
+        """A case just made: its chain starts from ``genesis`` (its definition version's content hash), no query needed."""
+        self._heads[case.id] = (0, genesis)
+
+    def append(self, case: Case, type_: str, actor: str, at: datetime, task: str | None = None, data: Any = None) -> Appended:
         seq, prev = self._head(case)
         seq += 1
         data_json = canonical(data if data is not None else {})
-        event = AuditEvent(
-            case_id=case.id,
-            seq=seq,
-            at=at,
-            type=type_,
-            actor=actor,
-            task=task,
-            data=data_json,
-            prev_hash=prev,
-            hash=event_hash(prev, case.id, seq, at, type_, actor, task, data_json),
-        )
-        self.session.add(event)
-        self._heads[case.id] = (seq, event.hash)
-        case.audit_head = f"{seq}:{event.hash}"
-        return event
+        digest = event_hash(prev, case.id, seq, at, type_, actor, task, data_json)
+        row = {"case_id": case.id, "seq": seq, "at": at, "type": type_, "actor": actor, "task": task, "data": data_json}
+        self._pending.append({**row, "prev_hash": prev, "hash": digest})
+        self._heads[case.id] = (seq, digest)
+        self._cases.setdefault(case.id, (case, case.audit_head))
+        case.audit_head = f"{seq}:{digest}"  # also makes the session dirty: its next flush writes the pending events
+        return Appended(seq, prev, digest)
 
 
 # A system step of the model failed after the command's input, which was kept: the case waits at that input (no

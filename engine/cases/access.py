@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NoReturn
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -140,7 +140,7 @@ def case_for_citizen(session: Session, tracking_id: str, token: str, now: dateti
     """The case a citizen's tracking id and access token, or a link code of a later mail unexpired at ``now``, open
     (the tracking page, reply, withdraw, the API's /complaints/{tracking_id}). Raises LinkExpired (a NotFound) for a
     genuine link code past its expiry, NotFound for any other mismatch, as for an unknown tracking id."""
-    case = session.scalar(select(Case).where(Case.tracking_id == normalize_tracking_id(tracking_id)))
+    case = session.scalar(_CASE_BY_TRACKING_ID, {"tracking_id": normalize_tracking_id(tracking_id)})
     if case is not None and token:
         if token_matches(token, case.access_token_hash):
             return case
@@ -178,17 +178,23 @@ def held_by(actor: Actor) -> ColumnElement[bool]:
     return and_(OpenTask.role == actor.role, unit)
 
 
+# Built once: building a statement costs more than running it on a primary key (SQLAlchemy's expression objects)
+_TASK_WITH_CASE = select(OpenTask, Case).join(Case, Case.id == OpenTask.case_id).where(OpenTask.id == bindparam("task_id"))
+_CASE_BY_TRACKING_ID = select(Case).where(Case.tracking_id == bindparam("tracking_id"))
+
+
 def task_for(session: Session, task_id: str, actor: Actor) -> tuple[OpenTask, Case]:
     """The open task ``actor`` acts on (complete, claim, release), with its case. Raises NotFound for no such open
     task or another unit's, Forbidden for a role that does not act in the task's lane."""
-    row = session.get(OpenTask, task_id)
-    if row is None:
+    found = session.execute(_TASK_WITH_CASE, {"task_id": task_id}).first()
+    if found is None:
         raise NotFound(N_("Tugas tidak ditemukan."))
+    row, case = found
     if row.role != actor.role:
         raise Forbidden(N_("Peran Anda tidak dapat mengerjakan tugas ini."))
     if not holds(row, actor):
         raise NotFound(N_("Tugas tidak ditemukan."))
-    return row, session.get(Case, row.case_id)  # type: ignore[return-value]
+    return row, case
 
 
 def seen_task(session: Session, task_id: str, reader: Actor) -> tuple[OpenTask, SeenCase]:
@@ -208,9 +214,10 @@ def answer_task(session: Session, task_id: str, actor: Actor, other_form: str) -
     """The open answer task ``actor`` holds, with its case: for what a unit does beside answering (a document, a request
     for more time). Raises NotFound (no such open task, or another unit's), Forbidden (a role that does not act in the
     task's lane), Conflict (done already, by the actor or a colleague; ``other_form`` for a task of another form)."""
-    if session.get(OpenTask, task_id) is None:
+    try:
+        row, case = task_for(session, task_id, actor)
+    except NotFound:
         refuse_closed_task(session, task_id, actor)
-    row, case = task_for(session, task_id, actor)
     if row.form != ANSWER_FORM:
         raise Conflict(other_form)
     return row, case
@@ -220,7 +227,7 @@ def refuse_closed_task(session: Session, task_id: str, actor: Actor) -> NoReturn
     """The answer to acting on a task that is not ``actor``'s open task: Conflict ("done already") when it is closed
     and ``actor`` could have done it (a double click, a retry, a quicker colleague), else NotFound, as if it never
     existed. The completion's recorded role and unit say who could have done it."""
-    if session.get(OpenTask, task_id) is None:
+    if session.scalar(select(OpenTask.id).where(OpenTask.id == task_id)) is None:  # the database's word, not a stale identity map's
         query = select(AuditEvent.data).where(AuditEvent.task == task_id, AuditEvent.type == "task_completed").limit(1)
         completed = session.scalar(query)
         done = json.loads(completed) if completed is not None else {}

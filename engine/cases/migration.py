@@ -24,6 +24,7 @@ from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Select, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.cases.service import CaseService
 from engine.contract import LANE_ROLES, OPEN_STATUSES, Actor
@@ -223,6 +224,7 @@ class Migrations:
                 data = {"from": source.number, "to": target.number, "from_hash": source.content_hash, "to_hash": target.content_hash}
                 service.audit.append(case, REVERTED, actor.username, now, data={**data, "migration": undo[0]})
             case.definition_id = target.id
+            set_committed_value(case, "definition_hash", target.content_hash)  # read with the row: the row read said the old one
             service.save(case, new, workflow)
             self._retitle_open_tasks(case, new)
             self.session.flush()

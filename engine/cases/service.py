@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
+from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
@@ -21,8 +22,9 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import CursorResult, Select, Table, delete, func, select, text
+from sqlalchemy import CursorResult, Select, Table, bindparam, delete, func, inspect, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.audit.trail import STEP_FAILED, STEPS_RETRIED, AuditLog
@@ -54,12 +56,18 @@ from engine.notifications import notify
 from engine.notifications.notify import Notifier
 from engine.runtime.scripting import Effect, RunContext, current, make_script_engine, running
 from engine.runtime.serialization import state_serializer
+from engine.runtime.warm import WARM
 from engine.timekeeping import clock as clocks
 from engine.timekeeping.calendar import WorkingCalendar, default_calendar, zone
 from engine.timekeeping.timers import deadlines, is_timer, timer_due
 
 log = logging.getLogger("lapor.cases")
 
+# built once: building a statement costs more than running these
+_OPEN_ROWS = select(OpenTask).where(OpenTask.case_id == bindparam("case_id"))
+NO_DEFINITION = N_("Belum ada definisi proses yang dipasang; jalankan 'lapor init'.")
+_NEWEST_VERSION = select(Definition.id, Definition.content_hash).order_by(Definition.number.desc()).limit(1)
+_ACTIVE_UNITS = select(Unit.id, Unit.name, Unit.kind).where(Unit.active.is_(True)).order_by(Unit.kind, Unit.name)
 STAGE_HOLDERS = {"disposisi": "kominfo", "teruskan": "kominfo", "perpanjangan": "kominfo"}  # other stages: the unit holding the task
 
 
@@ -68,6 +76,35 @@ def search_text(complaint: dict[str, Any], body: str | None = None) -> str:
     reporter's own text once staff gave a redacted one). Never the reporter's identity."""
     parts = (complaint.get("title"), complaint.get("location"), body if body is not None else complaint.get("body"))
     return "\n".join(part for part in parts if isinstance(part, str) and part)
+
+
+def ready_user_task(workflow: BpmnWorkflow, task_id: str) -> Task | None:
+    """The ready user task of that id, else None: looked up by id in the workflow and its sub-processes, no tree walk."""
+    try:
+        key = UUID(task_id)
+    except ValueError:
+        return None
+    for tasks in (workflow.tasks, *(sub.tasks for sub in workflow.subprocesses.values())):
+        task = tasks.get(key)
+        if task is not None:
+            return task if task.state == TaskState.READY and task.task_spec.manual else None
+    return None
+
+
+class _Lazy(Mapping[str, tuple[str, str]]):
+    """The units, read on first use."""
+
+    def __init__(self, load: Callable[[], dict[str, tuple[str, str]]]) -> None:
+        self._load = load
+
+    def __getitem__(self, key: str) -> tuple[str, str]:
+        return self._load()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
 
 
 @dataclass(frozen=True)
@@ -142,6 +179,7 @@ class CaseService:
         self.notifier = Notifier(session, base_url)
         self.calendar = calendar or default_calendar()
         self._units: dict[str, tuple[str, str]] | None = None
+        self._after_lock: list[notify.Statement] = []  # what the command runs once it holds the case row's lock (save)
 
     # ---- definitions and reference data -------------------------------------------------
 
@@ -171,7 +209,7 @@ class CaseService:
     def current_definition(self) -> Definition:
         definition = self.session.scalar(select(Definition).order_by(Definition.number.desc()).limit(1))
         if definition is None:
-            raise NotFound(N_("Belum ada definisi proses yang dipasang; jalankan 'lapor init'."))
+            raise NotFound(NO_DEFINITION)
         return definition
 
     def parsed_for(self, definition: Definition) -> Parsed:
@@ -180,7 +218,7 @@ class CaseService:
     def units(self) -> dict[str, tuple[str, str]]:
         """Active units: id -> (name, kind). Read once per service, i.e. per request or command."""
         if self._units is None:
-            rows = self.session.execute(select(Unit.id, Unit.name, Unit.kind).where(Unit.active.is_(True)).order_by(Unit.kind, Unit.name))
+            rows = self.session.execute(_ACTIVE_UNITS)
             self._units = {row.id: (row.name, row.kind) for row in rows}
         return self._units
 
@@ -188,7 +226,14 @@ class CaseService:
         return forms.served(parsed.forms[form], self.units())
 
     def _validate_form(self, parsed: Parsed, form: str, data: Any) -> None:
-        forms.validate(self.served_form(parsed, form), data, self.clock.now().astimezone(zone()).date())
+        schema = parsed.forms[form]
+        if forms.lists_units(schema):  # only then does the form as served differ from the model's (validation reads it only)
+            schema = self.served_form(parsed, form)
+        forms.validate(schema, data, self.clock.now().astimezone(zone()).date())
+
+    def _run_context(self) -> RunContext:
+        """What the model's scripts see: the units read only when a script asks for them (most steps name none)."""
+        return RunContext(units=_Lazy(self.units), calendar=self.calendar)
 
     # ---- verbs -----------------------------------------------------------------------------
 
@@ -208,8 +253,11 @@ class CaseService:
         allowed = CHANNELS if recorded_by is not None else SELF_SERVICE_CHANNELS
         if channel not in allowed:
             raise InvalidData({"channel": Message(N_("Pilih salah satu: %(choices)s."), choices=", ".join(allowed))})
-        definition = self.current_definition()
-        parsed = self.parsed_for(definition)
+        newest = self.session.execute(_NEWEST_VERSION).first()  # its id and hash: the large bundle only on a cache miss
+        if newest is None:
+            raise NotFound(NO_DEFINITION)
+        definition_id, content_hash = newest
+        parsed = cache.cached(content_hash) or self.parsed_for(self.session.get(Definition, definition_id))  # type: ignore[arg-type]
         schema = self.served_form(parsed, parsed.start_form)
         if recorded_by is not None:
             schema = forms.reporter_email_optional(schema)
@@ -220,7 +268,7 @@ class CaseService:
         case = Case(
             tracking_id=self._unused_tracking_id(),
             access_token_hash=ids.hash_token(token),
-            definition_id=definition.id,
+            definition_id=definition_id,
             status="diterima",
             title=complaint["title"],
             category=complaint["category"],
@@ -237,6 +285,8 @@ class CaseService:
         )
         self.session.add(case)
         self.session.flush()
+        set_committed_value(case, "definition_hash", content_hash)  # as a row read back would hold it
+        self.audit.begin(case, content_hash)
         author = recorded_by or CITIZEN
 
         def received() -> None:  # the case's first event and the citizen's receipt, whatever the system steps after it do
@@ -266,9 +316,10 @@ class CaseService:
         act in the task's lane), Conflict (already completed, or the case changed meanwhile),
         InvalidData (per-field errors; nothing changes).
         """
-        if self.session.get(OpenTask, task_id) is None:
+        try:
+            _row, case = access.task_for(self.session, task_id, actor)
+        except NotFound:
             access.refuse_closed_task(self.session, task_id, actor)
-        _row, case = access.task_for(self.session, task_id, actor)
         return self._complete(case, task_id, data, actor)
 
     def reply(self, tracking_id: str, token: str, data: Any) -> Case:
@@ -326,12 +377,13 @@ class CaseService:
         waiting, a model version without extensions), InvalidData (``working_days``, ``reason``)."""
         row, case = access.answer_task(self.session, task_id, actor, extensions.ANSWER_TASK_ONLY)
         days, reason = extensions.checked_request(data)
-        parsed, workflow = self.load(case)
+        parsed, workflow = self._load_to_change(case)
         if extensions.FORM not in parsed.forms:
             raise Conflict(N_("Versi proses laporan ini belum mengenal perpanjangan batas waktu."))
         if extensions.decisions_waiting(parsed, workflow, task_id):
             raise Conflict(N_("Permintaan perpanjangan untuk tugas ini masih menunggu keputusan Admin Kominfo."))
-        task = next(t for t in workflow.get_tasks(state=TaskState.READY, manual=True) if str(t.id) == task_id)
+        task = ready_user_task(workflow, task_id)
+        assert task is not None  # its open-task row was found: the row is written with the state
         now = self.clock.now()
         due, ceiling, _overdue = deadlines(task, now)
         latest = extensions.limit(self.calendar, case.submitted_at, task)
@@ -374,7 +426,7 @@ class CaseService:
             case = access.case_for_citizen(self.session, tracking_id, token, self.clock.now())
             if case.status not in OPEN_STATUSES:
                 raise Conflict(N_("Laporan yang sudah selesai atau dicabut tidak dapat dicabut lagi."))
-            parsed, workflow = self.load(case)
+            parsed, workflow = self._load_to_change(case)
             now = self.clock.now()
             holders = {row.unit_id or row.role for row in self._open_rows(case) if row.role != CITIZEN.role}
             workflow.cancel()
@@ -432,8 +484,9 @@ class CaseService:
             if not reason.strip():
                 raise InvalidData({"reason": N_("Tuliskan alasan pengalihan; alasan ini masuk ke riwayat laporan.")})
             case = self._case(row.case_id)
-            parsed, workflow = self.load(case)
-            task = next(t for t in workflow.get_tasks(state=TaskState.READY, manual=True) if str(t.id) == task_id)
+            parsed, workflow = self._load_to_change(case)
+            task = ready_user_task(workflow, task_id)
+            assert task is not None  # its open-task row was found: the row is written with the state
             # the task and its boundary timers carry unit_tujuan on to every later step of the unit
             for holder in task.parent.children if isinstance(task.parent.task_spec, BoundaryEventSplit) else [task]:
                 holder.data["unit_tujuan"] = unit_id
@@ -510,7 +563,7 @@ class CaseService:
         """Fire the due timers of a case and run the system steps it waits on: a ``"retry"`` when it waits for one (the
         replay says so itself: a failed timer pass left no record of the wait). Returns how many timers fired."""
         command = command or ("fire_timers" if case.retry_at is None else "retry")
-        parsed, workflow = self.load(case)
+        parsed, workflow = self._load_to_change(case)
         return self._advance(case, parsed, workflow, command, actor)
 
     def workflow_of(self, case: Case) -> tuple[Parsed, BpmnWorkflow]:
@@ -532,22 +585,28 @@ class CaseService:
         return case
 
     def _open_rows(self, case: Case) -> list[OpenTask]:
-        return list(self.session.scalars(select(OpenTask).where(OpenTask.case_id == case.id)))
+        return list(self.session.scalars(_OPEN_ROWS, {"case_id": case.id}))
 
     def parsed_of(self, case: Case) -> Parsed:
         """The parsed definition version the case runs on (its forms may differ from the newest)."""
         # the version's content hash alone finds it in the per-process cache; its large bundle is read only on a miss
-        content_hash = self.session.scalar(select(Definition.content_hash).where(Definition.id == case.definition_id))
-        return cache.cached(content_hash) or self.parsed_for(self.session.get(Definition, case.definition_id))  # type: ignore[arg-type]
+        return cache.cached(case.definition_hash) or self.parsed_for(self.session.get(Definition, case.definition_id))  # type: ignore[arg-type]
 
     def load(self, case: Case) -> tuple[Parsed, BpmnWorkflow]:
         """The case's definition version and its workflow as stored; migration and replay rebuild it through this too."""
         parsed = self.parsed_of(case)
         return parsed, state_serializer().loads(case.state, parsed.spec, parsed.subprocess_specs)
 
+    def _load_to_change(self, case: Case) -> tuple[Parsed, BpmnWorkflow]:
+        """The workflow a command changes and then saves: the one this process saved last, when the row still holds what
+        it saved (engine/runtime/warm.py), else rebuilt from the row."""
+        parsed = self.parsed_of(case)
+        workflow = WARM.take(case.id, parsed.content_hash, case.state)
+        return (parsed, workflow) if workflow is not None else self.load(case)
+
     def _complete(self, case: Case, task_id: str, data: Any, actor: Actor) -> Case:
-        parsed, workflow = self.load(case)
-        task = next((t for t in workflow.get_tasks(state=TaskState.READY, manual=True) if str(t.id) == task_id), None)
+        parsed, workflow = self._load_to_change(case)
+        task = ready_user_task(workflow, task_id)
         if task is None:
             raise Conflict(N_("Tugas ini sudah tidak terbuka; muat ulang halaman."))
         form = parsed.form_of(task.task_spec)
@@ -576,7 +635,7 @@ class CaseService:
         def completed() -> None:
             self.audit.append(case, "task_completed", actor.username, self.clock.now(), task=task_id, data=done)
             if held is not None:
-                notify.read_when_task_done(self.session, case.id, held.role, held.unit_id)
+                self._after_lock.append(notify.read_when_task_done(case.id, held.role, held.unit_id))
 
         command = "reply" if actor.role == CITIZEN.role else "complete_task"
         self._advance(case, parsed, workflow, command, actor, apply_input=run, record_input=completed, task=task_id)
@@ -670,12 +729,12 @@ class CaseService:
         """
         with self.session.no_autoflush:  # nothing is written before save: a failed step leaves nothing to undo in the database
             waiting = [t for t in workflow.get_tasks(state=TaskState.WAITING) if is_timer(t)]
-            context = RunContext(units=self.units(), calendar=self.calendar)
+            context = self._run_context()
             with clocks.using(self.clock), running(context):
                 if apply_input is not None:
                     apply_input(workflow)
             kept = len(context.effects)  # what the input itself asked for stays, whatever the steps do
-            before = set(self.session.new), set(self.session.dirty)
+            before = set(self.session.new), set(self.session.dirty), self.audit.mark()
             if record_input is not None:
                 record_input()
             steps = _Steps(context.effects)
@@ -738,7 +797,7 @@ class CaseService:
         workflow = self.load(case)[1] if case.state else self._new_workflow(parsed)
         if apply_input is not None:
             # the input's own effects were kept from the first time; these are the same and are dropped
-            with clocks.using(self.clock), running(RunContext(units=self.units(), calendar=self.calendar)):
+            with clocks.using(self.clock), running(self._run_context()):
                 apply_input(workflow)
         return workflow
 
@@ -773,20 +832,25 @@ class CaseService:
         }
         self.audit.append(case, STEPS_RETRIED, actor.username, now, data=data)
 
-    def _forget(self, new: set[Any], dirty: set[Any]) -> None:
-        """Drop what the session gained since it held ``new`` and ``dirty`` (nothing of it was flushed): objects added are
-        removed, objects changed are read again from the database. A fresh audit log forgets the events it chained."""
+    def _forget(self, new: set[Any], dirty: set[Any], audit: Any) -> None:
+        """Drop what the session gained since it held ``new`` and ``dirty`` and the audit log stood at ``audit`` (nothing
+        of it was flushed): objects added are removed, objects changed are read again from the database, events appended
+        are forgotten, and so are the statements waiting for the case row's lock."""
         for added in set(self.session.new) - new:
             self.session.expunge(added)
         for changed in set(self.session.dirty) - dirty:
             self.session.expire(changed)
-        self.audit = AuditLog(self.session)
+        self.audit.back_to(audit)
+        self._after_lock.clear()
 
     def _check_units(self, steps: _Steps) -> None:
         """Raise, naming the step, when a step sent the case to a unit id that does not exist (the database would refuse
-        the write, failing the whole command). A deactivated unit still exists: its running cases go on."""
+        the write, failing the whole command). A deactivated unit still exists: its running cases go on. Only a step
+        that set the unit is checked: one that carries its parent's unit on was checked when the unit was set."""
         for task, _emitted in steps.ran:
             unit = task.data.get("unit_tujuan")
+            if task.parent is not None and task.parent.data.get("unit_tujuan") == unit:
+                continue
             if unit is not None and unit not in self.units() and (not isinstance(unit, str) or self.session.get(Unit, unit) is None):
                 raise _StepFailed(f"unit {unit!r} tidak terdaftar", task)
 
@@ -894,6 +958,8 @@ class CaseService:
         names = self.units()
         if unit is not None:
             return names.get(unit, ("", ""))[0]
+        if case.unit_id is None:  # never forwarded: no unit holds it
+            return ""
         held = self.session.scalars(select(CaseUnit.unit_id).where(CaseUnit.case_id == case.id, CaseUnit.state == "aktif")).all()
         return ", ".join(names.get(u, (u, ""))[0] for u in held) or names.get(case.unit_id or "", ("", ""))[0]
 
@@ -951,7 +1017,7 @@ class CaseService:
         case.status = status
         if status in FINISHED_STATUSES:
             case.closed_at = now
-            notify.read_when_case_closed(self.session, case.id)
+            self._after_lock.append(notify.read_when_case_closed(case.id))
 
     def _audit_mail(self, case: Case, to: str, topic: str, sent: Any) -> None:
         self.audit.append(
@@ -969,17 +1035,34 @@ class CaseService:
     def save(self, case: Case, parsed: Parsed, workflow: BpmnWorkflow, state: str | None = None) -> None:
         """Write the case: its open tasks, next timer, the workflow's state (``state`` when the caller serialized it
         already) and its version. Raises Conflict. Every verb saves through here, and so do migration and replay."""
-        self._lock_case(case)
         now = self.clock.now()
-        self._sync_open_tasks(case, parsed, workflow, now)
-        dues = [d for d in (timer_due(t) for t in workflow.get_tasks(state=TaskState.WAITING) if is_timer(t)) if d is not None]
-        case.next_timer_at = min(dues) if dues else None
+        live = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)  # one walk of the tree for both
+        dues = [timer_due(t) for t in live if t.state == TaskState.WAITING and is_timer(t)]
+        case.next_timer_at = min((d for d in dues if d is not None), default=None)
         case.state = state if state is not None else state_serializer().dumps(workflow)
         case.updated_at = now
+        self._write_case(case)
+        for statement, params in self._after_lock:
+            self.session.execute(statement, params)
+        self._after_lock.clear()
+        self._sync_open_tasks(case, parsed, [t for t in live if t.state == TaskState.READY and t.task_spec.manual], now)
         try:
             self.session.flush()
         except StaleDataError:
             raise Conflict(N_("Laporan ini baru saja diubah oleh orang lain; muat ulang dan coba lagi.")) from None
+        WARM.keep(case.id, parsed.content_hash, case.state, workflow)
+
+    def _write_case(self, case: Case) -> None:
+        """Write what changed in the case row, and its next version, in one UPDATE that checks the version it read, before
+        the command writes anything else: it takes the row's lock as ``_lock_case`` does, and is the row's only write."""
+        table = cast(Table, Case.__table__)
+        changed = {attr.key: attr.value for attr in inspect(case).attrs if attr.key in table.c and attr.history.has_changes()}
+        version = case.version
+        write = table.update().where(table.c.id == case.id, table.c.version == version).values({**changed, "version": version + 1})
+        if cast(CursorResult, self.session.execute(write)).rowcount != 1:
+            raise Conflict(N_("Laporan ini baru saja diubah oleh orang lain; muat ulang dan coba lagi."))
+        for key, value in {**changed, "version": version + 1}.items():
+            set_committed_value(case, key, value)  # written: the session's flush has nothing left to write for the row
 
     def _lock_case(self, case: Case) -> None:
         """Take the case row's write lock before the command writes anything else, checking the version it read.
@@ -994,9 +1077,10 @@ class CaseService:
         if cast(CursorResult, self.session.execute(guard)).rowcount != 1:
             raise Conflict(N_("Laporan ini baru saja diubah oleh orang lain; muat ulang dan coba lagi."))
 
-    def _sync_open_tasks(self, case: Case, parsed: Parsed, workflow: BpmnWorkflow, now: datetime) -> None:
+    def _sync_open_tasks(self, case: Case, parsed: Parsed, ready_tasks: list[Task], now: datetime) -> None:
+        """Make the case's open-task rows those of its ready user tasks (``ready_tasks``), with their deadlines now."""
         existing = {row.id: row for row in self._open_rows(case)}
-        ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+        ready = {str(t.id): t for t in ready_tasks}
         stale = [task_id for task_id in existing if task_id not in ready]
         if stale:
             self.session.execute(delete(OpenTask).where(OpenTask.id.in_(stale)))

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import uuid4
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, select, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column, registry
 from sqlalchemy.types import TypeDecorator
 
 
@@ -129,6 +129,9 @@ class Case(Base):
     # the audit chain's head, "seq:hash" of the case's last event (engine/audit/trail.py): a removed tail is found
     audit_head: Mapped[str | None] = mapped_column(String(80))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
+    # its definition version's content hash, read with the row (a subquery on the primary key): a command finds the
+    # parsed model in the per-process cache without a query of its own
+    definition_hash: Mapped[str] = column_property(select(Definition.content_hash).where(Definition.id == definition_id).scalar_subquery())
 
     __mapper_args__ = {"version_id_col": version}
     # only the few waiting cases are indexed: the worker's claim of due timers (retry_at IS NULL) keeps to next_timer_at's index

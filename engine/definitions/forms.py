@@ -117,6 +117,11 @@ def validate(schema: Mapping[str, Any], data: Any, today: date) -> None:
         raise InvalidData(errors)
 
 
+def lists_units(schema: Mapping[str, Any]) -> bool:
+    """Whether a field of the form lists the units (``x-enumSource: units``): its schema as served then differs."""
+    return any(field.get("x-enumSource") == "units" for prop in schema.get("properties", {}).values() for field in (prop, prop.get("items") or {}))
+
+
 def served(schema: Mapping[str, Any], units: Mapping[str, tuple[str, str]]) -> dict[str, Any]:
     """Return the schema as served to a client: fields marked ``x-enumSource: units`` list the units."""
     result = copy.deepcopy(dict(schema))

@@ -13,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Update, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -245,6 +246,10 @@ def with_access_code(tracking_url: str, token: str) -> str:
     return f"{tracking_url}#token={token}"
 
 
+_STAFF_OF_ROLE = select(User).where(User.role == bindparam("to"), User.active.is_(True)).order_by(User.id)
+_STAFF_OF_UNIT = select(User).where(User.unit_id == bindparam("to"), User.active.is_(True)).order_by(User.id)
+
+
 class Notifier:
     def __init__(self, session: Session, base_url: str) -> None:
         self.session = session
@@ -257,8 +262,7 @@ class Notifier:
 
     def staff(self, to: str) -> list[User]:
         """Active users of a role ("kominfo", "pusat") or of a unit id."""
-        role_filter = User.role == to if to in ("kominfo", "pusat") else User.unit_id == to
-        return list(self.session.scalars(select(User).where(role_filter, User.active.is_(True)).order_by(User.id)))
+        return list(self.session.scalars(_STAFF_OF_ROLE if to in ("kominfo", "pusat") else _STAFF_OF_UNIT, {"to": to}))
 
     @staticmethod
     def says_why_back(topic: str) -> bool:
@@ -404,25 +408,35 @@ def mark_all_read(session: Session, user_id: int) -> int:
 WORK_TOPICS = ("perlu_disposisi", "laporan_masuk", "jawaban_masuk", "perlu_revisi", "pengingat", "eskalasi")
 
 
-def _read_work(session: Session, *conditions: ColumnElement[bool]) -> int:
-    # marked on the loaded rows, not by an UPDATE statement: the change is written with the rest of the command, after
-    # the case row's lock (a statement now would take SQLite's write lock before the version check), and the
-    # notifications this command is about to send are not in the database yet, so they stay unread
-    rows = session.scalars(select(Notification).where(Notification.read.is_(False), Notification.kind.in_(WORK_TOPICS), *conditions)).all()
-    for row in rows:
-        row.read = True
-    return len(rows)
+# Each returns an UPDATE and its parameters; the command runs it after taking the case row's lock (a statement run
+# earlier would take SQLite's write lock before the version check) and before it writes its own notifications, which
+# stay unread. The statements are built once: building one costs more than running it.
+Statement = tuple[Update, dict[str, Any]]
 
 
-def read_when_task_done(session: Session, case_id: int, role: str, unit_id: str | None) -> int:
+def _read_work(*conditions: ColumnElement[bool]) -> Update:
+    unread = (Notification.read.is_(False), Notification.kind.in_(WORK_TOPICS))
+    return update(Notification).where(*unread, *conditions).values(read=True).execution_options(synchronize_session=False)
+
+
+def _read_by_holders(unit: ColumnElement[bool]) -> Update:
+    holders = select(User.id).where(User.role == bindparam("holder_role"), unit)
+    return _read_work(Notification.case_id == bindparam("of_case"), or_(Notification.user_id.in_(holders), Notification.kind == "eskalasi"))
+
+
+_READ_BY_ROLE = _read_by_holders(User.unit_id.is_(None))
+_READ_BY_UNIT = _read_by_holders(User.unit_id == bindparam("holder_unit"))
+_READ_BY_CASE = _read_work(Notification.case_id == bindparam("of_case"))
+
+
+def read_when_task_done(case_id: int, role: str, unit_id: str | None) -> Statement:
     """A task of the case was completed, by anyone: mark read the unread notifications of the case that asked the
-    task's holders (its ``role``, in its unit) for that work, and the escalations of the case. Called as the
-    completion is recorded, before the steps after it send the next notifications. Returns how many changed."""
-    unit = User.unit_id.is_(None) if unit_id is None else User.unit_id == unit_id
-    holders = select(User.id).where(User.role == role, unit)
-    return _read_work(session, Notification.case_id == case_id, or_(Notification.user_id.in_(holders), Notification.kind == "eskalasi"))
+    task's holders (its ``role``, in its unit) for that work, and the escalations of the case."""
+    if unit_id is None:
+        return _READ_BY_ROLE, {"of_case": case_id, "holder_role": role}
+    return _READ_BY_UNIT, {"of_case": case_id, "holder_role": role, "holder_unit": unit_id}
 
 
-def read_when_case_closed(session: Session, case_id: int) -> int:
+def read_when_case_closed(case_id: int) -> Statement:
     """The case closed (finished or withdrawn): mark read everyone's unread notifications that asked for work on it."""
-    return _read_work(session, Notification.case_id == case_id)
+    return _READ_BY_CASE, {"of_case": case_id}
