@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from engine import Actor, CaseService, NotFound, Submitted
-from engine.audit.replay import DIFF_EVENT, DIFF_EXTRA, DIFF_MIGRATED, DIFF_STATE, ReplayResult, replay_case, state_after, step_count
+from engine.audit.replay import DIFF_EVENT, DIFF_EXTRA, DIFF_MIGRATED, DIFF_STATE, Replay, ReplayResult, replay_case, state_after, step_count
 from engine.audit.trail import STEP_FAILED, STEPS_RETRIED, guards_lifted, step_numbers, verify_chain
 from engine.cases.migration import Migrations
 from engine.db.tables import AuditEvent, Case, Incident, Notification, OpenTask, OutboxMail, Unit, User
@@ -199,6 +199,49 @@ def test_forged_case_status_is_reported(service, session):
     forge(session, "UPDATE \"case\" SET status = 'selesai' WHERE id = :i", i=case.id)
     difference = replay_case(session, fresh(session, case)).difference
     assert (difference.path, difference.recorded, difference.replayed) == ("status", "selesai", "dijawab")
+
+
+def test_forged_task_in_the_stored_state_is_named_by_its_place_in_the_tree(service, session):
+    """Task ids differ between runs: a difference in the workflow names each task by its spec and place (spec@path)."""
+    case = fresh(session, submit(service, COMPLAINT, TO_BALASAN))
+    state = state_json(case.state)
+    root = state["tasks"][state["root"]]
+    last_task, named_root = state["last_task"], f"{root['task_spec']}@0"
+    state["last_task"], root["state"] = state["root"], root["state"] // 2  # the case's last task: the root, not yet run
+    forge(session, 'UPDATE "case" SET state = :s WHERE id = :i', s=json.dumps(state), i=case.id)
+    difference = replay_case(session, fresh(session, case)).difference
+    assert difference is not None and difference.reason == DIFF_STATE
+    assert (difference.path, difference.recorded) == ("workflow.last_task", named_root)  # the key sorted first
+    assert "@" in difference.replayed and difference.replayed != named_root  # named too, not the replay's own task id
+    state["last_task"] = last_task
+    forge(session, 'UPDATE "case" SET state = :s WHERE id = :i', s=json.dumps(state), i=case.id)
+    difference = replay_case(session, fresh(session, case)).difference
+    assert difference is not None
+    assert (difference.path, difference.recorded, difference.replayed) == (f"workflow.tasks.{named_root}.state", root["state"], root["state"] * 2)
+
+
+def test_a_number_stored_as_another_json_type_in_the_state_is_reported(service, session):
+    case = fresh(session, submit(service, COMPLAINT, TO_BALASAN))
+    state = state_json(case.state)
+    root = state["tasks"][state["root"]]
+    root["state"] = float(root["state"])  # equal in Python (64 == 64.0), not the same JSON
+    forge(session, 'UPDATE "case" SET state = :s WHERE id = :i', s=json.dumps(state), i=case.id)
+    difference = replay_case(session, fresh(session, case)).difference
+    assert difference is not None
+    assert (difference.path, difference.recorded, difference.replayed) == (
+        f"workflow.tasks.{root['task_spec']}@0.state",
+        root["state"],
+        int(root["state"]),
+    )
+    assert isinstance(difference.recorded, float) and isinstance(difference.replayed, int)
+
+
+def test_two_replays_at_once_rebuild_in_databases_of_their_own(service, session):
+    case = fresh(session, submit(service, COMPLAINT, TO_BALASAN))
+    with Replay(session, case) as first, Replay(session, case) as second:
+        assert first.advance(2) is None
+        assert second.advance() is None  # the same case again: no tracking id or case id taken by the first
+        assert first.advance() is None
 
 
 def test_removed_event_is_reported_where_the_replay_produces_it(service, session):
