@@ -133,6 +133,7 @@ def init_app(app: Flask, submission_limited: Callable[[object], Response]) -> Li
     # attempts from one address (trying one password on many accounts; generous, as a whole office may share an address)
     per_account = _setting(app, "LAPOR_LOGIN_RATE_LIMIT", "10 per minute")
     per_address = _setting(app, "LAPOR_LOGIN_RATE_LIMIT_PER_ADDRESS", "50 per minute")
+    limited: set[str] = set()  # the endpoints whose views the limits below wrap
     for endpoint in ("auth.login", "api.create_token"):
         # the page answers 429 with the sign-in form and a message; the API with its JSON error (web/api/routes.py)
         breached = _login_page_breached if endpoint == "auth.login" else None
@@ -140,6 +141,7 @@ def init_app(app: Flask, submission_limited: Callable[[object], Response]) -> Li
         view = limiter.limit(per_account, key_func=_address_and_username, methods=["POST"], on_breach=breached)(view)
         view = limiter.limit(per_address, methods=["POST"], on_breach=breached)(view)
         app.view_functions[endpoint] = view
+        limited.add(endpoint)
     # complaints from one address, the page and the API counted together (one scope): each submission mails a receipt
     # and fills Admin Kominfo's inbox, so a script gets 5 a minute at most, and a slow drip 30 a day; a citizen sends
     # one, a family or an office sharing an address a few. Every POST counts, refused ones too: counting only the
@@ -148,6 +150,11 @@ def init_app(app: Flask, submission_limited: Callable[[object], Response]) -> Li
     for endpoint, breached in (("public.submit", submission_limited), ("api.submit_complaint", None)):
         limit = limiter.shared_limit(per_submitter, scope="complaint-submission", methods=["POST"], on_breach=breached)
         app.view_functions[endpoint] = limit(app.view_functions[endpoint])
+        limited.add(endpoint)
+    if not app.config.get("RATELIMIT_DEFAULT") and not app.config.get("RATELIMIT_APPLICATION"):
+        # every limit wraps one of these views and is counted there: Flask-Limiter's own pass before every other
+        # request (looking for app-wide limits there are none of) is work for nothing
+        limiter.request_filter(lambda: request.endpoint not in limited)
 
     # first of all the request hooks: a form part whose name cannot be read would crash CSRFProtect's own check (a 500)
     app.before_request_funcs.setdefault(None, []).insert(0, _refuse_unusable_input)
@@ -206,8 +213,8 @@ def _login_page_breached(_limit: object) -> Response:
 
 
 def _headers(response: Response) -> Response:
-    for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
+    present = {name.lower() for name, _value in response.headers}  # not Headers.setdefault: it raises and catches per absent name
+    response.headers.extend((name, value) for name, value in HEADERS.items() if name.lower() not in present)
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     # a signed-in staff member's pages and a citizen's private pages stay out of shared caches and the back-button cache

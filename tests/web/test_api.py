@@ -103,7 +103,7 @@ def test_whole_case_runs_through_the_json_api_alone(api, client, doc):
     done = check(
         doc, client.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": FORWARD}, headers=kominfo), "POST", "/tasks/{task_id}/complete"
     )
-    assert done == {"tracking_id": tracking_id, "status": "didisposisikan"}
+    assert done == {"tracking_id": tracking_id, "status": "didisposisikan", "next_tasks": []}  # the unit's task is not Kominfo's
 
     pendidikan = bearer(api.token("pendidikan"))
     notes = check(doc, client.get("/api/v1/notifications", headers=pendidikan), "GET", "/notifications")
@@ -122,7 +122,7 @@ def test_whole_case_runs_through_the_json_api_alone(api, client, doc):
     assert [item["status"] for item in seen["timeline"]] == ["diterima", "didisposisikan", "ditindaklanjuti", "dijawab"]
 
     reply = client.post(f"/api/v1/complaints/{tracking_id}/replies", json={"satisfied": True, "text": "Terima kasih."}, headers=citizen)
-    assert check(doc, reply, "POST", "/complaints/{tracking_id}/replies") == {"tracking_id": tracking_id, "status": "selesai"}
+    assert check(doc, reply, "POST", "/complaints/{tracking_id}/replies") == {"tracking_id": tracking_id, "status": "selesai", "next_tasks": []}
     seen = check(doc, client.get(f"/api/v1/complaints/{tracking_id}", headers=citizen), "GET", "/complaints/{tracking_id}")
     assert seen["status"] == "selesai"
     assert api.tasks("kominfo") == [] and api.tasks("pendidikan") == []
@@ -317,7 +317,7 @@ def test_reply_names_bad_fields(api, client):
 def test_unsatisfied_reply_sends_the_case_back_to_kominfo(api, client):
     tracking_id, token = answered_case(api)
     response = client.post(f"/api/v1/complaints/{tracking_id}/replies", json={"satisfied": False, "text": "Atap masih bocor."}, headers=bearer(token))
-    assert response.status_code == 200 and response.json == {"tracking_id": tracking_id, "status": "diterima"}
+    assert response.status_code == 200 and response.json == {"tracking_id": tracking_id, "status": "diterima", "next_tasks": []}
     assert api.task_of("kominfo", tracking_id)["form"] == "disposisi"
 
 

@@ -26,7 +26,7 @@ def reply(client, tracking_id: str, token: str, data: dict):
 def test_a_low_rating_sends_the_case_back_to_kominfo_with_the_citizens_text(api, client, doc):
     tracking_id, token = answered_case(api)
     response = reply(client, tracking_id, token, {"satisfied": True, "rating": 2, "text": "Jawabannya tidak menjawab keluhan saya."})
-    assert check(doc, response, "POST", "/complaints/{tracking_id}/replies") == {"tracking_id": tracking_id, "status": "diterima"}
+    assert check(doc, response, "POST", "/complaints/{tracking_id}/replies") == {"tracking_id": tracking_id, "status": "diterima", "next_tasks": []}
     task = api.task_of("kominfo", tracking_id)
     assert task["form"] == "disposisi"
     seen = check(doc, client.get(f"/api/v1/complaints/{tracking_id}", headers=bearer(token)), "GET", "/complaints/{tracking_id}")
@@ -37,7 +37,7 @@ def test_a_low_rating_sends_the_case_back_to_kominfo_with_the_citizens_text(api,
 def test_a_good_rating_closes_the_case(api, client, doc):
     tracking_id, token = answered_case(api)
     response = reply(client, tracking_id, token, {"satisfied": True, "rating": 5})
-    assert check(doc, response, "POST", "/complaints/{tracking_id}/replies") == {"tracking_id": tracking_id, "status": "selesai"}
+    assert check(doc, response, "POST", "/complaints/{tracking_id}/replies") == {"tracking_id": tracking_id, "status": "selesai", "next_tasks": []}
     assert api.tasks("kominfo") == []
 
 

@@ -95,6 +95,20 @@ def _schemas() -> dict[str, Any]:
             required=["complaint"],
         ),
         "CaseStatusResult": _obj({"tracking_id": ref("TrackingId"), "status": ref("CaseStatus")}),
+        "StepResult": _obj(
+            {
+                "tracking_id": ref("TrackingId"),
+                "status": ref("CaseStatus"),
+                "next_tasks": {
+                    "type": "array",
+                    "items": ref("TaskSummary"),
+                    "description": "The case's open tasks the caller holds after the step, as GET /tasks lists them (soonest "
+                    "deadline first): the caller's next step without asking the inbox. Never a task of another unit or lane; "
+                    "empty when the case moved on to someone else (find it there with GET /tasks?tracking_id=).",
+                },
+            },
+            required=["tracking_id", "status"],
+        ),
         "Answer": _obj(
             {
                 "text": STRING,
@@ -630,7 +644,10 @@ def _paths() -> dict[str, Any]:
                 "description": "Satisfied closes the case (`selesai`); not satisfied, or a `rating` of 2 or less, sends it back to "
                 "Admin Kominfo with the citizen's text.",
                 "requestBody": _body(form_schema_name("balasan")),
-                "responses": {"200": _ok("CaseStatusResult"), **_errors("BadRequest", "NotFound", "Conflict")},
+                "responses": {
+                    "200": _ok("StepResult", "The case's status, and in `next_tasks` the reporter's own open tasks on it (never staff's)."),
+                    **_errors("BadRequest", "NotFound", "Conflict"),
+                },
             },
         },
         "/complaints/{tracking_id}/additions": {
@@ -690,6 +707,12 @@ def _paths() -> dict[str, Any]:
                 "summary": "The caller's open tasks, soonest deadline first",
                 "security": STAFF,
                 "parameters": [
+                    _query(
+                        "tracking_id",
+                        {"type": "string", "minLength": 1},
+                        "Only the caller's tasks of this case (lower case and spaces accepted); none for an unknown case or one where "
+                        "the caller holds no task.",
+                    ),
                     _query("status", {"$ref": "#/components/schemas/CaseStatus"}, "Only tasks of cases in this status."),
                     _query("category", {"type": "string"}, "Only tasks of cases in this category."),
                     _query("page", {"type": "integer", "minimum": 1, "default": 1}, "Page number."),
@@ -756,7 +779,10 @@ def _paths() -> dict[str, Any]:
                 "summary": "Complete a task with its form data",
                 "security": STAFF,
                 "requestBody": _body("TaskCompletion"),
-                "responses": {"200": _ok("CaseStatusResult"), **_errors("BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict")},
+                "responses": {
+                    "200": _ok("StepResult", "The case's status, and in `next_tasks` the caller's open tasks on it after the step."),
+                    **_errors("BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict"),
+                },
             },
         },
         "/notifications": {

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import wraps
+from functools import cache, wraps
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.orm import defer
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -26,10 +28,10 @@ from engine import Conflict, EngineError, Forbidden, InvalidData, NotFound
 from engine.accounts import credentials
 from engine.audit import replay
 from engine.audit.trail import first_broken
-from engine.cases import access, extensions, notes, similar, views
+from engine.cases import access, extensions, ids, notes, similar, views
 from engine.cases import attachments as recorded
 from engine.cases import inbox as inboxes
-from engine.contract import CATEGORIES, CHANNELS, HANDLERS, INTAKE_ROLES, NOTE_READERS, OVERSIGHT_ROLES, STATUSES, Actor
+from engine.contract import CATEGORIES, CHANNELS, CITIZEN, HANDLERS, INTAKE_ROLES, NOTE_READERS, OVERSIGHT_ROLES, STATUSES, Actor
 from engine.db.tables import Case, OpenTask, User
 from engine.notifications import notify
 from web import attachments, params, submissions
@@ -279,6 +281,7 @@ def _iso(value: Any) -> str | None:
 
 
 def _case_result(case: Case) -> dict[str, str]:
+    """Read it before the commit: after it the row is expired, and reading it again would load the whole case."""
     return {"tracking_id": case.tracking_id, "status": case.status}
 
 
@@ -309,14 +312,14 @@ def submit_complaint():
         raise ApiError(
             422, _l("Idempotency-Key ini sudah dipakai untuk permintaan lain."), {submissions.HEADER: _l("Kirim kunci baru untuk laporan baru.")}
         ) from None
-    if not submitted.replayed:  # sent again: the first submission stored the files
+    if checked and not submitted.replayed:  # sent again: the first submission stored the files
         attachments.store(db.session, submitted.case, checked, current_app.config["LAPOR_CLOCK"].now())
+    result = {**_case_result(submitted.case), "access_token": submitted.access_token}
     db.session.commit()
-    case = submitted.case
-    headers = {"Location": url_for(".get_complaint", tracking_id=case.tracking_id)}
+    headers = {"Location": url_for(".get_complaint", tracking_id=result["tracking_id"])}
     if submitted.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return jsonify(tracking_id=case.tracking_id, access_token=submitted.access_token, status=case.status), 201, headers
+    return jsonify(result), 201, headers
 
 
 def _channel(data: dict[str, Any], recorder: Actor | None) -> str:
@@ -355,8 +358,9 @@ def complaint_file(token: str, tracking_id: str, attachment_id: int):
 @citizen
 def reply_to_complaint(token: str, tracking_id: str):
     case = service().reply(tracking_id, token, _body())
+    result = _step_result(case, CITIZEN)
     db.session.commit()
-    return jsonify(_case_result(case))
+    return jsonify(result)
 
 
 @bp.post("/complaints/<tracking_id>/additions")
@@ -378,9 +382,11 @@ def add_to_complaint(token: str, tracking_id: str):
         body = _body()
     text = _text_only(body)
     case = service().add_to_complaint(tracking_id, token, text)
-    attachments.store(db.session, case, checked, current_app.config["LAPOR_CLOCK"].now())
+    if checked:
+        attachments.store(db.session, case, checked, current_app.config["LAPOR_CLOCK"].now())
+    result = _case_result(case)
     db.session.commit()
-    return jsonify(_case_result(case))
+    return jsonify(result)
 
 
 @bp.post("/complaints/<tracking_id>/withdraw")
@@ -393,8 +399,9 @@ def withdraw_complaint(token: str, tracking_id: str):
     if reason is not None and len(reason) > 2000:
         raise InvalidData({"reason": "Maksimal 2000 karakter."})
     case = service().withdraw(tracking_id, token, reason)
+    result = _case_result(case)
     db.session.commit()
-    return jsonify(_case_result(case))
+    return jsonify(result)
 
 
 # ---- staff: tokens --------------------------------------------------------------------------
@@ -459,18 +466,55 @@ def _choice_arg(name: str, choices: tuple[str, ...]) -> str | None:
     return raw
 
 
+@cache
+def _case_tasks_query(role: str, unit_id: str | None) -> Select[tuple[OpenTask, Case]]:
+    """The open tasks of the case ``:tracking_id`` held by staff of ``role`` in ``unit_id`` (access.held_by, the inbox's
+    rule), with the case, in the inbox's order (soonest deadline first, those without one last). Made once per kind of
+    holder: building the statement costs more than running it."""
+    return (
+        select(OpenTask, Case)
+        .join(Case, Case.id == OpenTask.case_id)
+        .where(access.held_by(Actor("", role, unit_id)), Case.tracking_id == bindparam("tracking_id"))  # the rule reads no username
+        .options(defer(Case.state), defer(Case.access_token_hash))  # a list of tasks never runs the case
+        .order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.created_at, OpenTask.id)
+    )
+
+
+def _case_tasks(actor: Actor, tracking_id: str) -> list[tuple[OpenTask, Case]]:
+    """The open tasks ``actor`` holds on the case ``tracking_id`` (as stored), with the case; none for an unknown case."""
+    query = _case_tasks_query(actor.role, actor.unit_id)
+    return [(row, case) for row, case in db.session.execute(query, {"tracking_id": tracking_id})]
+
+
+def _step_result(case: Case, actor: Actor) -> dict[str, Any]:
+    """The answer to a step that moved the case, read before the commit: its status and ``next_tasks``, the case's open
+    tasks ``actor`` now holds (GET /tasks's items), so a client goes on without asking its inbox again. Only the
+    holder's own, by the one holder rule: never another unit's, Admin Kominfo's, or staff tasks to the citizen."""
+    return {**_case_result(case), "next_tasks": [_task(row, held) for row, held in _case_tasks(actor, case.tracking_id)]}
+
+
 @bp.get("/tasks")
 @staff()
 def list_tasks(user: User):
-    page = inboxes.inbox(
-        db.session,
-        actor_of(user),
-        status=_choice_arg("status", STATUSES),
-        category=_choice_arg("category", CATEGORIES),
-        page=_int_arg("page", 1, 1, 1_000_000),
-        per_page=_int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE),
-    )
-    return jsonify(tasks=[_task(row, case) for row, case in page.rows], total=page.total, page=page.page, pages=page.pages)
+    """The caller's inbox; with ``tracking_id``, only that case's tasks the caller holds (none for an unknown case)."""
+    actor = actor_of(user)
+    status, category = _choice_arg("status", STATUSES), _choice_arg("category", CATEGORIES)
+    number, per_page = _int_arg("page", 1, 1, 1_000_000), _int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+    tracking_id = request.args.get("tracking_id")
+    if tracking_id is None:
+        page = inboxes.inbox(db.session, actor, status=status, category=category, page=number, per_page=per_page)
+        return jsonify(tasks=[_task(row, case) for row, case in page.rows], total=page.total, page=page.page, pages=page.pages)
+    if not tracking_id.strip():
+        raise ApiError(400, _l("Parameter tidak valid."), {"tracking_id": _l("Wajib diisi.")})
+    rows = [
+        (row, case)
+        for row, case in _case_tasks(actor, ids.normalize_tracking_id(tracking_id))
+        if status in (None, case.status) and category in (None, case.category)
+    ]
+    pages = max(1, -(-len(rows) // per_page))
+    number = min(number, pages)
+    shown = rows[(number - 1) * per_page : number * per_page]
+    return jsonify(tasks=[_task(row, case) for row, case in shown], total=len(rows), page=number, pages=pages)
 
 
 @bp.get("/tasks/<task_id>")
@@ -532,9 +576,11 @@ def complete_task(user: User, task_id: str):
         raise InvalidData({"data": _l('Wajib diisi: kirim isian formulir sebagai {"data": {...}}.')})
     if not isinstance(body["data"], dict):
         raise InvalidData({"data": _l("Harus berupa objek JSON.")})
-    case = service().complete_task(task_id, body["data"], actor_of(user))
+    actor = actor_of(user)
+    case = service().complete_task(task_id, body["data"], actor)
+    result = _step_result(case, actor)
     db.session.commit()
-    return jsonify(_case_result(case))
+    return jsonify(result)
 
 
 # ---- staff: notifications and history --------------------------------------------------------
