@@ -6,6 +6,7 @@ PostgreSQL databases dropped WITH (FORCE)), so a run leaves nothing behind and n
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -30,6 +31,7 @@ from engine.accounts import users as accounts  # noqa: E402
 from engine.accounts.users import seed_demo  # noqa: E402
 from engine.db.schema import create_schema  # noqa: E402
 from engine.definitions.bundle import project_bundle  # noqa: E402
+from engine.runtime.serialization import state_json, stored  # noqa: E402
 
 PG_SERVER_URL = os.environ.get("LAPOR_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -85,9 +87,11 @@ def seed(engine: Engine, clock: FakeClock) -> None:
 
 
 def renumbered(state: str) -> tuple[str, dict[str, str]]:
-    """A serialized workflow with every UUID replaced by a fresh one; returns (state, old id -> new id)."""
+    """A stored workflow state with every UUID replaced by a fresh one, stored as the engine stores states now;
+    returns (state, old id -> new id)."""
     fresh: dict[str, str] = {}
-    return UUID.sub(lambda m: fresh.setdefault(m[0], str(uuid.uuid4())), state), fresh
+    text = UUID.sub(lambda m: fresh.setdefault(m[0], str(uuid.uuid4())), json.dumps(state_json(state), separators=(",", ":")))
+    return stored(json.loads(text)), fresh
 
 
 def percentile(values: Sequence[float], share: float) -> float:

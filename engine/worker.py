@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from engine.cases import incidents
 from engine.cases.service import CaseService
 from engine.errors import Conflict
-from engine.notifications.mailer import Transport, send_pending
+from engine.notifications.mailer import BATCH, Transport, send_pending
 from engine.timekeeping import clock as clocks
 
 log = logging.getLogger("lapor.worker")
@@ -22,6 +22,7 @@ log = logging.getLogger("lapor.worker")
 class PassResult:
     timers_fired: int
     mails_sent: int
+    more: bool = False  # the pass stopped at a batch limit (due cases or mail): run the next one without waiting
 
 
 def run_once(session_factory: Callable[[], Session], clock: clocks.Clock, base_url: str, transport: Transport | None, batch: int = 100) -> PassResult:
@@ -32,14 +33,21 @@ def run_once(session_factory: Callable[[], Session], clock: clocks.Clock, base_u
     holds at most one row lock, released with its connection. A system step that fails again is committed
     as such by the engine (the case waits longer, its incident counts up; engine/cases/service.py ``_advance``). A
     case that fails or fires nothing is not tried again in the same pass.
+
+    ``more`` says the pass stopped at a limit with work done (``batch`` cases claimed and some fired, or a whole batch
+    of mail sent), so more may be due now: a worker loop runs the next pass at once instead of waiting its interval
+    (10,000 timers due at the same 23:59:59 would otherwise take 100 intervals). A pass whose cases all failed does
+    not ask for more, so a worker never spins on cases that keep failing.
     """
     fired = 0
     tried: set[int] = set()
+    limit_reached = True  # unless a claim finds nothing left
     for _ in range(batch):
         with session_factory() as session:
             service = CaseService(session, clock, base_url)
             case_id = service.claim_due_case(skip=tried)
             if case_id is None:
+                limit_reached = False
                 break
             try:
                 count = service.fire_timers(case_id)
@@ -62,7 +70,7 @@ def run_once(session_factory: Callable[[], Session], clock: clocks.Clock, base_u
             session.rollback()
             log.exception("sending the outbox failed")
             sent = 0
-    return PassResult(fired, sent)
+    return PassResult(fired, sent, (limit_reached and fired > 0) or sent >= BATCH)
 
 
 def _record_incident(session: Session, clock: clocks.Clock, error: Exception, case_id: int) -> None:

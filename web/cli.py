@@ -161,13 +161,16 @@ def serve(host: str, port: int, no_worker: bool, reload_process: bool) -> None:
 def _worker_loop(config: dict, stop: threading.Event, watcher: ProcessWatcher | None = None, work: bool = True) -> None:
     engine = make_engine(config["SQLALCHEMY_DATABASE_URI"])
     transport = transport_from_config(config)  # None without MAIL_SERVER: mail waits in the outbox (/dev/kotak-surat)
-    while not stop.wait(config["LAPOR_WORKER_INTERVAL"]):
+    wait = config["LAPOR_WORKER_INTERVAL"]
+    while not stop.wait(wait):
+        wait = config["LAPOR_WORKER_INTERVAL"]
         if watcher is not None:
             _watch_once(watcher, engine, config["LAPOR_CLOCK"])
         if not work:
             continue
         try:
-            run_once(lambda: Session(engine), config["LAPOR_CLOCK"], config["LAPOR_BASE_URL"], transport)
+            if run_once(lambda: Session(engine), config["LAPOR_CLOCK"], config["LAPOR_BASE_URL"], transport).more:
+                wait = 0  # a backlog (a full batch of due cases or mail): the next pass at once
         except Exception:  # the loop must outlive one bad pass
             logging.getLogger("lapor.worker").exception("worker pass failed")
 

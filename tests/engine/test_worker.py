@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.db.tables import AuditEvent, Case, Escalation, Incident, OutboxMail
+from engine.notifications.mailer import BATCH
 from engine.runtime import scripting
 from engine.worker import PassResult, run_once
 from tests.engine.support import (
@@ -211,3 +212,40 @@ def test_unreachable_mail_server_leaves_mail_queued(service, clock, db_engine, s
     result = run_once(sessions, clock, BASE_URL, FlaskMailTransport({"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": free_port()}))
     assert result.mails_sent == 0
     assert all(m.sent_at is None and m.status == "queued" and m.attempts == 1 and m.last_error for m in outbox(db_engine))
+
+
+def test_a_pass_stopped_by_its_batch_asks_for_the_next_at_once(service, clock, sessions):
+    for _ in range(3):
+        submit(service, COMPLAINT)
+    clock.set(wib(2026, 12, 2, 0, 0, 30))  # the three Disposisi targets are due
+
+    assert run_once(sessions, clock, BASE_URL, None, batch=2) == PassResult(timers_fired=2, mails_sent=0, more=True)
+    assert run_once(sessions, clock, BASE_URL, None, batch=2) == PassResult(timers_fired=1, mails_sent=0, more=False)
+
+
+def test_a_pass_whose_cases_all_fail_does_not_ask_for_more(service, clock, sessions, monkeypatch):
+    for _ in range(2):
+        submit(service, COMPLAINT)
+    clock.set(wib(2026, 12, 2, 0, 0, 30))
+
+    def eskalasi(*_args):
+        raise RuntimeError("layanan eskalasi mati")
+
+    monkeypatch.setitem(scripting.HELPERS, "eskalasi", eskalasi)
+
+    # the batch is used up by cases that fired nothing: the worker waits its interval instead of spinning on them
+    assert run_once(sessions, clock, BASE_URL, None, batch=2) == PassResult(timers_fired=0, mails_sent=0, more=False)
+
+
+def test_a_pass_that_sends_a_whole_batch_of_mail_asks_for_the_next_at_once(service, clock, db_engine, sessions, smtp_server):
+    inbox, settings = smtp_server
+    while len(outbox(db_engine)) <= BATCH:
+        submit(service, COMPLAINT)
+    queued = len(outbox(db_engine))
+
+    first = run_once(sessions, clock, BASE_URL, settings)
+    second = run_once(sessions, clock, BASE_URL, settings)
+
+    assert (first.mails_sent, first.more) == (BATCH, True)
+    assert (second.mails_sent, second.more) == (queued - BATCH, False)
+    assert len(inbox.messages) == queued
