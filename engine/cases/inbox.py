@@ -36,9 +36,10 @@ def inbox(
         where.append(Case.status == status)
     if category:
         where.append(Case.category == category)
-    joined = select(OpenTask.id).join(Case, Case.id == OpenTask.case_id) if status or category else select(OpenTask.id)
-    # counting reads the open-task index alone: never the case rows with their workflow state
-    total = session.scalar(select(func.count()).select_from(joined.where(*where).subquery())) or 0
+    held = select(OpenTask.due_at).join(Case, Case.id == OpenTask.case_id) if status or category else select(OpenTask.due_at)
+    # all of them and those with a deadline in one pass over the open-task index: never the case rows with their state
+    counted = held.where(*where).subquery()
+    total, dated = session.execute(select(func.count(), func.count(counted.c.due_at))).one()
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     query = (
@@ -49,7 +50,6 @@ def inbox(
     )
     # Tasks with a deadline in deadline order, then those without: two index walks that stop at the page's
     # end, instead of sorting every open task of the unit by "due_at IS NULL" (which no index serves).
-    dated = session.scalar(select(func.count()).select_from(joined.where(*where, OpenTask.due_at.is_not(None)).subquery())) or 0
     offset = (page - 1) * per_page
     rows: list[tuple[OpenTask, Case]] = []
     if offset < dated:

@@ -187,7 +187,8 @@ class OpenTask(Base):
     overdue: Mapped[bool] = mapped_column(Boolean, default=False)
     claimed_by: Mapped[str | None] = mapped_column(String(80))
 
-    __table_args__ = (Index("ix_open_task_role_unit_due", "role", "unit_id", "due_at"),)
+    # the inbox walks it in deadline order; with ``overdue`` in it the navigation counts read the index alone (migration 0009)
+    __table_args__ = (Index("ix_open_task_role_unit_due", "role", "unit_id", "due_at", "overdue"),)
 
 
 class AuditEvent(Base):
@@ -214,11 +215,15 @@ class Notification(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    # indexed: a completed task or a closed case marks its case's notifications read (notify.read_when_*) (migration 0009)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
     at: Mapped[datetime]
     kind: Mapped[str] = mapped_column(String(40))
     message: Mapped[str] = mapped_column(Text)
     read: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    # the unread count every staff page shows: a range of the user's unread rows, not all a year left them (migration 0009)
+    __table_args__ = (Index("ix_notification_user_unread", "user_id", "read"),)
 
 
 class OutboxMail(Base):
@@ -266,6 +271,10 @@ class Escalation(Base):
     clock: Mapped[str] = mapped_column(String(10))  # target | plafon
     unit_id: Mapped[str | None] = mapped_column(ForeignKey("unit.id"))
     resolved_at: Mapped[datetime | None]
+
+    # Admin Pusat's open escalations, newest first: the few unresolved rows in order (migration 0009). Without it SQLite,
+    # which knows only the average rows per status, scanned every case once closed cases outnumbered the open ones.
+    __table_args__ = (Index("ix_escalation_open", "at", sqlite_where=text("resolved_at IS NULL"), postgresql_where=text("resolved_at IS NULL")),)
 
 
 class PartnerKey(Base):
