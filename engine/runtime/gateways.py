@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from SpiffWorkflow.bpmn.specs.defaults import ParallelGateway
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.deep_merge import DeepMerge
@@ -20,7 +22,11 @@ class LoopSafeParallelGateway(ParallelGateway):
     The same goes for the data the join merges: SpiffWorkflow merges the data of every finished join task of this spec
     that is not an ancestor, so on a later pass the cancelled siblings of an earlier pass merged their stale data over
     this pass's (an answer a unit revised after ``kembalikan`` came back as it was before). Here only the join tasks of
-    this pass are merged: those after the join this pass started from."""
+    this pass are merged: those after the join this pass started from.
+
+    Who descends from whom is read from sets of task ids made once per call, not by ``Task.is_descendant_of`` per join
+    task: that walks up the tree each time, and a case that loops has many join tasks and a deep tree (a third of a
+    looping case's step went there)."""
 
     def _check_threshold_unstructured(self, my_task: Task) -> bool:
         waiting_inputs = set(self.inputs)
@@ -31,10 +37,11 @@ class LoopSafeParallelGateway(ParallelGateway):
             elif task.parent is not None:
                 remove_ancestor(task.parent)
 
+        above, below = _ancestors(my_task), _descendants(my_task)
         for task in my_task.workflow.get_tasks(spec_name=self.name):
-            if task.is_descendant_of(my_task):  # the first pass: this one is reached only after the join completes
+            if task.id in below:  # the first pass: this one is reached only after the join completes
                 remove_ancestor(task)
-            elif my_task.is_descendant_of(task) or task.state == TaskState.CANCELLED:  # an earlier pass
+            elif task.id in above or task.state == TaskState.CANCELLED:  # an earlier pass
                 continue
             elif task.parent.state == TaskState.COMPLETED and task.parent.task_spec in waiting_inputs:
                 waiting_inputs.remove(task.parent.task_spec)
@@ -44,13 +51,14 @@ class LoopSafeParallelGateway(ParallelGateway):
         previous = my_task.parent
         while previous is not None and previous.task_spec != self:  # the join the last pass went through, if any
             previous = previous.parent
+        above, after_previous = _ancestors(my_task), _descendants(previous) if previous is not None else None
         arrived = [
             task
             for task in my_task.workflow.get_tasks(spec_name=self.name)
             if task is not my_task
             and task.has_state(TaskState.FINISHED_MASK)
-            and not my_task.is_descendant_of(task)
-            and (previous is None or task.is_descendant_of(previous))
+            and task.id not in above
+            and (after_previous is None or task.id in after_previous)
         ]
         for task in sorted(arrived, key=lambda t: t.last_state_change):
             DeepMerge.merge(my_task.data, task.parent.data)
@@ -58,3 +66,24 @@ class LoopSafeParallelGateway(ParallelGateway):
                 task._drop_children(force=True)
         my_task._inherit_data()
         return True
+
+
+def _ancestors(task: Task) -> set[UUID]:
+    """The ids of the tasks ``task`` descends from (``task.is_descendant_of`` of each is true)."""
+    found = set()
+    parent = task.parent
+    while parent is not None:
+        found.add(parent.id)
+        parent = parent.parent
+    return found
+
+
+def _descendants(task: Task) -> set[UUID]:
+    """The ids of the tasks that descend from ``task`` (each one's ``is_descendant_of(task)`` is true)."""
+    found: set[UUID] = set()
+    pending = list(task.children)
+    while pending:
+        child = pending.pop()
+        found.add(child.id)
+        pending.extend(child.children)
+    return found
