@@ -35,6 +35,7 @@ def event_hash(prev_hash: str, case_id: int, seq: int, at: datetime, type_: str,
 
 
 _INSERT = insert(AuditEvent.__table__)  # type: ignore[arg-type]
+AuditMark = tuple[int, dict[int, tuple[int, str]]]  # how many events were pending, and each case's chain head then
 
 
 @dataclass(frozen=True)
@@ -64,11 +65,11 @@ class AuditLog:
             rows, self._pending = self._pending, []
             session.connection().execute(_INSERT, rows)
 
-    def mark(self) -> tuple[int, dict[int, tuple[int, str]]]:
+    def mark(self) -> AuditMark:
         """Where the log stands now, for ``back_to``."""
         return len(self._pending), dict(self._heads)
 
-    def back_to(self, mark: tuple[int, dict[int, tuple[int, str]]]) -> None:
+    def back_to(self, mark: AuditMark) -> None:
         """Forget the events appended since ``mark`` (none of them written yet: nothing flushed since), and put each
         case row's head back where it stood then."""
         del self._pending[mark[0] :]

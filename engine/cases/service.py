@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.audit.trail import STEP_FAILED, STEPS_RETRIED, AuditLog
+from engine.audit.trail import STEP_FAILED, STEPS_RETRIED, AuditLog, AuditMark
 from engine.cases import access, attachments, extensions, ids, incidents, lookups, notes
 from engine.cases.context import INTERIM, came_back_in
 from engine.contract import (
@@ -91,7 +91,7 @@ def ready_user_task(workflow: BpmnWorkflow, task_id: str) -> Task | None:
     return None
 
 
-class _Lazy(Mapping[str, tuple[str, str]]):
+class _LazyUnits(Mapping[str, tuple[str, str]]):
     """The units, read on first use."""
 
     def __init__(self, load: Callable[[], dict[str, tuple[str, str]]]) -> None:
@@ -233,7 +233,7 @@ class CaseService:
 
     def _run_context(self) -> RunContext:
         """What the model's scripts see: the units read only when a script asks for them (most steps name none)."""
-        return RunContext(units=_Lazy(self.units), calendar=self.calendar)
+        return RunContext(units=_LazyUnits(self.units), calendar=self.calendar)
 
     # ---- verbs -----------------------------------------------------------------------------
 
@@ -832,7 +832,7 @@ class CaseService:
         }
         self.audit.append(case, STEPS_RETRIED, actor.username, now, data=data)
 
-    def _forget(self, new: set[Any], dirty: set[Any], audit: Any) -> None:
+    def _forget(self, new: set[Any], dirty: set[Any], audit: AuditMark) -> None:
         """Drop what the session gained since it held ``new`` and ``dirty`` and the audit log stood at ``audit`` (nothing
         of it was flushed): objects added are removed, objects changed are read again from the database, events appended
         are forgotten, and so are the statements waiting for the case row's lock."""

@@ -13,14 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import cache, wraps
+from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import defer
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -466,31 +464,11 @@ def _choice_arg(name: str, choices: tuple[str, ...]) -> str | None:
     return raw
 
 
-@cache
-def _case_tasks_query(role: str, unit_id: str | None) -> Select[tuple[OpenTask, Case]]:
-    """The open tasks of the case ``:tracking_id`` held by staff of ``role`` in ``unit_id`` (access.held_by, the inbox's
-    rule), with the case, in the inbox's order (soonest deadline first, those without one last). Made once per kind of
-    holder: building the statement costs more than running it."""
-    return (
-        select(OpenTask, Case)
-        .join(Case, Case.id == OpenTask.case_id)
-        .where(access.held_by(Actor("", role, unit_id)), Case.tracking_id == bindparam("tracking_id"))  # the rule reads no username
-        .options(defer(Case.state), defer(Case.access_token_hash))  # a list of tasks never runs the case
-        .order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.created_at, OpenTask.id)
-    )
-
-
-def _case_tasks(actor: Actor, tracking_id: str) -> list[tuple[OpenTask, Case]]:
-    """The open tasks ``actor`` holds on the case ``tracking_id`` (as stored), with the case; none for an unknown case."""
-    query = _case_tasks_query(actor.role, actor.unit_id)
-    return [(row, case) for row, case in db.session.execute(query, {"tracking_id": tracking_id})]
-
-
 def _step_result(case: Case, actor: Actor) -> dict[str, Any]:
     """The answer to a step that moved the case, read before the commit: its status and ``next_tasks``, the case's open
     tasks ``actor`` now holds (GET /tasks's items), so a client goes on without asking its inbox again. Only the
     holder's own, by the one holder rule: never another unit's, Admin Kominfo's, or staff tasks to the citizen."""
-    return {**_case_result(case), "next_tasks": [_task(row, held) for row, held in _case_tasks(actor, case.tracking_id)]}
+    return {**_case_result(case), "next_tasks": [_task(row, held) for row, held in inboxes.case_tasks(db.session, actor, case.tracking_id)]}
 
 
 @bp.get("/tasks")
@@ -508,7 +486,7 @@ def list_tasks(user: User):
         raise ApiError(400, _l("Parameter tidak valid."), {"tracking_id": _l("Wajib diisi.")})
     rows = [
         (row, case)
-        for row, case in _case_tasks(actor, ids.normalize_tracking_id(tracking_id))
+        for row, case in inboxes.case_tasks(db.session, actor, ids.normalize_tracking_id(tracking_id))
         if status in (None, case.status) and category in (None, case.category)
     ]
     pages = max(1, -(-len(rows) // per_page))
