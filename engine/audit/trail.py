@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, text
 from sqlalchemy import event as sa_event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from engine.db.tables import AuditEvent, Case, Definition
 from engine.messages import N_
@@ -58,7 +58,9 @@ class AuditLog:
         self._heads: dict[int, tuple[int, str]] = {}
         self._pending: list[dict[str, Any]] = []
         self._cases: dict[int, tuple[Case, str | None]] = {}  # each case appended to, with its row's head before
-        sa_event.listen(session, "before_flush", self._write)
+        # on this request's own Session: listening on a scoped_session (Flask-SQLAlchemy's db.session) would listen on
+        # every session its factory makes, in every thread, and write these events in another request's transaction
+        sa_event.listen(session() if isinstance(session, scoped_session) else session, "before_flush", self._write)
 
     def _write(self, session: Session, *_args: Any) -> None:
         if self._pending:

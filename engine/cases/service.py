@@ -442,6 +442,7 @@ class CaseService:
         row, case = access.task_for(self.session, task_id, actor)
         if row.claimed_by not in (None, actor.username):
             raise Conflict(N_("Tugas ini sedang dikerjakan oleh %(user)s."), user=row.claimed_by)
+        self._lock_case(case)  # two writers must not collide on the audit seq: the later one waits, then gets Conflict
         row.claimed_by = actor.username
         self.audit.append(case, "task_claimed", actor.username, self.clock.now(), task=task_id)
         return row
@@ -456,9 +457,9 @@ class CaseService:
             if row.claimed_by not in (None, actor.username):
                 raise Forbidden(N_("Hanya pemegang tugas atau Admin Pusat yang dapat melepasnya."))
         if row.claimed_by is not None:
-            self.audit.append(
-                self._case(row.case_id), "task_unclaimed", actor.username, self.clock.now(), task=task_id, data={"holder": row.claimed_by}
-            )
+            case = self._case(row.case_id)
+            self._lock_case(case)  # as in claim
+            self.audit.append(case, "task_unclaimed", actor.username, self.clock.now(), task=task_id, data={"holder": row.claimed_by})
             row.claimed_by = None
         return row
 

@@ -4,10 +4,12 @@ at its head on the case row; the database refuses to change it."""
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import scoped_session, sessionmaker
 
 from engine.audit.trail import (
     BROKEN_BEYOND_HEAD,
@@ -127,6 +129,31 @@ def test_append_continues_the_stored_chain(session, closed_case):
     assert (event.seq, event.prev_hash) == (last.seq + 1, last.hash)
     session.commit()
     assert first_broken(session, closed_case) is None
+
+
+def test_events_are_written_by_their_own_sessions_flush_not_by_another_threads(db_engine, closed_case):
+    """A web request's session is a scoped_session: the events one request appends must go out with its own transaction,
+    never with a flush another thread's session makes meanwhile (that transaction rolls back here: they would be lost)."""
+    sessions = scoped_session(sessionmaker(db_engine))
+    case = sessions.get(Case, closed_case.id)
+    assert case is not None
+    last = events(sessions(), case.id)[-1]
+    AuditLog(sessions).append(case, "note_added", "auditor", last.at, data={"text": "diperiksa"})
+
+    def another_request() -> None:
+        other = sessions()
+        other.get(Definition, case.definition_id).note = "dibaca"  # type: ignore[union-attr]
+        other.flush()
+        other.rollback()
+        sessions.remove()
+
+    thread = threading.Thread(target=another_request)
+    thread.start()
+    thread.join()
+    sessions.commit()
+    assert first_broken(sessions(), case) is None
+    assert events(sessions(), case.id)[-1].seq == last.seq + 1
+    sessions.remove()
 
 
 def test_the_systems_one_minute_steps_record_how_long_they_took(service, session):
