@@ -272,7 +272,8 @@ def _copy_of_template() -> sqlite3.Connection:
     copy = sqlite3.connect(":memory:", check_same_thread=False)
     with _template_lock:
         if _template is None:
-            _template = make_engine("sqlite://", poolclass=StaticPool)  # one connection, kept open: the database
+            # one connection, kept open: the database; copied from whichever thread asks (under the lock)
+            _template = make_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
             Base.metadata.create_all(_template)
         with _template.connect() as template:
             template.connection.driver_connection.backup(copy)  # type: ignore[union-attr]

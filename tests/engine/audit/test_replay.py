@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from engine import Actor, CaseService, NotFound, Submitted
 from engine.audit.replay import DIFF_EVENT, DIFF_EXTRA, DIFF_MIGRATED, DIFF_STATE, Replay, ReplayResult, replay_case, state_after, step_count
@@ -242,6 +244,29 @@ def test_two_replays_at_once_rebuild_in_databases_of_their_own(service, session)
         assert first.advance(2) is None
         assert second.advance() is None  # the same case again: no tracking id or case id taken by the first
         assert first.advance() is None
+
+
+def test_replays_run_in_any_thread_a_web_server_serves_them_from(service, session):
+    """The throwaway schema is built once per process and copied for each replay, whichever request thread asks."""
+    case_id = fresh(session, submit(service, COMPLAINT, TO_BALASAN)).id
+    results: list[bool] = []
+    first_done, second_done = threading.Event(), threading.Event()
+
+    def replay_in_a_thread(then: Callable[[], None]) -> None:
+        with Session(session.get_bind()) as own:  # a request's own session, as the history page has
+            results.append(replay_case(own, own.get(Case, case_id)).matches)
+        then()
+
+    # the first thread lives on while the second replays (an ended thread's id may be given to the next one)
+    first = threading.Thread(target=replay_in_a_thread, args=(lambda: (first_done.set(), second_done.wait(10)),))
+    first.start()
+    first_done.wait(10)
+    second = threading.Thread(target=replay_in_a_thread, args=(second_done.set,))
+    second.start()
+    second.join()
+    second_done.set()
+    first.join()
+    assert results == [True, True]
 
 
 def test_removed_event_is_reported_where_the_replay_produces_it(service, session):
