@@ -69,7 +69,8 @@ def main() -> None:
     parser.add_argument("--loops", type=int, default=20)
     parser.add_argument("--cases", type=int, default=5)
     args = parser.parse_args()
-    print(f"{datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; bench/loops.py --loops {args.loops} --cases {args.cases}; load average {os.getloadavg()}")
+    started = f"{datetime.now().astimezone():%Y-%m-%d %H:%M %Z}"
+    print(f"{started}; bench/loops.py --loops {args.loops} --cases {args.cases}; load average {os.getloadavg()}")
     with ExitStack() as stack:
         engine = make_engine(stack.enter_context(database("sqlite")))
         stack.callback(engine.dispose)
