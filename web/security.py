@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import re
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -128,6 +129,7 @@ def init_app(app: Flask, submission_limited: Callable[[object], Response]) -> Li
 
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter = Limiter(get_remote_address, app=app, storage_uri=_setting(app, "LAPOR_RATELIMIT_STORAGE_URL", "memory://"))
+    serialize_expiry_timer(limiter.storage)
     app.extensions["lapor_limiter"] = limiter  # the wrapped views hold it weakly; disabled, Flask-Limiter keeps no reference itself
     # two limits on each sign-in route: attempts at one account from one address (guessing its password), and all
     # attempts from one address (trying one password on many accounts; generous, as a whole office may share an address)
@@ -210,6 +212,22 @@ def page_field_errors(data: Any) -> dict[str, str]:
 def _login_page_breached(_limit: object) -> Response:
     flash(_("Terlalu banyak percobaan masuk dari alamat Anda. Tunggu sebentar, lalu coba lagi."), "error")
     return make_response(render_template("auth/login.html"), 429)
+
+
+def serialize_expiry_timer(storage: object) -> None:
+    """limits' memory storage (5.8) starts its expiry timer without a lock: two threads counting at once may both find
+    it stopped and start the same new Timer twice (RuntimeError: a 500 to a citizen submitting; the load test found it
+    under gunicorn's threads). Its one scheduling method is made to run one thread at a time; other storages have none."""
+    schedule = getattr(storage, "_MemoryStorage__schedule_expiry", None)
+    if schedule is None:
+        return
+    lock = threading.Lock()
+
+    def one_at_a_time() -> None:
+        with lock:
+            schedule()
+
+    storage._MemoryStorage__schedule_expiry = one_at_a_time  # type: ignore[attr-defined]  # the instance's, before the class's
 
 
 def _headers(response: Response) -> Response:

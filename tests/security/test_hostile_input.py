@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from typing import Any
 
 import pytest
@@ -591,3 +592,29 @@ def test_an_unknown_api_address_with_control_characters_is_still_a_json_404(app)
     """No route matches: the API answers it as any unknown address under /api/v1 (JSON), before the input check."""
     response = app.test_client().post("/api/v1/notifications/%1C%C2%8B%0A/read")
     assert response.status_code == 404 and response.is_json
+
+
+def test_two_request_threads_never_schedule_the_rate_limit_counters_expiry_at_once(app):
+    """limits' memory storage started its expiry timer without a lock, and two submissions counted at once started the
+    same Timer twice (a 500; the load test found it). Both threads here reach the timer check: without the lock the
+    barrier inside it lets them meet; with it the first gives up waiting before the second may enter."""
+    storage = app.extensions["lapor_limiter"].storage
+    inside = threading.Barrier(2, timeout=0.5)
+    met: list[bool] = []
+
+    class Probe:  # stands in for the storage's timer: "alive", so nothing is started
+        def is_alive(self) -> bool:
+            try:
+                inside.wait()
+                met.append(True)
+            except threading.BrokenBarrierError:
+                pass
+            return True
+
+    storage.timer = Probe()
+    threads = [threading.Thread(target=storage._MemoryStorage__schedule_expiry) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert met == []
