@@ -129,7 +129,8 @@ def init_app(app: Flask, submission_limited: Callable[[object], Response]) -> Li
 
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter = Limiter(get_remote_address, app=app, storage_uri=_setting(app, "LAPOR_RATELIMIT_STORAGE_URL", "memory://"))
-    serialize_expiry_timer(limiter.storage)
+    if limiter.enabled:  # disabled (tests of other things), it has no storage
+        serialize_expiry_timer(limiter.storage)
     app.extensions["lapor_limiter"] = limiter  # the wrapped views hold it weakly; disabled, Flask-Limiter keeps no reference itself
     # two limits on each sign-in route: attempts at one account from one address (guessing its password), and all
     # attempts from one address (trying one password on many accounts; generous, as a whole office may share an address)
