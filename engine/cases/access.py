@@ -214,13 +214,19 @@ def answer_task(session: Session, task_id: str, actor: Actor, other_form: str) -
     """The open answer task ``actor`` holds, with its case: for what a unit does beside answering (a document, a request
     for more time). Raises NotFound (no such open task, or another unit's), Forbidden (a role that does not act in the
     task's lane), Conflict (done already, by the actor or a colleague; ``other_form`` for a task of another form)."""
-    try:
-        row, case = task_for(session, task_id, actor)
-    except NotFound:
-        refuse_closed_task(session, task_id, actor)
+    row, case = task_to_act_on(session, task_id, actor)
     if row.form != ANSWER_FORM:
         raise Conflict(other_form)
     return row, case
+
+
+def task_to_act_on(session: Session, task_id: str, actor: Actor) -> tuple[OpenTask, Case]:
+    """``task_for``, and for a task no longer open the answer of ``refuse_closed_task``: what completing a task, adding a
+    document to it or asking for more time on it each check first. Raises NotFound, Forbidden, Conflict."""
+    try:
+        return task_for(session, task_id, actor)
+    except NotFound:
+        refuse_closed_task(session, task_id, actor)
 
 
 def refuse_closed_task(session: Session, task_id: str, actor: Actor) -> NoReturn:

@@ -66,6 +66,7 @@ log = logging.getLogger("lapor.cases")
 # built once: building a statement costs more than running these
 _OPEN_ROWS = select(OpenTask).where(OpenTask.case_id == bindparam("case_id"))
 NO_DEFINITION = N_("Belum ada definisi proses yang dipasang; jalankan 'lapor init'.")
+CHANGED_MEANWHILE = N_("Laporan ini baru saja diubah oleh orang lain; muat ulang dan coba lagi.")  # a command that lost a race
 _NEWEST_VERSION = select(Definition.id, Definition.content_hash).order_by(Definition.number.desc()).limit(1)
 _ACTIVE_UNITS = select(Unit.id, Unit.name, Unit.kind).where(Unit.active.is_(True)).order_by(Unit.kind, Unit.name)
 STAGE_HOLDERS = {"disposisi": "kominfo", "teruskan": "kominfo", "perpanjangan": "kominfo"}  # other stages: the unit holding the task
@@ -316,10 +317,7 @@ class CaseService:
         act in the task's lane), Conflict (already completed, or the case changed meanwhile),
         InvalidData (per-field errors; nothing changes).
         """
-        try:
-            _row, case = access.task_for(self.session, task_id, actor)
-        except NotFound:
-            access.refuse_closed_task(self.session, task_id, actor)
+        _row, case = access.task_to_act_on(self.session, task_id, actor)
         return self._complete(case, task_id, data, actor)
 
     def reply(self, tracking_id: str, token: str, data: Any) -> Case:
@@ -1050,7 +1048,7 @@ class CaseService:
         try:
             self.session.flush()
         except StaleDataError:
-            raise Conflict(N_("Laporan ini baru saja diubah oleh orang lain; muat ulang dan coba lagi.")) from None
+            raise Conflict(CHANGED_MEANWHILE) from None
         WARM.keep(case.id, parsed.content_hash, case.state, workflow)
 
     def _write_case(self, case: Case) -> None:
@@ -1058,11 +1056,9 @@ class CaseService:
         the command writes anything else: it takes the row's lock as ``_lock_case`` does, and is the row's only write."""
         table = cast(Table, Case.__table__)
         changed = {attr.key: attr.value for attr in inspect(case).attrs if attr.key in table.c and attr.history.has_changes()}
-        version = case.version
-        write = table.update().where(table.c.id == case.id, table.c.version == version).values({**changed, "version": version + 1})
-        if cast(CursorResult, self.session.execute(write)).rowcount != 1:
-            raise Conflict(N_("Laporan ini baru saja diubah oleh orang lain; muat ulang dan coba lagi."))
-        for key, value in {**changed, "version": version + 1}.items():
+        written = {**changed, "version": case.version + 1}
+        self._update_if_unchanged(case, written)
+        for key, value in written.items():
             set_committed_value(case, key, value)  # written: the session's flush has nothing left to write for the row
 
     def _lock_case(self, case: Case) -> None:
@@ -1073,10 +1069,15 @@ class CaseService:
         the version changed. Writing the case row first makes the later command wait here until the earlier
         one commits, then raise Conflict. Raises Conflict.
         """
-        table = cast(Table, Case.__table__)  # a Core statement: executing it does not flush the session first
-        guard = table.update().where(table.c.id == case.id, table.c.version == case.version).values(version=table.c.version)
+        self._update_if_unchanged(case, {"version": Case.__table__.c.version})
+
+    def _update_if_unchanged(self, case: Case, values: dict[str, Any]) -> None:
+        """UPDATE the case row with ``values`` where its version is still the one ``case`` read: the row's write lock. A
+        Core statement, so executing it does not flush the session first. Raises Conflict when another command changed it."""
+        table = cast(Table, Case.__table__)
+        guard = table.update().where(table.c.id == case.id, table.c.version == case.version).values(values)
         if cast(CursorResult, self.session.execute(guard)).rowcount != 1:
-            raise Conflict(N_("Laporan ini baru saja diubah oleh orang lain; muat ulang dan coba lagi."))
+            raise Conflict(CHANGED_MEANWHILE)
 
     def _sync_open_tasks(self, case: Case, parsed: Parsed, ready_tasks: list[Task], now: datetime) -> None:
         """Make the case's open-task rows those of its ready user tasks (``ready_tasks``), with their deadlines now."""
