@@ -22,7 +22,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import CursorResult, Select, Table, bindparam, delete, func, inspect, select, text
+from sqlalchemy import CursorResult, Select, Table, bindparam, delete, func, inspect, or_, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -67,6 +67,17 @@ log = logging.getLogger("lapor.cases")
 _OPEN_ROWS = select(OpenTask).where(OpenTask.case_id == bindparam("case_id"))
 NO_DEFINITION = N_("Belum ada definisi proses yang dipasang; jalankan 'lapor init'.")
 CHANGED_MEANWHILE = N_("Laporan ini baru saja diubah oleh orang lain; muat ulang dan coba lagi.")  # a command that lost a race
+# A missed deadline is answered once its stage's task is done, or its deadline moved by a grant: off Admin Pusat's list
+_RESOLVE_ESCALATIONS = (
+    update(Escalation)
+    .where(
+        Escalation.case_id == bindparam("of_case"),
+        Escalation.stage == bindparam("of_stage"),
+        Escalation.resolved_at.is_(None),
+        or_(Escalation.unit_id.is_(None), Escalation.unit_id == bindparam("of_unit")),
+    )
+    .values(resolved_at=bindparam("resolved"))
+)
 _NEWEST_VERSION = select(Definition.id, Definition.content_hash).order_by(Definition.number.desc()).limit(1)
 _ACTIVE_UNITS = select(Unit.id, Unit.name, Unit.kind).where(Unit.active.is_(True)).order_by(Unit.kind, Unit.name)
 STAGE_HOLDERS = {"disposisi": "kominfo", "teruskan": "kominfo", "perpanjangan": "kominfo"}  # other stages: the unit holding the task
@@ -635,6 +646,8 @@ class CaseService:
             self.audit.append(case, "task_completed", actor.username, self.clock.now(), task=task_id, data=done)
             if held is not None:
                 self._after_lock.append(notify.read_when_task_done(case.id, held.role, held.unit_id))
+                if held.overdue:  # its deadline fired: the escalation it raised is answered
+                    self._resolve_escalations(case, form, held.unit_id, self.clock.now())
 
         command = "reply" if actor.role == CITIZEN.role else "complete_task"
         self._advance(case, parsed, workflow, command, actor, apply_input=run, record_input=completed, task=task_id)
@@ -936,10 +949,16 @@ class CaseService:
         else:  # pragma: no cover - scripting only emits the types above
             raise ValueError(f"unknown effect {effect.type}")
 
+    def _resolve_escalations(self, case: Case, stage: str, unit: str | None, now: datetime) -> None:
+        """Mark answered the case's open escalations of ``stage`` (the unit's, or the stage's own when ``unit`` is None)."""
+        self._after_lock.append((_RESOLVE_ESCALATIONS, {"of_case": case.id, "of_stage": stage, "of_unit": unit, "resolved": now}))
+
     def _record_extension(self, case: Case, workflow: BpmnWorkflow, args: dict[str, Any], now: datetime) -> None:
         """Record Admin Kominfo's decision on a request for more time (or its lapse), with the answer task's deadlines
         as they now stand (moved by ``_move_deadlines`` on a grant)."""
         task = extensions.open_answer(workflow, args["task"])
+        if task is not None and args["decision"] == "setuju":  # the deadline it missed moved: a new miss escalates again
+            self._resolve_escalations(case, access.ANSWER_FORM, args["unit"], now)
         due, ceiling, _overdue = deadlines(task, now) if task is not None else (None, None, False)
         data = {
             "unit": args["unit"],

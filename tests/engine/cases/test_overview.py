@@ -5,18 +5,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from engine import Actor
 from engine.cases import overview
 from engine.cases.access import Sight
 from engine.db.tables import Escalation
 from tests.engine.support import (
     KOMINFO,
+    ask_extension,
+    do,
     fast_password_hashing,  # noqa: F401 - autouse fixture
     fire_due,
     submit,
     wib,
 )
-from tests.scenarios import COMPLAINT, FORWARD_SATKER
+from tests.scenarios import ACCEPT_SATKER, COMPLAINT, FORWARD_SATKER, AskExtension, Do
 
 ANALIS = Actor("analis", "analis")
 
@@ -61,3 +65,27 @@ def test_open_escalations_newest_first_and_resolved_ones_left_out(service, sessi
     session.add(Escalation(case_id=escalation.case_id, at=escalation.at + timedelta(hours=1), stage="x", clock="target"))
     session.add(Escalation(case_id=escalation.case_id, at=escalation.at, stage="y", clock="target", resolved_at=escalation.at))
     assert [e.stage for e, _t in overview.open_escalations(session)] == ["x", escalation.stage]
+
+
+def test_an_escalation_is_answered_when_its_stages_task_is_done_and_only_then(service, session, clock):
+    late = submit(service, COMPLAINT)
+    clock.set(wib(2026, 12, 2, 0, 0, 1))  # the disposition's SOP day has ended: escalated
+    fire_due(service)
+    assert [e.stage for e, _t in overview.open_escalations(session)] == ["disposisi"]
+    do(service, late, FORWARD_SATKER)
+    [escalation] = session.scalars(select(Escalation).where(Escalation.case_id == late.case.id)).all()
+    assert escalation.resolved_at == clock.now()
+    assert overview.open_escalations(session) == []  # the case runs on, with nothing left for Admin Pusat to chase
+
+
+def test_a_granted_extension_answers_the_units_escalation_and_a_new_miss_escalates_again(service, session, clock):
+    answering = submit(service, COMPLAINT, [FORWARD_SATKER, ACCEPT_SATKER])
+    clock.set(wib(2026, 12, 2, 0, 0, 1))  # the unit's answer day has ended
+    fire_due(service)
+    assert [(e.stage, e.unit_id) for e, _t in overview.open_escalations(session)] == [("tanggapan", "dinas-pendidikan")]
+    ask_extension(service, answering, AskExtension("Task_Tanggapan_Satker", 3))
+    do(service, answering, Do("Task_Perpanjangan", {"decision": "setuju", "working_days": 2, "note": "Dua hari."}))
+    assert [e.stage for e, _t in overview.open_escalations(session)] == []
+    clock.set(wib(2026, 12, 4, 0, 0, 1))  # the moved deadline has passed too
+    fire_due(service)
+    assert [(e.stage, e.unit_id) for e, _t in overview.open_escalations(session)] == [("tanggapan", "dinas-pendidikan")]
