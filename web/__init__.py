@@ -77,7 +77,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(open311.bp)
     csrf.exempt(open311.bp)  # a partner's API key in the form, no cookie: no CSRF exposure
     # headers, cookie flags, rate limits, refused-access log (after the blueprints: it wraps their views)
-    security.init_app(app, public.submission_limited)
+    security.init_app(app, public.submission_limited, auth.intake_by_staff)
     security.redact_access_codes()  # links mailed before the fix still carry ?token=: no access log keeps it
     return app
 

@@ -115,10 +115,11 @@ def _setting(app: Flask, name: str, default: str) -> str:
     return str(app.config.get(name) or os.environ.get(name) or default)
 
 
-def init_app(app: Flask, submission_limited: Callable[[object], Response]) -> Limiter:
+def init_app(app: Flask, submission_limited: Callable[[object], Response], intake_by_staff: Callable[[], bool]) -> Limiter:
     """Install headers, cookie flags, proxy handling, the refused-access log and the sign-in and submission rate limits;
     returns the app's limiter. ``submission_limited`` is the complaint page's answer to one complaint too many
-    (web/pages/public.py, which imports this module: so create_app hands it in)."""
+    (web/pages/public.py, which imports this module: so create_app hands it in); ``intake_by_staff`` says whether a
+    request is a staff member's intake (web/pages/auth.py), which the per-address limit does not count."""
     if str(app.config.get("LAPOR_BASE_URL", "")).startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax")
@@ -150,8 +151,9 @@ def init_app(app: Flask, submission_limited: Callable[[object], Response]) -> Li
     # one, a family or an office sharing an address a few. Every POST counts, refused ones too: counting only the
     # accepted ones (deduct_when) checks first and counts after the answer, so requests sent at once would all pass.
     per_submitter = _setting(app, "LAPOR_SUBMIT_RATE_LIMIT", "5 per minute; 30 per day")
-    for endpoint, breached in (("public.submit", submission_limited), ("api.submit_complaint", None)):
-        limit = limiter.shared_limit(per_submitter, scope="complaint-submission", methods=["POST"], on_breach=breached)
+    # a staff member's intake through the API (a desk typing in letters and calls for citizens) is not counted
+    for endpoint, breached, exempt in (("public.submit", submission_limited, None), ("api.submit_complaint", None, intake_by_staff)):
+        limit = limiter.shared_limit(per_submitter, scope="complaint-submission", methods=["POST"], on_breach=breached, exempt_when=exempt)
         app.view_functions[endpoint] = limit(app.view_functions[endpoint])
         limited.add(endpoint)
     if not app.config.get("RATELIMIT_DEFAULT") and not app.config.get("RATELIMIT_APPLICATION"):

@@ -558,6 +558,23 @@ def test_complaints_sent_at_once_cannot_slip_past_the_limit(make_app):
     assert row_counts(app)["case"] == 5
 
 
+def test_a_desk_typing_in_calls_through_the_api_is_not_limited_but_a_bad_token_is(make_app):
+    """Admin Kominfo records the day's letters and calls from one office address: its intake through the API is not
+    counted against that address; a citizen there still is, and so is a request with a token that is not valid."""
+    app = make_app(LAPOR_SUBMIT_RATE_LIMIT="2 per day")
+    api = Api(app.test_client())
+    desk = bearer(api.token("kominfo"))
+    for number in range(4):
+        response = api.client.post("/api/v1/complaints", json={**COMPLAINT, "channel": "telepon", "title": f"Telepon {number}"}, headers=desk)
+        assert response.status_code == 201, response.json
+    api.submit()
+    api.submit()
+    assert api.client.post("/api/v1/complaints", json=COMPLAINT).status_code == 429
+    forged = api.client.post("/api/v1/complaints", json={**COMPLAINT, "channel": "telepon"}, headers=bearer("not-a-token"))
+    assert forged.status_code == 429  # counted (and refused) before the view would answer 401
+    assert row_counts(app)["case"] == 6
+
+
 def test_the_submission_limit_is_a_setting(make_app):
     strict = make_app(LAPOR_SUBMIT_RATE_LIMIT="1 per day").test_client()
     assert strict.post("/api/v1/complaints", json=COMPLAINT).status_code == 201

@@ -21,6 +21,7 @@ from flask_login import UserMixin, current_user, login_required, login_user, log
 from engine import Actor
 from engine.accounts import credentials
 from engine.accounts.users import check_login, end_sessions
+from engine.contract import INTAKE_ROLES
 from engine.db.tables import User
 from web.extensions import db, login_manager
 
@@ -165,6 +166,13 @@ def bearer_token() -> str:
 def bearer_user() -> User | None:
     """The staff member whose valid, unexpired, unrevoked token this request carries."""
     return credentials.token_user(db.session, bearer_token(), current_app.config["LAPOR_CLOCK"].now())
+
+
+def intake_by_staff() -> bool:
+    """This request carries the valid token of a staff member who records complaints for citizens (INTAKE_ROLES): a
+    desk typing in the day's letters and calls, from one office address, which the per-address limit is not for."""
+    user = bearer_user() if bearer_token() else None
+    return user is not None and user.role in INTAKE_ROLES
 
 
 def revoke_bearer_token() -> None:
