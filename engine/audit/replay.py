@@ -13,14 +13,18 @@ them again at its instant, with the timers then due. A retry or timer pass that 
 changed nothing but the case's open tasks' overdue flags, judged when it saved the case: the final state is
 compared with the replay's open tasks judged at the stored case's ``updated_at`` (its last save).
 
-A case moved to another version (``case_migrated``, ``case_migration_reverted``) cannot be replayed yet: its
-steps before the first move replay on the version it started on, and the step holding the move is reported
-as not replayable (DIFF_MIGRATED).
+A case moved to another version (``case_migrated``, ``case_migration_reverted``) replays across the move: the move is
+a step of its own, applied again at its recorded instant, as its recorded actor, by the migration's own code
+(``Migrations.apply``) to the version the event names by its content hash, and the steps after it run on that version.
+The throwaway database starts with the version the case started on (a submission starts on the newest version held);
+each version a move names is added from the stored ones at its first move there. A revert undoes the migration its
+event names with that migration's data as the replay recorded it (the open tasks' ids are the replay's). A move whose
+target version is not in the database is reported as not replayable (DIFF_MIGRATED).
 
 After each step (one command: an input and what it produced) the events the replay produced are
-compared with the stored ones; after the last, the rebuilt case (status, unit, deadlines, open tasks
+compared with the stored ones; after the last, the rebuilt case (status, unit, version, deadlines, open tasks
 and the serialized workflow with task ids normalised) with the stored case row. Ignored: ids,
-hashes, task ids, the measured ``duration_ms``, and the staff counts of ``notification_queued``
+hashes, task ids (a migration's ``open``), the measured ``duration_ms``, and the staff counts of ``notification_queued``
 (they depend on who had an account that day); instants match within a minute (the SOP's standard
 time for the system's own steps: a stored run reads the clock several times within one command).
 """
@@ -44,7 +48,7 @@ from sqlalchemy.pool import NullPool, StaticPool
 from engine.audit.trail import STEP_FAILED, STEPS_RETRIED, step_numbers
 from engine.cases import attachments, extensions, notes
 from engine.cases.context import INTERIM
-from engine.cases.migration import MIGRATED, REVERTED
+from engine.cases.migration import MIGRATED, REVERTED, Migrations
 from engine.cases.service import CaseService, StepsFailedAsRecorded, Submitted, _Steps
 from engine.cases.views import REDACTED
 from engine.contract import SYSTEM, Actor
@@ -67,6 +71,7 @@ ENVIRONMENT_DATA = {
     # make the replay's incidents differ from the real ones
     STEPS_RETRIED: {"incident", "element", "name"},
 }
+TASK_ID_DATA = {MIGRATED: {"open"}}  # task ids differ between runs; the migration's ``open_tasks`` names the same tasks
 
 # Why a replay differs (Indonesian: the history page and `lapor replay` show them).
 DIFF_EVENT = N_("Peristiwa hasil putar ulang berbeda dengan yang tersimpan.")
@@ -78,7 +83,8 @@ DIFF_FAILED = N_("Putar ulang gagal menjalankan masukan yang tersimpan.")
 DIFF_NOT_OPEN = N_("Tugas masukan ini tidak terbuka pada putar ulang.")
 DIFF_UNKNOWN = N_("Jenis peristiwa ini tidak dapat diputar ulang.")
 DIFF_NO_START = N_("Riwayat tidak diawali peristiwa case_started.")
-DIFF_MIGRATED = N_("Laporan yang dipindahkan ke versi proses lain belum dapat diputar ulang.")
+DIFF_MIGRATED = N_("Versi proses tujuan pemindahan ini tidak ada di basis data, sehingga pemindahan tidak dapat diputar ulang.")
+DIFF_UNDONE = N_("Pemindahan yang dibatalkan oleh peristiwa ini tidak ada dalam riwayat hasil putar ulang.")
 MOVES = (MIGRATED, REVERTED)
 
 
@@ -296,8 +302,12 @@ class Replay:
         self.case = case
         self.redact = case.anonymous if redact is None else redact
         self.recorded = _events(session, case.id)
-        first_move = next((e for e in self.recorded if e.type in MOVES), None)
-        started_on = session.scalar(select(Definition).where(Definition.content_hash == first_move.data.get("from_hash"))) if first_move else None
+        moves = [e for e in self.recorded if e.type in MOVES]
+        self._versions: dict[str, Definition] = {}  # the stored versions its moves name, by content hash
+        if moves:
+            named = {h for e in moves for h in (e.data.get("from_hash"), e.data.get("to_hash")) if isinstance(h, str)}
+            self._versions = {d.content_hash: d for d in session.scalars(select(Definition).where(Definition.content_hash.in_(named)))}
+        started_on = self._stored(moves[0].data.get("from_hash")) if moves else None
         self.definition = started_on or session.get(Definition, case.definition_id)  # the version the case started on
         self.steps = steps_of(self.recorded)
         self.calendar = calendar
@@ -318,8 +328,21 @@ class Replay:
     def __enter__(self) -> Replay:
         self._connection = _scratch.connect()
         self.scratch = Session(self._connection)
-        d = self.definition
-        assert d is not None
+        assert self.definition is not None
+        self._hold(self.definition)
+        if self._units:
+            self.scratch.execute(insert(Unit), self._units)
+        self.scratch.commit()
+        self.clock = FakeClock(self.steps[0].at if self.steps else self.case.submitted_at)
+        self.service = _ScratchService(self.scratch, self.clock, self.case.tracking_id, self.calendar)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.scratch.close()
+        self._connection.close()  # its database goes with it
+
+    def _hold(self, d: Definition) -> None:
+        """Add a stored definition version to the throwaway database, under its own id and number."""
         self.scratch.execute(
             insert(Definition).values(
                 id=d.id,
@@ -331,16 +354,6 @@ class Replay:
                 note=d.note,
             )
         )
-        if self._units:
-            self.scratch.execute(insert(Unit), self._units)
-        self.scratch.commit()
-        self.clock = FakeClock(self.steps[0].at if self.steps else self.case.submitted_at)
-        self.service = _ScratchService(self.scratch, self.clock, self.case.tracking_id, self.calendar)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.scratch.close()
-        self._connection.close()  # its database goes with it
 
     # ---- running ------------------------------------------------------------------------------
 
@@ -357,9 +370,6 @@ class Replay:
 
     def _run(self, step: Step) -> Difference | None:
         first = step.input
-        moved = next((e for e in step.events if e.type in MOVES), None)
-        if moved is not None:
-            return Difference(step.number, moved.seq, DIFF_MIGRATED, moved.type)
         self.clock.set(first.at)
         before = self.produced[-1].seq if self.produced else 0
         failed = next((e for e in step.events if e.type == STEP_FAILED), None)
@@ -424,8 +434,42 @@ class Replay:
             attachments.recorded_again(self.scratch, self.service.audit, case, row, event.actor, self.clock.now(), data)
         elif event.type == STEPS_RETRIED:  # the worker (sistem) or Admin Pusat ("Coba lagi")
             self.service.retry_steps(self._case_id, SYSTEM if event.actor == SYSTEM.username else Actor(event.actor, "pusat"))
+        elif event.type in MOVES:
+            self._move(event)
         else:
             raise _NotReplayable(DIFF_UNKNOWN, event.type)
+
+    def _move(self, event: Recorded) -> None:
+        """The recorded move applied again by the migration's own code, to the version the event names by its hash; a
+        revert with the data of the migration it names, as the replay recorded that one (its open tasks' ids)."""
+        undo = None
+        if event.type == REVERTED:
+            undone = next((e for e in self.produced if e.seq == event.data.get("migration") and e.type == MIGRATED), None)
+            if undone is None:
+                raise _NotReplayable(DIFF_UNDONE, event.data.get("migration"))
+            undo = (undone.seq, undone.data)
+        target = self._version(event.data.get("to_hash"))
+        case = self.scratch.get(Case, self._case_id)
+        assert case is not None
+        moved = Migrations(self.service).apply(case, target, Actor(event.actor, "analis"), undo)  # analysts move cases
+        if not moved.ok:
+            raise _NotReplayable(DIFF_REFUSED, moved.reason)
+
+    def _version(self, content_hash: Any) -> Definition:
+        """The definition version with ``content_hash`` in the throwaway database, added from the stored ones if need be."""
+        stored = self._stored(content_hash)
+        if stored is None:
+            raise _NotReplayable(DIFF_MIGRATED, content_hash)
+        held = self.scratch.get(Definition, stored.id)
+        if held is None:
+            self._hold(stored)
+            held = self.scratch.get(Definition, stored.id)
+        assert held is not None
+        return held
+
+    def _stored(self, content_hash: Any) -> Definition | None:
+        """The stored version a move names by its content hash (a forged hash may name none, or be no text)."""
+        return self._versions.get(content_hash) if isinstance(content_hash, str) else None
 
     def _open_row(self, spec: str | None = None, task: str | None = None, unit: str | None = None, request_unit: str | None = None) -> OpenTask:
         """The replay's open task matching a recorded one: by BPMN id (task ids differ between runs), the unit holding it
@@ -484,6 +528,7 @@ class Replay:
         return {
             "status": case.status,
             "unit": case.unit_id,
+            "version": case.definition_hash,  # where the moves left it
             "late": bool(case.late),
             "breached": list(case.breached or []),
             "answer_text": case.answer_text,
@@ -634,7 +679,7 @@ def state_after(
 
 
 def _event_view(event: Recorded) -> dict[str, Any]:
-    skip = IGNORED_DATA | ENVIRONMENT_DATA.get(event.type, set())
+    skip = IGNORED_DATA | ENVIRONMENT_DATA.get(event.type, set()) | TASK_ID_DATA.get(event.type, set())
     data = {k: v for k, v in event.data.items() if k not in skip} if isinstance(event.data, dict) else event.data
     return {"type": event.type, "actor": event.actor, "at": _iso(event.at), "data": data}
 

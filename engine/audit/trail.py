@@ -138,6 +138,8 @@ INPUT_TYPES = (
     "extension_requested",  # a unit asked for more time to answer (engine/cases/extensions.py)
     "interim_answer_published",  # a unit's interim answer went to the reporter; its task stays open
     STEPS_RETRIED,
+    "case_migrated",  # an analyst moved the case to another version (engine/cases/migration.py)
+    "case_migration_reverted",  # ... or moved it back
 )
 
 

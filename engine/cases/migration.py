@@ -126,7 +126,7 @@ class Migrations:
         ``case_migrated`` audit event each); the others open there are left as they are and come back with their
         reason, any other id is left out, unlisted. Raises NotFound (a version), Conflict (a case changed meanwhile)."""
         target = version(self.session, to_number)
-        return [self._move(case, target, actor, write=True)[0] for case in self._picked(from_number, case_ids)]
+        return [self.apply(case, target, actor) for case in self._picked(from_number, case_ids)]
 
     def _open_on(self, number: int) -> Select[Case]:
         definition = version(self.session, number)
@@ -149,7 +149,7 @@ class Migrations:
             raise Conflict(MSG_NOTHING_TO_REVERT)
         event = self.session.scalar(select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.seq == record.seq))
         assert event is not None
-        result, _workflow = self._move(case, version(self.session, record.from_number), actor, write=True, undo=(record.seq, json.loads(event.data)))
+        result = self.apply(case, version(self.session, record.from_number), actor, undo=(record.seq, json.loads(event.data)))
         if not result.ok:
             raise Conflict(MSG_CONFLICT_CHANGED, tracking_id=case.tracking_id, reason=result.reason)
         return result
@@ -177,6 +177,12 @@ class Migrations:
         return records
 
     # ---- the move itself ------------------------------------------------------------------------
+
+    def apply(self, case: Case, target: Definition, actor: Actor, undo: tuple[int, dict[str, Any]] | None = None) -> MigrationCheck:
+        """Move ``case`` to ``target`` now, or with ``undo`` (the seq of a ``case_migrated`` event and its data) move it
+        back as that migration's revert; one audit event. ``migrate`` and ``revert`` move through here, and so does the
+        replay of a recorded move (engine/audit/replay.py). A case that cannot move is left as it was: ``reason`` says why."""
+        return self._move(case, target, actor, write=True, undo=undo)[0]
 
     def _case(self, case_id: int) -> Case:
         case = self.session.get(Case, case_id)

@@ -15,6 +15,7 @@ from engine.db.tables import AuditEvent, Case
 from tests.scenarios import COMPLAINT
 from tests.web.conftest import bearer
 from tests.web.pages import csrf, login
+from tests.web.test_analyst import RENAMED, upload
 from tests.web.test_api import check
 from tests.web.test_i18n import assert_no_indonesian, choose
 from web.extensions import db
@@ -113,6 +114,25 @@ def test_replay_button_reports_a_match(app, api):
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Putar ulang cocok" in html and "Langkah 2 dari 3" in html
+
+
+def test_a_migrated_and_reverted_case_names_its_moves_and_replays_as_a_match(app, api):
+    tracking_id = api.submit()["tracking_id"]
+    analis = login(app, "analis")
+    assert upload(analis, RENAMED, note="v2").status_code == 302
+    with app.app_context():
+        case_id = db.session.scalar(select(Case.id).where(Case.tracking_id == tracking_id))
+    move = {"csrf_token": csrf(analis, "/proses/versi/1"), "from": "1", "to": "2", "case": str(case_id), "action": "jalankan"}
+    assert analis.post("/proses/migrasi", data=move).status_code == 200
+    assert analis.post(f"/proses/migrasi/{tracking_id}/batalkan", data={"csrf_token": csrf(analis, "/proses/versi/2")}).status_code == 302
+    api.step("kominfo", tracking_id, FORWARD)
+    auditor = login(app, "auditor")
+    path = f"/riwayat/{tracking_id}"
+    html = auditor.post(path, data={"csrf_token": csrf(auditor, path)}).get_data(as_text=True)
+    assert "Dipindahkan ke versi proses lain" in html and "versi 1 → versi 2" in html
+    assert "Pemindahan versi dibatalkan" in html and "versi 2 → versi 1" in html
+    assert "<strong>case_migrat" not in html  # named, not coded
+    assert "Putar ulang cocok" in html and "Langkah 4 dari 4" in html and "terverifikasi" in html
 
 
 def test_replay_button_names_the_first_difference_of_a_forged_record(app, api):

@@ -51,6 +51,8 @@ EVENT_NAMES = {
     "interim_answer_published": _l("Jawaban sementara diterbitkan"),
     "answer_file_added": _l("Dokumen jawaban diunggah"),
     "note_added": _l("Catatan internal ditambahkan"),  # the note's text is never in the event, only its hash
+    "case_migrated": _l("Dipindahkan ke versi proses lain"),
+    "case_migration_reverted": _l("Pemindahan versi dibatalkan"),
 }
 CSV_COLUMNS = ("step", "seq", "at", "type", "actor", "role", "unit", "task", "data", "prev_hash", "hash")
 

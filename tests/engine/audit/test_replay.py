@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from engine import Actor, CaseService, NotFound, Submitted
-from engine.audit.replay import DIFF_EVENT, DIFF_EXTRA, DIFF_MIGRATED, DIFF_STATE, Replay, ReplayResult, replay_case, state_after, step_count
+from engine.audit.replay import DIFF_EVENT, DIFF_EXTRA, DIFF_STATE, Replay, ReplayResult, replay_case, state_after, step_count
 from engine.audit.trail import STEP_FAILED, STEPS_RETRIED, guards_lifted, step_numbers, verify_chain
 from engine.cases.migration import Migrations
 from engine.db.tables import AuditEvent, Case, Incident, Notification, OpenTask, OutboxMail, Unit, User
@@ -505,9 +505,9 @@ def test_a_failed_timer_path_leaves_no_record_and_its_retry_replays_with_the_tim
     _replays(session, case)
 
 
-def test_a_waiting_case_moved_to_a_fixed_version_is_said_not_replayable(service, session, clock):
-    """Replay across a migration is not supported yet: the steps before the move replay on the version the case started
-    on, and the step holding the move is reported as not replayable, not as a forged record."""
+def test_a_waiting_case_moved_to_a_fixed_version_replays_its_retry_on_the_fixed_version(service, session, clock):
+    """The step that failed on the version the case started on fails again on replay; the move is a step of its own, and
+    the retry after it runs the fixed version's script, as it did."""
     send_to_unit = model_script("Task_KirimUnit") + "\n"
     failing, _ = service.deploy(with_script("Task_KirimUnit", send_to_unit + "gagal = 1 / 0"), by="analis")
     session.commit()
@@ -527,8 +527,7 @@ def test_a_waiting_case_moved_to_a_fixed_version_is_said_not_replayable(service,
     case = fresh(session, submitted)
     assert (case.status, case.retry_at) == ("didisposisikan", None) and verify_chain(session, case) is None
 
-    difference = replay_case(session, case).difference
-    migrated = next(e for e in stored_events(session, case.id) if e.type == "case_migrated")
-    assert (difference.step, difference.seq, difference.reason, difference.type) == (2, migrated.seq, DIFF_MIGRATED, "case_migrated")
+    assert [types[0] for types in _types_by_step(session, case.id)[1:]] == ["task_completed", "case_migrated", STEPS_RETRIED]
+    _replays(session, case)
     first = state_after(session, case, 1)
     assert first.difference is None and [t["task"] for t in first.active_tasks] == ["Task_Disposisi"]
