@@ -59,6 +59,7 @@ from engine.diagram.render import Overlay
 from engine.errors import EngineError, NotFound
 from engine.messages import N_
 from engine.runtime.serialization import state_json
+from engine.runtime.warm import WarmWorkflows
 from engine.timekeeping.calendar import WorkingCalendar
 from engine.timekeeping.clock import FakeClock
 from engine.timekeeping.timers import is_timer
@@ -205,6 +206,7 @@ class _ScratchService(CaseService):
 
     def __init__(self, session: Session, clock: FakeClock, tracking_id: str, calendar: WorkingCalendar | None) -> None:
         super().__init__(session, clock, calendar=calendar)
+        self.warm = WarmWorkflows(capacity=1)  # its own: its throwaway case ids would push real cases out of the shared one
         self._tracking_id = tracking_id
         self.failing: tuple[str, str | None] | None = None
 

@@ -56,7 +56,7 @@ from engine.notifications import notify
 from engine.notifications.notify import Notifier
 from engine.runtime.scripting import Effect, RunContext, current, make_script_engine, running
 from engine.runtime.serialization import state_serializer
-from engine.runtime.warm import WARM
+from engine.runtime.warm import WARM, WarmWorkflows
 from engine.timekeeping import clock as clocks
 from engine.timekeeping.calendar import WorkingCalendar, default_calendar, zone
 from engine.timekeeping.timers import deadlines, is_timer, timer_due
@@ -178,6 +178,8 @@ class _Steps:
 
 
 class CaseService:
+    warm: WarmWorkflows = WARM  # this process's workflows between commands (engine/runtime/warm.py)
+
     def __init__(
         self,
         session: Session,
@@ -611,7 +613,7 @@ class CaseService:
         """The workflow a command changes and then saves: the one this process saved last, when the row still holds what
         it saved (engine/runtime/warm.py), else rebuilt from the row."""
         parsed = self.parsed_of(case)
-        workflow = WARM.take(case.id, parsed.content_hash, case.state)
+        workflow = self.warm.take(case.id, parsed.content_hash, case.state)
         return (parsed, workflow) if workflow is not None else self.load(case)
 
     def _complete(self, case: Case, task_id: str, data: Any, actor: Actor) -> Case:
@@ -1068,7 +1070,7 @@ class CaseService:
             self.session.flush()
         except StaleDataError:
             raise Conflict(CHANGED_MEANWHILE) from None
-        WARM.keep(case.id, parsed.content_hash, case.state, workflow)
+        self.warm.keep(case.id, parsed.content_hash, case.state, workflow)
 
     def _write_case(self, case: Case) -> None:
         """Write what changed in the case row, and its next version, in one UPDATE that checks the version it read, before

@@ -72,3 +72,14 @@ def test_a_case_run_warm_stores_what_a_case_rebuilt_at_every_command_stores(serv
     assert shape(warm_case) == shape(cold_case)
     assert audit_types(session, warm_case.id) == audit_types(session, cold_case.id)
     assert session.scalar(select(Case.status).where(Case.id == warm_case.id)) == "selesai"
+
+
+def test_a_replay_keeps_its_own_workflows_and_leaves_the_processes_alone(service, session):
+    """The replay's throwaway case takes the real case's id in its own database: kept in the shared cache it would push
+    the real case's workflow out, and the next command on that case would rebuild it."""
+    from engine.audit.replay import replay_case  # the replay's façade is the subject here
+
+    case = submit(service, COMPLAINT, [FORWARD_SATKER]).case
+    parsed = service.parsed_of(case)
+    assert replay_case(session, case).matches
+    assert WARM.take(case.id, parsed.content_hash, case.state) is not None
