@@ -46,7 +46,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool, StaticPool
 
 from engine.audit.trail import STEP_FAILED, STEPS_RETRIED, step_numbers
-from engine.cases import attachments, extensions, notes
+from engine.cases import attachments, extensions, lookups, notes
 from engine.cases.context import INTERIM
 from engine.cases.migration import MIGRATED, REVERTED, Migrations
 from engine.cases.service import CaseService, StepsFailedAsRecorded, Submitted, _Steps
@@ -252,7 +252,6 @@ _EVENTS = (
     .where(AuditEvent.case_id == bindparam("case_id"), AuditEvent.seq > bindparam("after"))
     .order_by(AuditEvent.seq)
 )
-_OPEN_TASKS = select(OpenTask).where(OpenTask.case_id == bindparam("case_id")).order_by(OpenTask.created_at)
 
 
 def _events(session: Session, case_id: int, after: int = 0) -> list[Recorded]:
@@ -317,7 +316,7 @@ class Replay:
         self._units = [
             {"id": uid, "name": name, "kind": kind, "active": True} for uid, name, kind in session.execute(select(Unit.id, Unit.name, Unit.kind))
         ]
-        self._stored_tasks = session.scalars(_OPEN_TASKS, {"case_id": case.id}).all()
+        self._stored_tasks = lookups.open_tasks(session, case.id)
         self.applied = 0
         self.produced: list[Recorded] = []
         self.difference: Difference | None = None
@@ -477,7 +476,7 @@ class Replay:
         """The replay's open task matching a recorded one: by BPMN id (task ids differ between runs), the unit holding it
         (several units each hold one) and, for Admin Kominfo's decision on a request for more time, the unit asking."""
         assert self._submitted is not None
-        rows = list(self.scratch.scalars(_OPEN_TASKS, {"case_id": self._case_id}))
+        rows = lookups.open_tasks(self.scratch, self._case_id)
         spec = spec or self._task_specs.get(task or "")
         candidates = [r for r in rows if (spec is None or r.spec_name == spec) and (unit is None or r.unit_id == unit)]
         if request_unit is not None:
@@ -515,7 +514,7 @@ class Replay:
         assert case is not None
         if self.case.updated_at > case.updated_at:  # saved since by a failed timer pass or retry (or later within the step)
             self.service.judge_open_tasks(case.id, self.case.updated_at)
-        rows = self.scratch.scalars(_OPEN_TASKS, {"case_id": case.id}).all()
+        rows = lookups.open_tasks(self.scratch, case.id)
         # the workflow last: the first difference in key order, as one view holding it would give
         found = _diff(self._case_view(self.case, self._stored_tasks), self._case_view(case, rows), "") or _state_diff(self.case.state, case.state)
         if found is None:
@@ -584,7 +583,7 @@ class Replay:
         case = self.scratch.get(Case, self._case_id)
         assert case is not None
         parsed, workflow = self.service.workflow_of(case)
-        rows = self.scratch.scalars(_OPEN_TASKS, {"case_id": case.id}).all()
+        rows = lookups.open_tasks(self.scratch, case.id)
         active = [
             {
                 "task": r.spec_name,

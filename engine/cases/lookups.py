@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from engine.cases.access import public_cases
@@ -21,9 +21,12 @@ from engine.reports.filters import Period
 # ---- a case -----------------------------------------------------------------------------------
 
 
+_OPEN_TASKS = select(OpenTask).where(OpenTask.case_id == bindparam("case_id")).order_by(OpenTask.created_at)
+
+
 def open_tasks(session: Session, case_id: int) -> list[OpenTask]:
-    """The case's open tasks (its staff page; the citizen's page shows their deadlines)."""
-    return list(session.scalars(select(OpenTask).where(OpenTask.case_id == case_id)))
+    """The case's open tasks, oldest first (its staff page, every command that syncs them, the replay's comparison)."""
+    return list(session.scalars(_OPEN_TASKS, {"case_id": case_id}))
 
 
 def citizen_task(session: Session, case_id: int, form: str = "balasan") -> OpenTask | None:

@@ -64,7 +64,6 @@ from engine.timekeeping.timers import deadlines, is_timer, timer_due
 log = logging.getLogger("lapor.cases")
 
 # built once: building a statement costs more than running these
-_OPEN_ROWS = select(OpenTask).where(OpenTask.case_id == bindparam("case_id"))
 NO_DEFINITION = N_("Belum ada definisi proses yang dipasang; jalankan 'lapor init'.")
 CHANGED_MEANWHILE = N_("Laporan ini baru saja diubah oleh orang lain; muat ulang dan coba lagi.")  # a command that lost a race
 # A missed deadline is answered once its stage's task is done, or its deadline moved by a grant: off Admin Pusat's list
@@ -597,7 +596,7 @@ class CaseService:
         return case
 
     def _open_rows(self, case: Case) -> list[OpenTask]:
-        return list(self.session.scalars(_OPEN_ROWS, {"case_id": case.id}))
+        return lookups.open_tasks(self.session, case.id)
 
     def parsed_of(self, case: Case) -> Parsed:
         """The parsed definition version the case runs on (its forms may differ from the newest)."""
