@@ -29,7 +29,7 @@ from engine.definitions.bundle import Bundle, project_bundle, project_file, read
 from engine.definitions.parsing import attached_task
 from engine.definitions.validation import validate
 from engine.definitions.watcher import ProcessWatcher
-from engine.diagram.render import DiagramError, render_svg
+from engine.diagram.render import DiagramError, list_planes, render_svg
 from engine.timekeeping.clock import SYSTEM_CLOCK
 from engine.worker import run_once
 from web import create_app, settings
@@ -348,11 +348,18 @@ def replay_command(tracking_id: str) -> None:
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", default="-", show_default=True, help="Berkas SVG tujuan; '-' menulis ke stdout.")
-@click.option("--process", "process_id", default=None, help="Id proses (atau sub-proses) yang digambar; bawaan: diagram pertama.")
-def diagram(file: Path, output: str, process_id: str | None) -> None:
-    """Draw a BPMN file's diagram (any modeller's export with BPMNDI) as a self-contained SVG."""
+@click.option("--process", "process_id", default=None, help="Gambar hanya bidang proses (atau sub-proses) ini.")
+@click.option("--plane", "plane_id", default=None, help="Gambar hanya bidang diagram ini (id dari --list); bawaan: semua bidang.")
+@click.option("--list", "list_only", is_flag=True, help="Tampilkan bidang diagram di berkas ini, lalu berhenti.")
+def diagram(file: Path, output: str, process_id: str | None, plane_id: str | None, list_only: bool) -> None:
+    """Draw a BPMN file's diagram (any modeller's export with BPMNDI) as a self-contained SVG, every plane one below the other."""
     try:
-        svg = render_svg(file.read_bytes(), process_id=process_id)
+        if list_only:
+            for plane in list_planes(file.read_bytes()):
+                element = f"{plane.kind} {plane.element_id}".strip() or "?"
+                click.echo(f"{plane.id}\t{element}\t{plane.name or '-'}\t{plane.shapes} bentuk")
+            return
+        svg = render_svg(file.read_bytes(), process_id=process_id, plane_id=plane_id)
     except DiagramError as err:
         raise click.ClickException(f"{file}: {err.message}") from None
     if output == "-":

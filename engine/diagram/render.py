@@ -5,6 +5,10 @@ local name, so namespace prefixes do not matter, and an element this module does
 dashed box with its tag name instead of failing. The SVG carries one ``<style>`` block and no external resources;
 every BPMN element is one ``<g data-element-id="...">`` whose classes name its family, its kind and its state.
 
+A file may hold several BPMNDiagram planes (a collapsed sub-process drilled down into, as bpmn.io does; a multi-page
+export). Each is drawn as one ``<g class="plane" data-plane-id="...">``: the first where the file puts it, each further
+one below the drawing so far, under a heading naming its process or sub-process (``transform`` moves it there).
+
 Classes on an element's ``<g>``: ``el``; the family (``pool lane task subprocess event gateway data-object data-store
 annotation group flow unknown``); the kind in kebab case (``user-task``, ``boundary-event``, ``sequence-flow``...);
 modifiers (``collapsed expanded vertical event-subprocess loop multi-instance multi-instance-sequential collection
@@ -39,6 +43,8 @@ LINE_HEIGHT = 1.2
 HEADER = 30  # width of a pool's or lane's name band
 EXTERNAL_LABEL_WIDTH = 90
 MARGIN = 20
+PLANE_GAP = 60  # between one plane's drawing and the next plane's heading
+HEADING_SIZE = 15
 
 # Shown in the legend and appended to hover titles; keyed by Overlay field name.
 LEGEND_LABELS = {
@@ -66,6 +72,17 @@ class DiagramError(EngineError):
 
 class NoDiagramError(DiagramError):
     """The file is BPMN but carries no diagram interchange (BPMNDI): nothing says where shapes go."""
+
+
+@dataclass(frozen=True)
+class PlaneInfo:
+    """One drawable BPMNDiagram plane: what ``lapor diagram --list`` shows and ``--plane`` picks."""
+
+    id: str  # the plane's own id, else its diagram's, else "plane-<n>"
+    element_id: str  # the process, collaboration or sub-process it draws ("" when the file names none)
+    kind: str  # that element's tag (process, collaboration, subProcess...), "" when unknown
+    name: str  # that element's name, else the diagram's
+    shapes: int
 
 
 @dataclass(frozen=True)
@@ -122,16 +139,21 @@ def render_svg(
     overlay: Overlay | None = None,
     *,
     process_id: str | None = None,
+    plane_id: str | None = None,
     legend: bool = False,
     id_prefix: str = "bpmn",
     translate: Callable[[str], str] | None = None,
 ) -> str:
-    """Draw the file's first diagram (or the one of ``process_id``: a process, a collaboration or a drilled-down sub-process).
+    """Draw every diagram plane of the file, the first on top and each further one below it under a heading.
 
-    ``legend`` adds a key of the overlay states in use below the diagram. ``id_prefix`` keeps the marker ids of two SVGs
-    inlined in one page apart. ``translate`` turns each name in the file and each legend text into the reader's language.
+    ``process_id`` draws only the plane of that process, collaboration (by one of its pools' processes) or drilled-down
+    sub-process; ``plane_id`` only the plane with that id (a BPMNPlane's, its BPMNDiagram's or the element's it draws).
+    An overlay's ids are matched on every plane drawn. ``legend`` adds a key of the overlay states in use below the
+    drawing. ``id_prefix`` keeps the marker ids of two SVGs inlined in one page apart. ``translate`` turns each name in
+    the file, each plane heading and each legend text into the reader's language.
     Returns the SVG document as text.
-    Raises DiagramError for malformed XML, a non-BPMN root or an unknown ``process_id``; NoDiagramError without BPMNDI.
+    Raises DiagramError for malformed XML, a non-BPMN root or an unknown ``process_id`` / ``plane_id``; NoDiagramError
+    without BPMNDI.
     """
     root = _parse(xml)
     if translate is not None:
@@ -141,13 +163,39 @@ def render_svg(
             elif local_name(el) == "text" and el.text:  # a text annotation's words
                 el.text = translate(el.text)
     model = _Model(root)
-    plane = _select_plane(root, model, process_id)
-    shapes, edges = _read_plane(plane, model)
+    planes = _drawable_planes(root)
+    if process_id is not None:
+        planes = [_select_plane(planes, model, process_id)]
+    elif plane_id is not None:
+        planes = [_plane_by_id(planes, model, plane_id)]
     canvas = _Canvas(id_prefix, overlay or Overlay(), translate or str)
-    _draw_diagram(canvas, model, shapes, edges)
+    for index, plane in enumerate(planes):
+        shapes, edges = _read_plane(plane, model)
+        canvas.start_plane(_plane_id(plane, index))
+        _draw_diagram(canvas, model, shapes, edges)
+        canvas.end_plane(_plane_heading(plane, model, canvas.translate) if index else None)
     if legend:
         _draw_legend(canvas)
     return canvas.finish()
+
+
+def list_planes(xml: bytes | str) -> list[PlaneInfo]:
+    """The file's drawable planes in drawing order. Raises like ``render_svg``."""
+    root = _parse(xml)
+    model = _Model(root)
+    infos = []
+    for index, plane in enumerate(_drawable_planes(root)):
+        target = model.get(plane.get("bpmnElement"))
+        infos.append(
+            PlaneInfo(
+                id=_plane_id(plane, index),
+                element_id=(target.get("id") or "") if target is not None else "",
+                kind=local_name(target) if target is not None else "",
+                name=_plane_name(plane, target),
+                shapes=len(plane.findall("{*}BPMNShape")),
+            )
+        )
+    return infos
 
 
 # ---------------------------------------------------------------- reading the file
@@ -193,12 +241,47 @@ class _Model:
         return self.by_id.get(ref) if ref in self.by_id else self.by_id.get(ref.rsplit(":", 1)[-1])
 
 
-def _select_plane(root: etree._Element, model: _Model, process_id: str | None) -> etree._Element:
+def _drawable_planes(root: etree._Element) -> list[etree._Element]:
+    """Every plane with a shape or an edge, in the file's order (a modeller writes the main one first)."""
     planes = [p for p in root.iter("{*}BPMNPlane") if p.find("{*}BPMNShape") is not None or p.find("{*}BPMNEdge") is not None]
     if not planes:
         raise NoDiagramError(N_("Berkas BPMN ini tidak memuat diagram (BPMNDI): buka dan simpan di modeller (bpmn.io, Camunda Modeler) dulu."))
-    if process_id is None:
-        return planes[0]
+    return planes
+
+
+def _diagram_id(plane: etree._Element) -> str | None:
+    diagram = plane.getparent()
+    return diagram.get("id") if diagram is not None else None
+
+
+def _plane_id(plane: etree._Element, index: int) -> str:
+    return plane.get("id") or _diagram_id(plane) or f"plane-{index + 1}"
+
+
+def _plane_name(plane: etree._Element, target: etree._Element | None) -> str:
+    diagram = plane.getparent()
+    names = (target.get("name") if target is not None else None, diagram.get("name") if diagram is not None else None)
+    return next((n.strip() for n in names if n and n.strip()), "")
+
+
+def _plane_heading(plane: etree._Element, model: _Model, translate: Callable[[str], str]) -> str:
+    """What a further plane's drawing is called: its sub-process's or process's name (names are translated already)."""
+    target = model.get(plane.get("bpmnElement"))
+    name = _plane_name(plane, target) or plane.get("bpmnElement") or _plane_id(plane, 0)
+    if target is not None and (local_name(target) in SUBPROCESS_TAGS or local_name(target) == "callActivity"):
+        return translate(N_("Isi sub-proses: %(name)s")) % {"name": name}
+    return translate(N_("Diagram: %(name)s")) % {"name": name}
+
+
+def _plane_by_id(planes: list[etree._Element], model: _Model, plane_id: str) -> etree._Element:
+    for index, plane in enumerate(planes):
+        target = model.get(plane.get("bpmnElement"))
+        if plane_id in (_plane_id(plane, index), _diagram_id(plane), target.get("id") if target is not None else None):
+            return plane
+    raise DiagramError(N_("Tidak ada bidang diagram '%(plane)s' di berkas ini."), plane=plane_id)
+
+
+def _select_plane(planes: list[etree._Element], model: _Model, process_id: str) -> etree._Element:
     for plane in planes:
         target = model.get(plane.get("bpmnElement"))
         if target is None:
@@ -434,9 +517,12 @@ class _Canvas:
         self.svg.set("class", "bpmn-diagram")
         _add(self.svg, "style", text=_css())
         _add_markers(_add(self.svg, "defs"), self.prefix)
-        self.layers = {name: _add(self.svg, "g", {"class": f"layer-{name}"}) for name in ("shapes", "edges", "top", "badges", "legend")}
-        self.lo = [math.inf, math.inf]
+        self.legend_layer = _add(self.svg, "g", {"class": "layer-legend"})
+        self.plane = self.svg  # each plane replaces it with its own group (start_plane)
+        self.layers: dict[str, etree._Element] = {}
+        self.lo = [math.inf, math.inf]  # extent of the plane being drawn, then of the whole drawing
         self.hi = [-math.inf, -math.inf]
+        self.drawing: tuple[float, float, float, float] | None = None  # the planes drawn so far, placed
         self.max_heat = max((h.count for h in overlay.heat.values()), default=0)
         self.shown: set[str] = set()  # overlay states visible on some drawn element, for the legend
 
@@ -447,6 +533,27 @@ class _Canvas:
     def extend_box(self, box: _Box) -> None:
         self.extend(box.x, box.y, box.right, box.bottom)
 
+    def start_plane(self, plane_id: str) -> None:
+        self.plane = etree.Element(_S + "g", {"class": "plane", "data-plane-id": plane_id})
+        self.legend_layer.addprevious(self.plane)
+        self.layers = {name: _add(self.plane, "g", {"class": f"layer-{name}"}) for name in ("shapes", "edges", "top", "badges")}
+        self.lo, self.hi = [math.inf, math.inf], [-math.inf, -math.inf]
+
+    def end_plane(self, heading: str | None) -> None:
+        """Place the plane just drawn: the first where the file puts it, a further one below the others under ``heading``."""
+        if self.lo[0] == math.inf:  # a plane whose shapes all lack bounds
+            self.extend(0, 0, 100, 100)
+        if heading is not None and self.drawing is not None:
+            x, y = self.lo[0], self.lo[1] - HEADING_SIZE * 1.6
+            _add(self.plane, "text", {"class": "plane-heading", "font-size": HEADING_SIZE, "x": x, "y": y + HEADING_SIZE}, heading)
+            self.extend(x, y, x + _text_width(heading, HEADING_SIZE) * 1.1, y + HEADING_SIZE * LINE_HEIGHT)  # bold runs wider
+            dx, dy = self.drawing[0] - self.lo[0], self.drawing[3] + PLANE_GAP - self.lo[1]
+            self.plane.set("transform", f"translate({_num(dx)} {_num(dy)})")
+            self.lo, self.hi = [self.lo[0] + dx, self.lo[1] + dy], [self.hi[0] + dx, self.hi[1] + dy]
+        if self.drawing is not None:
+            self.extend(*self.drawing)
+        self.drawing = (self.lo[0], self.lo[1], self.hi[0], self.hi[1])
+
     def marker(self, name: str) -> str:
         return f"url(#{self.prefix}-{name})"
 
@@ -454,8 +561,6 @@ class _Canvas:
         return [name for name in _STATE_CLASSES if element_id in getattr(self.overlay, name)]
 
     def finish(self) -> str:
-        if self.lo[0] == math.inf:  # a plane whose shapes all lack bounds
-            self.extend(0, 0, 100, 100)
         x, y = self.lo[0] - MARGIN, self.lo[1] - MARGIN
         w, h = self.hi[0] - self.lo[0] + 2 * MARGIN, self.hi[1] - self.lo[1] + 2 * MARGIN
         self.svg.set("viewBox", " ".join(_num(v) for v in (x, y, w, h)))
@@ -572,6 +677,7 @@ def _css() -> str:
         " .badge text": "fill:#fff;font-weight:bold",
         " .badge-heat rect": f"fill:{INK};stroke:#fff;stroke-width:1",
         " .legend-frame": "fill:#fff;stroke:#c8c8c8;stroke-width:1",
+        " .plane-heading": "font-weight:bold",
     }
     return "".join(f".bpmn-diagram{selector}{{{body}}}" for selector, body in rules.items())
 
@@ -679,6 +785,8 @@ def _draw_shape(canvas: _Canvas, layer: etree._Element, item: _Item, model: _Mod
     box = item.box
     assert box is not None
     canvas.extend_box(box)
+    if item.label_box is not None:  # the file's own label place, even where a short name leaves it partly empty
+        canvas.extend_box(item.label_box)
     drawer = {
         "pool": _draw_pool,
         "lane": _draw_lane,
@@ -1103,6 +1211,8 @@ def _draw_edge(canvas: _Canvas, item: _Item, model: _Model) -> None:
         return
     for x, y in item.points:
         canvas.extend(x, y, x, y)
+    if item.label_box is not None:
+        canvas.extend_box(item.label_box)
     d = _rounded_path(item.points)
     _path(g, d, "hit")
     attrs: dict[str, object] = {}
@@ -1220,7 +1330,7 @@ def _draw_legend(canvas: _Canvas) -> None:
     used = [name for name in _STATE_CLASSES if name in canvas.shown]
     if not canvas.shown:
         return
-    layer = canvas.layers["legend"]
+    layer = canvas.legend_layer
     x, y = canvas.lo[0], canvas.hi[1] + 24
     cursor = x + 12
     frame = _add(layer, "rect", {"class": "legend-frame", "rx": 6, "x": x, "y": y, "height": 36})

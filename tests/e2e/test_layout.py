@@ -2,7 +2,9 @@
 
 - laptop: Admin Pusat's header (the most links) is one line; the account menu holds the public pages and sign-out;
 - phone: the header is a compact bar whose Menu opens to every link; the inbox cards show each value with its
-  column's name beside it; the case diagram fits the width and its buttons (mouse or keyboard) zoom it and fit it again.
+  column's name beside it; the case diagram first shows the whole drawing in its box, and its buttons (mouse or
+  keyboard) zoom it, a mouse drag pans it, and it shows whole again;
+- every other page with a diagram (history, the heatmap on /rekap, the analyst's version page) shows it whole too.
 """
 
 from __future__ import annotations
@@ -37,6 +39,24 @@ def middle(item) -> float:
 
 def svg_width(actor: Actor) -> float:
     return float(actor.page.locator("#diagram svg").evaluate("svg => svg.getBoundingClientRect().width"))
+
+
+def assert_whole(actor: Actor, page: str) -> dict[str, float]:
+    """The diagram's drawing lies inside its box, nothing to scroll, and it fills the box's width or its maximum height."""
+    fit = actor.page.locator("#diagram").evaluate(
+        """box => {
+            const b = box.getBoundingClientRect(), s = box.querySelector('svg').getBoundingClientRect(), css = getComputedStyle(box);
+            const inner = {left: b.left + box.clientLeft, top: b.top + box.clientTop, width: box.clientWidth, height: box.clientHeight};
+            const most = parseFloat(css.maxHeight) - parseFloat(css.borderTopWidth) - parseFloat(css.borderBottomWidth);
+            return {left: s.left - inner.left, top: s.top - inner.top, right: inner.left + inner.width - s.right,
+                    bottom: inner.top + inner.height - s.bottom, width: s.width, height: s.height, boxWidth: inner.width,
+                    most: most, scrollX: box.scrollWidth - box.clientWidth, scrollY: box.scrollHeight - box.clientHeight};
+        }"""
+    )
+    assert min(fit["left"], fit["top"], fit["right"], fit["bottom"]) >= -1, f"{page}: the drawing runs out of its box: {fit}"
+    assert fit["scrollX"] <= 1 and fit["scrollY"] <= 1, f"{page}: the whole view still scrolls: {fit}"
+    assert fit["boxWidth"] - fit["width"] <= 2 or fit["most"] - fit["height"] <= 2, f"{page}: the drawing does not fill its box: {fit}"
+    return fit
 
 
 def test_laptop_and_phone(stage) -> None:
@@ -115,15 +135,15 @@ def test_laptop_and_phone(stage) -> None:
         assert abs(cell["valueTop"] - cell["labelTop"]) <= 6, f"the label and its value are not on one line: {cell}"
     kominfo.shot("ponsel-kotak-tugas", doc="kotak-tugas-ponsel")
 
-    # phone case page: the diagram fits the width; the buttons zoom it (mouse and keyboard) and fit it again
+    # phone case page: the diagram shows whole; the buttons zoom it (mouse and keyboard), a drag pans it, it shows whole again
     pusat.goto(f"/kasus/{tracking_id}")
     diagram = pusat.page.locator("#diagram")
     expect(diagram.locator("svg")).to_be_visible()
     box_width = float(diagram.evaluate("box => box.clientWidth"))
-    fitted = svg_width(pusat)
-    assert abs(fitted - box_width) <= 1 and box_width <= PHONE["width"], f"the diagram is {fitted:.0f} px wide in a {box_width:.0f} px box"
+    fitted = assert_whole(pusat, "phone case page")["width"]
+    assert box_width <= PHONE["width"], f"the diagram's box is {box_width:.0f} px wide on a {PHONE['width']} px phone"
     assert pusat.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "the page scrolls sideways"
-    zoom_in, zoom_out, fit = (pusat.page.get_by_role("button", name=name, exact=True) for name in ("Perbesar", "Perkecil", "Pas lebar"))
+    zoom_in, zoom_out, fit = (pusat.page.get_by_role("button", name=name, exact=True) for name in ("Perbesar", "Perkecil", "Tampilkan seluruhnya"))
     for button in (zoom_in, zoom_out, fit):
         assert (button.bounding_box() or {"height": 0})["height"] >= TOUCH_TARGET - 0.5
     zoom_in.click()
@@ -134,13 +154,30 @@ def test_laptop_and_phone(stage) -> None:
     twice = svg_width(pusat)
     assert twice > once * 1.2, f"Perbesar by keyboard did not zoom in: {once:.0f} -> {twice:.0f} px"
     assert float(diagram.evaluate("box => box.scrollWidth")) > box_width, "the zoomed diagram cannot be scrolled"
+    before = float(diagram.evaluate("box => box.scrollLeft"))
+    middle_of_box = diagram.bounding_box()
+    assert middle_of_box is not None
+    x, y = middle_of_box["x"] + middle_of_box["width"] / 2, middle_of_box["y"] + middle_of_box["height"] / 2
+    pusat.page.mouse.move(x, y)
+    pusat.page.mouse.down()
+    pusat.page.mouse.move(x - 80, y, steps=4)
+    pusat.page.mouse.up()
+    assert float(diagram.evaluate("box => box.scrollLeft")) >= before + 60, "dragging the zoomed diagram did not pan it"
     pusat.shot("ponsel-diagram", doc="diagram-ponsel")
     zoom_out.click()
     assert abs(svg_width(pusat) - once) <= 1, "Perkecil did not step back"
     fit.click()
-    assert abs(svg_width(pusat) - fitted) <= 1, "Pas lebar did not fit the diagram again"
+    assert abs(svg_width(pusat) - fitted) <= 1, "Tampilkan seluruhnya did not show the whole diagram again"
     zoom_in.click()
     diagram.focus()
     pusat.page.keyboard.press("0")
-    assert abs(svg_width(pusat) - fitted) <= 1, "0 on the focused diagram did not fit it again"
+    assert abs(svg_width(pusat) - fitted) <= 1, "0 on the focused diagram did not show it whole again"
+    assert_whole(pusat, "phone case page, shown whole again")
+
+    # laptop: the case page, its history, the heatmap on /rekap and the version page show their diagram whole
+    pusat.page.set_viewport_size(LAPTOP)
+    for page in (f"/kasus/{tracking_id}", f"/riwayat/{tracking_id}", "/rekap", "/proses/versi/1"):
+        pusat.goto(page)
+        expect(pusat.page.locator("#diagram svg")).to_be_visible()
+        assert_whole(pusat, page)
     s.finish()
