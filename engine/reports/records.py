@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,6 +26,7 @@ from engine.db.tables import Case, Unit
 from engine.reports.facts import CaseFacts, case_facts
 from engine.reports.filters import CaseFilter, Period, cases_in
 from engine.reports.ratings import last_rating
+from engine.reports.spreadsheet import DATETIME, FORMULA_START, INTEGER, NUMBER, TEXT, Column, named
 from engine.timekeeping.calendar import WorkingCalendar, zone
 
 
@@ -150,12 +151,9 @@ def _yes(value: bool) -> str:
     return "yes" if value else "no"
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _cell(value: str) -> str:
     """Neutralise a spreadsheet formula (CSV injection): a citizen's title may start with '='."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
+    return "'" + value if value.startswith(FORMULA_START) else value
 
 
 def to_csv(rows: Iterable[dict[str, str]], columns: Sequence[str] | None = None) -> str:
@@ -167,6 +165,24 @@ def to_csv(rows: Iterable[dict[str, str]], columns: Sequence[str] | None = None)
     for row in rows:
         writer.writerow({key: _cell(str(value)) for key, value in row.items()})
     return out.getvalue()
+
+
+def _export_kind(column: str) -> str:
+    if column.endswith("_at"):
+        return DATETIME
+    if column == "rating":
+        return INTEGER
+    return NUMBER if column.endswith("_ms") or column in ("latitude", "longitude") else TEXT
+
+
+def export_sheet(rows: Iterable[dict[str, str]]) -> tuple[list[Column], list[list[object]]]:
+    """The rows of ``export_rows`` as typed cells for the workbook (engine/reports/spreadsheet.py): the same columns, the
+    instants as local datetimes (their header names the zone), the milliseconds, coordinates and rating as numbers."""
+    kinds = {column: _export_kind(column) for column in export_columns()}
+    columns = [named(name, kind) for name, kind in kinds.items()]
+    parse: dict[str, Callable[[str], object]] = {DATETIME: datetime.fromisoformat, INTEGER: int, NUMBER: float}
+    typed = [[parse[kind](row[name]) if row.get(name) and kind in parse else row.get(name) or None for name, kind in kinds.items()] for row in rows]
+    return columns, typed
 
 
 @dataclass

@@ -10,6 +10,10 @@ never any to auditors. Confidential complaints' content is shown to these staff 
 
 The printable pages and their PDFs come from one template each: WeasyPrint renders the same HTML
 with web/static/print.css (A4, the office's name on every page, page numbers, signature block).
+
+The charts (engine/reports/charts.py) are figures like the SLA report: /rekap shows them inline with each chart's
+numbers as CSV and .xlsx beside it; the monthly register's PDF carries the same charts for its month. Every
+download is also an Excel workbook (engine/reports/spreadsheet.py), from the same rows as its CSV.
 """
 
 from __future__ import annotations
@@ -31,14 +35,14 @@ from engine.contract import CASE_READERS, FIGURE_ROLES, OVERSIGHT_ROLES
 from engine.db.tables import Definition
 from engine.definitions.versions import version
 from engine.diagram.render import Overlay, render_svg
-from engine.reports import records, sla
+from engine.reports import charts, records, sla, spreadsheet
 from engine.reports.facts import MET, MISSED, OPEN, SYSTEM_STEP_LIMIT_MS
 from engine.reports.filters import CaseFilter, Period
 from engine.reports.heatmap import heat
 from engine.timekeeping.calendar import zone
 from web import params
 from web.extensions import db, service
-from web.labels import engine_text
+from web.labels import channel_label, engine_text, status_label
 from web.pages import events
 from web.pages.auth import roles_required
 
@@ -47,6 +51,7 @@ SOP_STEPS = {"disposisi": 3, "terima": 4, "tanggapan": 5, "teruskan": 6, "balasa
 SYSTEM_STEP_NAMES = {"complaint_recorded": _l("Rekam pengaduan dan kirim notifikasi"), "answer_published": _l("Terbitkan jawaban")}
 OUTCOME_LABELS = {MET: _l("terpenuhi"), MISSED: _l("terlewati"), OPEN: _l("berjalan")}
 PRIVATE = {"Cache-Control": "private, no-store"}  # case contents: never in a shared cache
+MIMETYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 class PdfUnavailable(RuntimeError):
@@ -180,7 +185,25 @@ def _document(template: str, filename: str, as_pdf: bool, **context: Any) -> Res
     return Response(body, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"', **PRIVATE})
 
 
+def _download(body: str | bytes, filename: str) -> Response:
+    """A file to save (CSV as UTF-8, or a workbook), never kept in a shared cache."""
+    kind = filename.rsplit(".", 1)[-1]
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    return Response(data, mimetype=MIMETYPES[kind], headers={"Content-Disposition": f'attachment; filename="{filename}"', **PRIVATE})
+
+
 # ---- pages ---------------------------------------------------------------------------------
+
+
+def _wording() -> charts.Wording:
+    """The charts' words in the reader's language."""
+    return charts.Wording(translate=engine_text, status=status_label, channel=channel_label, unit_names=events.unit_names())
+
+
+def _figures(filters: CaseFilter, landscape: bool = False) -> list[tuple[charts.Chart, Markup]]:
+    """Each chart with its SVG to inline (``landscape``: drawn for a landscape A4 page): matplotlib escapes the text it
+    draws and charts.py adds its title and caption through lxml, which escapes them too."""
+    return [(chart, Markup(chart.wide_svg if landscape else chart.svg)) for chart in charts.charts(db.session, filters, _now(), _wording())]
 
 
 def _heatmap(filters: CaseFilter, definition: Definition | None = None) -> str:
@@ -206,6 +229,7 @@ def overview():
         units=lookups.units(db.session),
         unit_names=events.unit_names(),  # the ratings' rows name each unit, active or not
         diagram=Markup(_heatmap(filters)),  # escaped by the renderer
+        figures=_figures(filters),
         may_read_cases=current_user.user.role in OVERSIGHT_ROLES,
         sop_steps=SOP_STEPS,
         system_names=SYSTEM_STEP_NAMES,
@@ -230,14 +254,48 @@ def heatmap():
     return Response(svg, mimetype="image/svg+xml", headers={"Content-Disposition": 'inline; filename="rekap-sla-diagram.svg"'})
 
 
+def _chart_numbers(slug: str, kind: str) -> Response:
+    """The numbers of one chart of /rekap (same filters) as CSV or as a workbook; 404 for a chart that does not exist."""
+    filters = _filters()
+    chart = charts.chart(db.session, filters, slug, _now(), _wording())
+    if chart is None:
+        abort(404)
+    return _download(chart.csv() if kind == "csv" else chart.xlsx(), _file_name(f"grafik-{slug}", filters, kind))
+
+
+@bp.route("/rekap/grafik/<slug>.csv")
+@roles_required(*FIGURE_ROLES)
+def chart_csv(slug: str):
+    return _chart_numbers(slug, "csv")
+
+
+@bp.route("/rekap/grafik/<slug>.xlsx")
+@roles_required(*FIGURE_ROLES)
+def chart_xlsx(slug: str):
+    return _chart_numbers(slug, "xlsx")
+
+
+def _file_name(stem: str, filters: CaseFilter, kind: str) -> str:
+    """``<stem>-<first day>_<last day>.<kind>``: a download named by its period."""
+    assert filters.period is not None
+    return f"{stem}-{filters.period.start.isoformat()}_{filters.period.end.isoformat()}.{kind}"
+
+
 @bp.route("/rekap/ekspor.csv")
 @roles_required(*OVERSIGHT_ROLES)
 def export_csv():
     filters = _filters()
-    assert filters.period is not None
     text = records.to_csv(records.export_rows(db.session, filters, current_user.actor, _now()))
-    name = f"lapor-{filters.period.start.isoformat()}_{filters.period.end.isoformat()}.csv"
-    return Response(text.encode("utf-8"), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"', **PRIVATE})
+    return _download(text, _file_name("lapor", filters, "csv"))
+
+
+@bp.route("/rekap/ekspor.xlsx")
+@roles_required(*OVERSIGHT_ROLES)
+def export_xlsx():
+    """The export's rows as a workbook: the same columns as the CSV, with typed cells."""
+    filters = _filters()
+    columns, rows = records.export_sheet(records.export_rows(db.session, filters, current_user.actor, _now()))
+    return _download(spreadsheet.to_xlsx(columns, rows, title="lapor"), _file_name("lapor", filters, "xlsx"))
 
 
 def _register(as_pdf: bool) -> Response:
@@ -254,6 +312,8 @@ def _register(as_pdf: bool) -> Response:
         month=period.start,
         previous=(period.start - timedelta(days=1)).strftime("%Y-%m"),
         following=(period.end + timedelta(days=1)).strftime("%Y-%m"),
+        figures=_figures(CaseFilter(period), landscape=True),
+        query=_query(CaseFilter(period)),
     )
 
 
