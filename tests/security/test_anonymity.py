@@ -11,8 +11,8 @@
    anonymous, both), each with a reporter of its own, built once for the module. Every staff role (Admin
    Pusat, Admin Kominfo, the case's unit, another unit, auditor, analyst) × every output (below, OUTPUTS)
    is one test; it searches that role's output for the reporter of each case the rule hides from that role.
-   Figures: 6 roles × 17 outputs = 102 role × output combinations, over 4 flag combinations = 408
-   role × flags × output combinations, 306 of which the rule hides and are searched (the rest show the
+   Figures: 6 roles × 19 outputs = 114 role × output combinations, over 4 flag combinations = 456
+   role × flags × output combinations, 342 of which the rule hides and are searched (the rest show the
    reporter by the rule, and a test checks the search finds them there); leaks found: 0.
    ``test_the_matrix_figures_are_the_ones_recorded`` keeps these figures true.
 
@@ -630,6 +630,7 @@ MATRIX_ROLES = {
 }
 CASE_UNIT = "dinas-kesehatan"
 MONTH, RANGE = "2026-11", {"dari": "2026-11-01", "sampai": "2026-11-30"}  # the cases are submitted on Monday 30 November 2026
+LOG_RANGE = {"from": "2026-11-01", "to": "2026-11-30"}  # the same period, as the JSON API names it
 
 
 @dataclass
@@ -786,6 +787,8 @@ OUTPUTS = {
     "inbox notifications": lambda m, who: m.stored(who)[1] + [m.get(who, "/notifikasi"), m.get(who, "/api/v1/notifications")],
     "case search (/kasus)": lambda m, who: [m.get(who, "/kasus"), m.get(who, "/kasus", q="puskesmas")] + _each_case("/kasus")(m, who),
     "public pages": _public_pages,
+    "event log XES": lambda m, who: [m.get(who, "/rekap/log.xes", **RANGE), m.get(who, "/api/v1/cases/export.xes", **LOG_RANGE)],
+    "event log OCEL": lambda m, who: [m.get(who, "/rekap/log.ocel.json", **RANGE), m.get(who, "/api/v1/cases/export.ocel.json", **LOG_RANGE)],
 }
 CAPTURED = {name for name, read in OUTPUTS.items() if read is None}
 
@@ -897,5 +900,5 @@ def test_the_matrix_figures_are_the_ones_recorded():
     """The module docstring's figures, from the matrix itself and the rule."""
     cases = [MatrixCase(flags, reporter) for flags, reporter in MATRIX_REPORTERS.items()]
     hidden = sum(not shown(actor, case) for actor in MATRIX_ROLES.values() for case in cases) * len(OUTPUTS)
-    assert (len(MATRIX_ROLES), len(OUTPUTS), len(MATRIX_ROLES) * len(OUTPUTS) * len(cases), hidden) == (6, 17, 408, 306)
-    assert "6 roles × 17 outputs = 102 role × output combinations" in __doc__ and "408" in __doc__ and "306 of which" in __doc__
+    assert (len(MATRIX_ROLES), len(OUTPUTS), len(MATRIX_ROLES) * len(OUTPUTS) * len(cases), hidden) == (6, 19, 456, 342)
+    assert "6 roles × 19 outputs = 114 role × output combinations" in __doc__ and "456" in __doc__ and "342 of which" in __doc__

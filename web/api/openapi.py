@@ -553,6 +553,8 @@ def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
     return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
 
 
+DAY = {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+XML = "application/xml"
 PUBLIC: list[dict[str, list[str]]] = []
 CITIZEN = [{"citizenToken": []}]
 STAFF = [{"staffToken": []}]
@@ -561,6 +563,36 @@ TASK = {"$ref": "#/components/parameters/TaskId"}
 NOTIFICATION = {"$ref": "#/components/parameters/NotificationId"}
 ATTACHMENT = {"$ref": "#/components/parameters/AttachmentId"}
 FILE_TYPES = ("application/pdf", "image/jpeg", "image/png")
+
+
+def _event_log(operation: str, summary: str, media: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """GET /cases/export.xes and /cases/export.ocel.json: the same log, the same filters, in two formats."""
+    disposition = {"schema": STRING, "description": "attachment, named lapor-<from>_<to> and the format's extension."}
+    return {
+        "get": {
+            "operationId": operation,
+            "tags": ["audit"],
+            "summary": summary,
+            "description": (
+                "Roles `auditor`, `pusat` and `analis`. The cases submitted from `from` to `to` (days in Asia/Jakarta, both included; "
+                "by default this month up to today), only those sent to `unit` when given. A case is a trace (`concept:name` = its "
+                "tracking id); each step that ended is an event: the submission, each completed task (with a `start` event when it "
+                "was claimed first), each fired timer and the closing, named by its BPMN element, with the role that acted "
+                "(`org:resource`: a staff role, `masyarakat` or `sistem`) and the unit (`org:group`). Never the reporter's "
+                "identity, the complaint's text, form data or a staff member's username."
+            ),
+            "security": STAFF,
+            "parameters": [
+                _query("from", DAY, "First day of submission (YYYY-MM-DD)."),
+                _query("to", DAY, "Last day of submission (YYYY-MM-DD), not before `from`."),
+                _query("unit", STRING, "A unit's id: only the cases sent to it."),
+            ],
+            "responses": {
+                "200": {"description": "The log.", "headers": {"Content-Disposition": disposition}, "content": {media: {"schema": schema}}},
+                **_errors("BadRequest", "Unauthorized", "Forbidden"),
+            },
+        }
+    }
 
 
 def _paths() -> dict[str, Any]:
@@ -876,6 +908,13 @@ def _paths() -> dict[str, Any]:
                 "responses": {"201": _ok("Note", "Added."), **_errors("BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict")},
             },
         },
+        "/cases/export.xes": _event_log("export_xes", "The event log of the cases as IEEE 1849 XES, for process-mining tools", XML, STRING),
+        "/cases/export.ocel.json": _event_log(
+            "export_ocel",
+            "The event log of the cases as OCEL 2.0 JSON: each event related to its case, task and unit",
+            JSON,
+            {"type": "object", "required": ["objectTypes", "eventTypes", "objects", "events"]},
+        ),
         "/openapi.json": {
             "get": {
                 "operationId": "openapi_document",

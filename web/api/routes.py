@@ -11,8 +11,10 @@ transaction back. GET /docs shows the document interactively (web/api/docs.py).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from functools import wraps
 from typing import Any
 
@@ -29,15 +31,18 @@ from engine.audit.trail import first_broken
 from engine.cases import access, extensions, ids, notes, similar, views
 from engine.cases import attachments as recorded
 from engine.cases import inbox as inboxes
-from engine.contract import CATEGORIES, CHANNELS, CITIZEN, HANDLERS, INTAKE_ROLES, NOTE_READERS, OVERSIGHT_ROLES, STATUSES, Actor
-from engine.db.tables import Case, OpenTask, User
+from engine.contract import CATEGORIES, CHANNELS, CITIZEN, FIGURE_ROLES, HANDLERS, INTAKE_ROLES, NOTE_READERS, OVERSIGHT_ROLES, STATUSES, Actor
+from engine.db.tables import Case, OpenTask, Unit, User
 from engine.notifications import notify
+from engine.reports.filters import CaseFilter, Period
+from engine.timekeeping.calendar import zone
 from web import attachments, params, submissions
 from web.api import docs, openapi
 from web.extensions import db, service
 from web.labels import DEFAULT_LOCALE, engine_text
 from web.pages.auth import actor_of, authenticate, bearer_token, bearer_user, issue_token, locked_message, revoke_bearer_token
 from web.pages.public import page_url
+from web.pages.reports import event_log
 from web.security import parse_json, unsafe_text_errors
 
 PREFIX = "/api/v1"
@@ -642,6 +647,49 @@ def add_case_note(user: User, tracking_id: str):
     db.session.commit()
     item = notes.NoteItem(note.id, note.at, note.author, note.author_role, note.text)
     return jsonify(item.to_dict()), 201
+
+
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
+def _log_day(name: str) -> date | None:
+    """The query parameter ``name`` as a day YYYY-MM-DD (None when absent). Raises ApiError(400)."""
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    try:
+        if not ISO_DAY.fullmatch(raw):  # params.day would also read 20261130 or 2026-W49-1
+            raise ValueError(raw)
+        return params.day(raw)
+    except ValueError:
+        raise ApiError(400, _l("Parameter tidak valid."), {name: _l("Tanggal tidak valid (format TTTT-BB-HH).")}) from None
+
+
+def _log_filters() -> CaseFilter:
+    """``from`` and ``to``: days of submission in Asia/Jakarta, both included (by default this month up to today); ``unit``:
+    a unit's id, its cases only. Raises ApiError(400)."""
+    end = _log_day("to") or current_app.config["LAPOR_CLOCK"].now().astimezone(zone()).date()
+    start = _log_day("from") or end.replace(day=1)
+    if end < start:
+        raise ApiError(400, _l("Parameter tidak valid."), {"to": _l("Tanggal akhir tidak boleh sebelum tanggal awal.")})
+    unit = request.args.get("unit")
+    if unit is not None and db.session.get(Unit, unit) is None:
+        raise ApiError(400, _l("Parameter tidak valid."), {"unit": _l("Unit tidak ditemukan.")})
+    return CaseFilter(Period(start, end), unit_id=unit)
+
+
+@bp.get("/cases/export.xes")
+@staff(*FIGURE_ROLES)
+def export_xes(user: User):
+    """The event log of the cases submitted in the period (IEEE 1849 XES): one trace per case, one event per step."""
+    return event_log("xes", _log_filters())
+
+
+@bp.get("/cases/export.ocel.json")
+@staff(*FIGURE_ROLES)
+def export_ocel(user: User):
+    """The same log as an OCEL 2.0 object-centric log: each event related to its case, its task and its unit."""
+    return event_log("ocel", _log_filters())
 
 
 # ---- the document -----------------------------------------------------------------------------

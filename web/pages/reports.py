@@ -30,6 +30,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
 
+from engine.audit import eventlog
 from engine.cases import access, lookups
 from engine.contract import CASE_READERS, FIGURE_ROLES, OVERSIGHT_ROLES
 from engine.db.tables import Definition
@@ -359,3 +360,28 @@ def sheet(tracking_id: str):
 @roles_required(*CASE_READERS)
 def sheet_pdf(tracking_id: str):
     return _sheet(tracking_id, as_pdf=True)
+
+
+# ---- event logs for process-mining tools -------------------------------------------------------
+
+
+def event_log(kind: str, filters: CaseFilter) -> Response:
+    """The event log (``xes`` or ``ocel``, engine/audit/eventlog.py) of the cases ``filters`` selects, as a download
+    written while the cases are read. It names no reporter and no staff member: the readers of figures may have it.
+    The JSON API answers with it too."""
+    formats = {"xes": (eventlog.xes_chunks, "application/xml", ".xes"), "ocel": (eventlog.ocel_chunks, "application/json", ".ocel.json")}
+    write, mimetype, suffix = formats[kind]
+    headers = {"Content-Disposition": f'attachment; filename="{eventlog.file_name(filters, suffix)}"', **PRIVATE}
+    return Response(eventlog.streamed(db.engine, write, filters), mimetype=mimetype, headers=headers)
+
+
+@bp.route("/rekap/log.xes")
+@roles_required(*FIGURE_ROLES)
+def event_log_xes():
+    return event_log("xes", _filters())
+
+
+@bp.route("/rekap/log.ocel.json")
+@roles_required(*FIGURE_ROLES)
+def event_log_ocel():
+    return event_log("ocel", _filters())
