@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -156,14 +156,14 @@ def _cell(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_START) else value
 
 
-def to_csv(rows: Iterable[dict[str, str]], columns: Sequence[str] | None = None) -> str:
+def to_csv(rows: Iterable[Mapping[str, object]], columns: Sequence[str] | None = None) -> str:
     """CSV text (comma, CRLF, a UTF-8 BOM for spreadsheet programs) with every cell made formula-safe."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.DictWriter(out, fieldnames=list(columns or export_columns()), extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({key: _cell(str(value)) for key, value in row.items()})
+        writer.writerow({key: _cell("" if value is None else str(value)) for key, value in row.items()})
     return out.getvalue()
 
 

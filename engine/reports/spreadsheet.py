@@ -17,9 +17,9 @@ from datetime import date, datetime
 from typing import Any
 
 # openpyxl ships no type information (no stub package is installed)
-from openpyxl import Workbook  # type: ignore[import-untyped]
-from openpyxl.styles import Font  # type: ignore[import-untyped]
-from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from engine.timekeeping.calendar import zone
 

@@ -8,8 +8,6 @@ hidden where that rule says so.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import datetime
 from typing import Any
@@ -25,6 +23,7 @@ from engine.cases import access, lookups, views
 from engine.contract import OVERSIGHT_ROLES
 from engine.definitions.parsing import Parsed
 from engine.diagram.render import Overlay, render_svg
+from engine.reports import records
 from engine.reports.spreadsheet import DATETIME, INTEGER, TEXT, named, to_xlsx
 from web.extensions import db, service
 from web.labels import engine_text
@@ -120,14 +119,8 @@ def export_json(tracking_id: str):
 @roles_required(*OVERSIGHT_ROLES)
 def export_csv(tracking_id: str):
     seen = _case(tracking_id)
-    export = _export(seen)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for event in export["events"]:
-        row = _flat(event)
-        writer.writerow([_cell(row.get(column)) for column in CSV_COLUMNS])
-    return _download("\ufeff" + out.getvalue(), "text/csv", f"riwayat-{seen.case.tracking_id}.csv")  # the BOM: spreadsheets read UTF-8
+    text = records.to_csv([_flat(event) for event in _export(seen)["events"]], CSV_COLUMNS)
+    return _download(text, "text/csv", f"riwayat-{seen.case.tracking_id}.csv")
 
 
 @bp.route("/riwayat/<tracking_id>/ekspor.xlsx")
@@ -154,13 +147,6 @@ def _flat(event: dict[str, Any]) -> dict[str, Any]:
 
 def _export(seen: access.SeenCase) -> dict[str, Any]:
     return views.history_export(db.session, seen, current_user.user.username, current_app.config["LAPOR_CLOCK"].now())
-
-
-def _cell(value: Any) -> Any:
-    """A CSV cell a spreadsheet will not run as a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
 
 
 def _download(body: str | bytes, mimetype: str, filename: str) -> Response:
