@@ -39,8 +39,8 @@ from engine.contract import CATEGORIES, CEILING, CHANNELS, STATUSES, TARGET
 from engine.db.tables import AuditEvent, CaseUnit
 from engine.messages import N_
 from engine.notifications.notify import CATEGORY_NAMES
-from engine.reports.facts import MET, MISSED, CaseFacts, Pass, case_facts, median
-from engine.reports.filters import CaseFilter, cases_in
+from engine.reports.facts import MET, MISSED, CaseFacts, Pass, facts_in, median
+from engine.reports.filters import CaseFilter
 from engine.reports.ratings import rating_report
 from engine.reports.records import to_csv
 from engine.reports.spreadsheet import DATE, INTEGER, NUMBER, PERCENT, Column, to_xlsx
@@ -114,12 +114,17 @@ class Chart:
 
 
 def charts(
-    session: Session, filters: CaseFilter, now: datetime | None = None, wording: Wording | None = None, calendar: WorkingCalendar | None = None
+    session: Session,
+    filters: CaseFilter,
+    now: datetime | None = None,
+    wording: Wording | None = None,
+    calendar: WorkingCalendar | None = None,
+    facts: Sequence[CaseFacts] | None = None,
 ) -> list[Chart]:
-    """The charts of the cases ``filters`` selects, in the order a page shows them. Their SVG is drawn when first read."""
+    """The charts of the cases ``filters`` selects, in the order a page shows them. Their SVG is drawn when first read.
+    ``facts``: those cases' facts when the caller read them already (``facts_in``)."""
     wording = wording or Wording()
-    cases = cases_in(session, filters)
-    facts = case_facts(session, cases, now, calendar)
+    facts = facts_in(session, filters, now, calendar) if facts is None else facts
     weeks = _weeks(filters, facts)
     return [
         _weekly(

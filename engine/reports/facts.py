@@ -41,6 +41,7 @@ from engine.cases.views import redact_complaint
 from engine.contract import CEILING, TARGET
 from engine.db.tables import AuditEvent, Case, Definition, OpenTask
 from engine.definitions.cache import parsed
+from engine.reports.filters import CaseFilter, cases_in
 from engine.reports.model import SYSTEM_STEPS, ModelFacts, model_facts
 from engine.timekeeping import clock as clocks
 from engine.timekeeping.calendar import WorkingCalendar, zone
@@ -159,6 +160,11 @@ def _aware(value: str | None) -> datetime | None:
     except ValueError:
         return None
     return instant if instant.tzinfo else instant.replace(tzinfo=zone())
+
+
+def facts_in(session: Session, filters: CaseFilter, now: datetime | None = None, calendar: WorkingCalendar | None = None) -> list[CaseFacts]:
+    """The facts of the cases ``filters`` selects: what the SLA report and the charts of one page both read, once."""
+    return case_facts(session, cases_in(session, filters), now, calendar)
 
 
 def case_facts(

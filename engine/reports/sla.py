@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from engine.contract import CEILING, CHANNELS, STAGES
 from engine.db.tables import Case, Definition
 from engine.definitions.cache import parsed
-from engine.reports.facts import MET, MISSED, OPEN, SYSTEM_STEP_LIMIT_MS, case_facts, median
-from engine.reports.filters import CaseFilter, cases_in
+from engine.reports.facts import MET, MISSED, OPEN, SYSTEM_STEP_LIMIT_MS, CaseFacts, facts_in, median
+from engine.reports.filters import CaseFilter
 from engine.reports.model import SYSTEM_STEPS, Deadline, model_facts
 from engine.reports.ratings import RatingReport, rating_report
 from engine.timekeeping.calendar import WorkingCalendar
@@ -97,10 +97,17 @@ def _stage_order(stage: str) -> tuple[int, str]:
     return (STAGES.index(stage) if stage in STAGES else len(STAGES), stage)
 
 
-def sla_report(session: Session, filters: CaseFilter, now: datetime | None = None, calendar: WorkingCalendar | None = None) -> SlaReport:
-    """The SLA figures of the cases ``filters`` selects: per stage (SOP target, national ceiling, medians), the system's steps, late cases."""
-    cases = cases_in(session, filters)
-    facts = case_facts(session, cases, now, calendar)
+def sla_report(
+    session: Session,
+    filters: CaseFilter,
+    now: datetime | None = None,
+    calendar: WorkingCalendar | None = None,
+    facts: Sequence[CaseFacts] | None = None,
+) -> SlaReport:
+    """The SLA figures of the cases ``filters`` selects: per stage (SOP target, national ceiling, medians), the system's steps, late cases.
+    ``facts``: those cases' facts when the caller read them already (``facts_in``)."""
+    facts = facts_in(session, filters, now, calendar) if facts is None else facts
+    cases = [item.case for item in facts]
     deadlines_by_stage: dict[str, dict[str, set[Deadline]]] = defaultdict(lambda: defaultdict(set))
     rows: dict[str, StageRow] = {}
     definitions = {case.definition_id for case in cases}

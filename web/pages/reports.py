@@ -18,6 +18,7 @@ download is also an Excel workbook (engine/reports/spreadsheet.py), from the sam
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -37,7 +38,7 @@ from engine.db.tables import Definition
 from engine.definitions.versions import version
 from engine.diagram.render import Overlay, render_svg
 from engine.reports import charts, records, sla, spreadsheet
-from engine.reports.facts import MET, MISSED, OPEN, SYSTEM_STEP_LIMIT_MS
+from engine.reports.facts import MET, MISSED, OPEN, SYSTEM_STEP_LIMIT_MS, CaseFacts, facts_in
 from engine.reports.filters import CaseFilter, Period
 from engine.reports.heatmap import heat
 from engine.timekeeping.calendar import zone
@@ -201,10 +202,11 @@ def _wording() -> charts.Wording:
     return charts.Wording(translate=engine_text, status=status_label, channel=channel_label, unit_names=events.unit_names())
 
 
-def _figures(filters: CaseFilter, landscape: bool = False) -> list[tuple[charts.Chart, Markup]]:
+def _figures(filters: CaseFilter, landscape: bool = False, facts: Sequence[CaseFacts] | None = None) -> list[tuple[charts.Chart, Markup]]:
     """Each chart with its SVG to inline (``landscape``: drawn for a landscape A4 page): matplotlib escapes the text it
-    draws and charts.py adds its title and caption through lxml, which escapes them too."""
-    return [(chart, Markup(chart.wide_svg if landscape else chart.svg)) for chart in charts.charts(db.session, filters, _now(), _wording())]
+    draws and charts.py adds its title and caption through lxml, which escapes them too. ``facts``: as read already."""
+    drawn = charts.charts(db.session, filters, _now(), _wording(), facts=facts)
+    return [(chart, Markup(chart.wide_svg if landscape else chart.svg)) for chart in drawn]
 
 
 def _heatmap(filters: CaseFilter, definition: Definition | None = None) -> str:
@@ -219,7 +221,8 @@ def _heatmap(filters: CaseFilter, definition: Definition | None = None) -> str:
 @roles_required(*FIGURE_ROLES)
 def overview():
     filters = _filters()
-    report = sla.sla_report(db.session, filters, _now())
+    facts = facts_in(db.session, filters, _now())  # the SLA tables and the charts read the same cases once
+    report = sla.sla_report(db.session, filters, _now(), facts=facts)
     assert filters.period is not None
     return render_template(
         "reports/overview.html",
@@ -230,7 +233,7 @@ def overview():
         units=lookups.units(db.session),
         unit_names=events.unit_names(),  # the ratings' rows name each unit, active or not
         diagram=Markup(_heatmap(filters)),  # escaped by the renderer
-        figures=_figures(filters),
+        figures=_figures(filters, facts=facts),
         may_read_cases=current_user.user.role in OVERSIGHT_ROLES,
         sop_steps=SOP_STEPS,
         system_names=SYSTEM_STEP_NAMES,
