@@ -10,7 +10,7 @@ export). Each is drawn as one ``<g class="plane" data-plane-id="...">``: the fir
 one below the drawing so far, under a heading naming its process or sub-process (``transform`` moves it there).
 
 Classes on an element's ``<g>``: ``el``; the family (``pool lane task subprocess event gateway data-object data-store
-annotation group flow unknown``); the kind in kebab case (``user-task``, ``boundary-event``, ``sequence-flow``...);
+annotation group message flow unknown``); the kind in kebab case (``user-task``, ``boundary-event``, ``sequence-flow``...);
 modifiers (``collapsed expanded vertical event-subprocess loop multi-instance multi-instance-sequential collection
 non-interrupting default conditional`` and an event's marker: ``timer message signal error escalation conditional link
 compensate terminate cancel multiple parallel-multiple``); and the overlay state (``is-completed is-active is-overdue
@@ -395,7 +395,7 @@ _FAMILY = (
     | {k: "gateway" for k in GATEWAY_TAGS}
     | {k: "data-object" for k in ("dataObject", "dataObjectReference", "dataInput", "dataOutput")}
     | {k: "data-store" for k in ("dataStore", "dataStoreReference")}
-    | {"participant": "pool", "lane": "lane", "textAnnotation": "annotation", "group": "group"}
+    | {"participant": "pool", "lane": "lane", "textAnnotation": "annotation", "group": "group", "message": "message"}
     | {k: "flow" for k in ("sequenceFlow", "messageFlow", "association", "dataInputAssociation", "dataOutputAssociation")}
 )
 _THROWING = {"endEvent", "intermediateThrowEvent", "implicitThrowEvent"}
@@ -798,6 +798,7 @@ def _draw_shape(canvas: _Canvas, layer: etree._Element, item: _Item, model: _Mod
         "data-store": _draw_data_store,
         "annotation": _draw_annotation,
         "group": _draw_group,
+        "message": _draw_message,
     }.get(family, _draw_unknown)
     drawer(canvas, layer, item, model, expanded)
 
@@ -1175,6 +1176,15 @@ def _draw_group(canvas: _Canvas, layer: etree._Element, item: _Item, model: _Mod
     _text(canvas, g, name, label, size=LABEL_FONT_SIZE, valign="top", wrap=max(label.w, EXTERNAL_LABEL_WIDTH))
 
 
+def _draw_message(canvas: _Canvas, layer: etree._Element, item: _Item, model: _Model, _expanded: bool) -> None:
+    """A <message> with a shape of its own (Enterprise Architect and Open-BPMN export one): the envelope BPMN defines."""
+    box = item.box
+    assert box is not None
+    g = _open_group(canvas, layer, item)
+    _envelope(g, box.x, box.y, box.w, box.h, False)
+    _external_label(canvas, g, item)
+
+
 def _draw_unknown(canvas: _Canvas, layer: etree._Element, item: _Item, model: _Model, _expanded: bool) -> None:
     """An element this renderer does not know (or a dangling reference): a neutral dashed box naming its tag."""
     box = item.box
@@ -1192,7 +1202,7 @@ def _draw_unknown(canvas: _Canvas, layer: etree._Element, item: _Item, model: _M
 
 
 def _external_label(canvas: _Canvas, g: etree._Element, item: _Item) -> None:
-    """An event's, gateway's or data element's name: in its own label bounds, else centred under the shape."""
+    """An event's, gateway's, data element's or message's name: in its own label bounds, else centred under the shape."""
     box = item.box
     if not item.name or box is None:
         return

@@ -22,7 +22,7 @@ MODELLERS = Path(__file__).parents[2] / "fixtures" / "bpmn" / "modellers"
 FILES = sorted(MODELLERS.glob("*.bpmn"))
 SVG = "{http://www.w3.org/2000/svg}"
 TOLERANCE = 2  # px, for rounding in the exported coordinates and in the SVG's two-decimal numbers
-EXTERNAL_LABEL_KINDS = {"event", "gateway", "data-object", "data-store", "flow"}
+EXTERNAL_LABEL_KINDS = {"event", "gateway", "data-object", "data-store", "message", "flow"}
 
 
 def _ref(ref: str | None) -> str:
@@ -155,7 +155,9 @@ def test_nothing_the_file_places_lies_outside_the_view_box(path):
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_overlay_states_and_heat_reach_nodes_on_the_last_plane(path):
     root = _model(path)
-    open_node, *done = sorted(shaped_flow_nodes(root, file_planes(root)[-1:]))
+    # the last plane that has flow nodes: Apromore leaves stale Signavio pages whose shapes name no element
+    last_nodes = next(nodes for plane in reversed(file_planes(root)) if (nodes := shaped_flow_nodes(root, [plane])))
+    open_node, *done = sorted(last_nodes)
     overlay = Overlay(active={open_node}, overdue={open_node}, completed=set(done), heat={n: HeatInfo(3) for n in done})
 
     svg = etree.fromstring(render_svg(path.read_bytes(), overlay, legend=True).encode())
