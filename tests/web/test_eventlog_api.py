@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 
 from engine.audit.eventlog import XES_NS
-from tests.engine.audit.test_replay import run
+from tests.engine.audit.support import run
 from tests.scenarios import SCENARIOS
 from tests.web.conftest import bearer
 from tests.web.pages import login

@@ -17,7 +17,7 @@ from engine.audit.eventlog import CLOSING_NAMES, XES_NS, ocel_chunks, traces, xe
 from engine.contract import FINISHED_STATUSES
 from engine.db.tables import AuditEvent
 from engine.reports.filters import CaseFilter, Period
-from tests.engine.audit.test_replay import run
+from tests.engine.audit.support import run
 from tests.engine.support import (
     KOMINFO,
     do,

@@ -9,23 +9,23 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import Actor, CaseService, NotFound, Submitted
-from engine.audit.replay import DIFF_EVENT, DIFF_EXTRA, DIFF_STATE, Replay, ReplayResult, replay_case, state_after, step_count
-from engine.audit.trail import STEP_FAILED, STEPS_RETRIED, guards_lifted, step_numbers, verify_chain
+from engine import Actor, NotFound
+from engine.audit.replay import DIFF_EVENT, DIFF_EXTRA, DIFF_STATE, Replay, replay_case, state_after, step_count
+from engine.audit.trail import STEP_FAILED, STEPS_RETRIED, step_numbers, verify_chain
 from engine.cases.migration import Migrations
 from engine.db.tables import AuditEvent, Case, Incident, Notification, OpenTask, OutboxMail, Unit, User
 from engine.definitions.bundle import Bundle, project_bundle
 from engine.runtime import scripting
 from engine.runtime.serialization import state_json
+from tests.engine.audit.support import assert_replays, forge, fresh, run, stored_events
 from tests.engine.support import (
     KOMINFO,
     PUSAT,
     TO_BALASAN,
     TO_SELESAI,
-    ask_extension,
     do,
     fast_password_hashing,  # noqa: F401 - autouse fixture
     fire_due,
@@ -37,40 +37,7 @@ from tests.engine.support import (
     wib,
     with_script,
 )
-from tests.scenarios import COMPLAINT, FORWARD_SATKER, SCENARIOS, AskExtension, Do, Wait
-
-
-def run(service: CaseService, complaint: dict[str, Any], steps: list[Any]) -> Submitted:
-    """Drive a scenario through the façade as people and the worker would, a few minutes apart."""
-    submitted = submit(service, complaint)
-    for step in steps:
-        service.clock.advance(minutes=7)
-        if isinstance(step, Do):
-            do(service, submitted, step)
-        elif isinstance(step, Wait):
-            service.clock.advance(seconds=timedelta(days=step.days, hours=step.hours).total_seconds())
-            fire_due(service)
-        elif isinstance(step, AskExtension):
-            ask_extension(service, submitted, step)
-    return submitted
-
-
-def fresh(session, submitted: Submitted | Case) -> Case:
-    """The case as stored now (after a commit, or after the record was forged)."""
-    session.expire_all()
-    return session.get(Case, submitted.case.id if isinstance(submitted, Submitted) else submitted.id)
-
-
-def forge(session, sql: str, **params: Any) -> None:
-    """Change the record behind the system's back (the database owner lifting the guard)."""
-    with guards_lifted(session.connection()):
-        session.execute(text(sql), params)
-    session.commit()
-
-
-def stored_events(session, case_id: int) -> list[AuditEvent]:
-    return list(session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.seq)))
-
+from tests.scenarios import COMPLAINT, FORWARD_SATKER, SCENARIOS, Do, Wait
 
 # ---- every path of the SOP replays ------------------------------------------------------------------
 
@@ -135,7 +102,7 @@ def test_claims_and_a_reassignment_replay_to_a_match(service, session):
     assert [s["unit"] for s in state_after(session, case).completed_tasks[1:3]] == ["dinas-kesehatan", "dinas-kesehatan"]
 
 
-def test_unit_closed_since_still_replays(service, session):
+def test_unit_closed_since_stillassert_replays(service, session):
     case = fresh(session, submit(service, COMPLAINT, TO_SELESAI))
     session.get(Unit, "dinas-pendidikan").active = False
     for user in session.scalars(select(User).where(User.role == "kominfo")):
@@ -382,16 +349,6 @@ def _down(monkeypatch, helper: str, only: Callable[..., bool] = lambda *args: Tr
     monkeypatch.setitem(scripting.HELPERS, helper, failing)
 
 
-def _replays(session, case: Case) -> ReplayResult:
-    """The case replays as a match ("cocok") and its hash chain verifies (``lapor replay`` and ``lapor verify``)."""
-    case = fresh(session, case)
-    result = replay_case(session, case)
-    assert result.matches, result.difference
-    assert result.events == len(stored_events(session, case.id))
-    assert verify_chain(session, case) is None
-    return result
-
-
 def _types_by_step(session, case_id: int) -> list[list[str]]:
     events = stored_events(session, case_id)
     steps: dict[int, list[str]] = {}
@@ -409,7 +366,7 @@ def test_a_submission_whose_step_failed_replays_while_it_waits_and_after_the_wor
     [failed] = [json.loads(e.data) for e in stored_events(session, case.id) if e.type == STEP_FAILED]
     assert failed == {"element": "Task_Rekam", "name": "Rekam pengaduan"}
 
-    _replays(session, case)  # waiting: the replay keeps the complaint and does not run the steps either
+    assert_replays(session, case)  # waiting: the replay keeps the complaint and does not run the steps either
     waiting = state_after(session, fresh(session, case))
     assert (waiting.status, waiting.active_tasks, waiting.timers_waiting) == ("diterima", [], [])
 
@@ -417,7 +374,7 @@ def test_a_submission_whose_step_failed_replays_while_it_waits_and_after_the_wor
     fire_due(service)  # the worker's retry while the service is still down: nothing of it on record
     assert fresh(session, case).retry_at == clock.now() + timedelta(minutes=2)
     assert len(_types_by_step(session, case.id)) == 1
-    _replays(session, case)
+    assert_replays(session, case)
 
     monkeypatch.undo()  # the service is back
     clock.advance(minutes=2)
@@ -430,7 +387,7 @@ def test_a_submission_whose_step_failed_replays_while_it_waits_and_after_the_wor
     assert json.loads(retried[0].data) == {"incident": incident.id, "element": "Task_Rekam", "name": "Rekam pengaduan"}
     steps = _types_by_step(session, case.id)
     assert steps[1][:2] == [STEPS_RETRIED, "complaint_recorded"] and len(steps) == 2
-    result = _replays(session, case)
+    result = assert_replays(session, case)
     assert result.steps == 2
     assert state_after(session, fresh(session, case), 1).active_tasks == []  # step 1 waits, as it did
     second = state_after(session, fresh(session, case), 2)
@@ -441,7 +398,7 @@ def test_a_submission_whose_step_failed_replays_while_it_waits_and_after_the_wor
         clock.advance(hours=1)
         do(service, submitted, step)
     assert fresh(session, case).status == "selesai"
-    _replays(session, case)
+    assert_replays(session, case)
 
 
 def test_a_completion_whose_next_step_failed_replays_after_admin_pusats_retry(service, session, clock, monkeypatch):
@@ -452,13 +409,13 @@ def test_a_completion_whose_next_step_failed_replays_after_admin_pusats_retry(se
     case = fresh(session, submitted)
     assert (case.status, case.unit_id, case.retry_at is not None) == ("diterima", None, True)
     assert _types_by_step(session, case.id)[1] == ["task_completed", STEP_FAILED]
-    _replays(session, case)
+    assert_replays(session, case)
 
     clock.advance(minutes=5)
     service.retry(case.id, PUSAT)  # "Coba lagi" while still down: counted on the incident, nothing on record
     session.commit()
     assert len(_types_by_step(session, case.id)) == 2
-    _replays(session, case)
+    assert_replays(session, case)
 
     monkeypatch.undo()
     clock.advance(minutes=3)
@@ -469,14 +426,14 @@ def test_a_completion_whose_next_step_failed_replays_after_admin_pusats_retry(se
     steps = _types_by_step(session, case.id)
     assert len(steps) == 3 and steps[2][0] == STEPS_RETRIED
     assert [e.actor for e in stored_events(session, case.id) if e.type == STEPS_RETRIED] == ["pusat"]
-    _replays(session, case)
+    assert_replays(session, case)
     assert state_after(session, fresh(session, case), 2).status == "diterima"
     assert state_after(session, fresh(session, case), 3).unit == "dinas-pendidikan"
 
     for step in TO_SELESAI[1:]:
         clock.advance(hours=1)
         do(service, submitted, step)
-    _replays(session, case)
+    assert_replays(session, case)
 
 
 def test_a_failed_timer_path_leaves_no_record_and_its_retry_replays_with_the_timers_it_fired(service, session, clock, monkeypatch):
@@ -488,11 +445,11 @@ def test_a_failed_timer_path_leaves_no_record_and_its_retry_replays_with_the_tim
     case = fresh(session, submitted)
     assert case.retry_at is not None and _types_by_step(session, case.id) == before  # a failed timer pass changes nothing
     assert open_row(session, case.id, "Task_Disposisi").overdue  # but the save judged the task overdue
-    _replays(session, case)
+    assert_replays(session, case)
     clock.advance(seconds=20)
     service.claim(open_row(session, case.id, "Task_Disposisi").id, KOMINFO)  # a recorded step after the unrecorded save
     session.commit()
-    _replays(session, case)
+    assert_replays(session, case)
 
     monkeypatch.undo()
     clock.advance(minutes=1)
@@ -500,9 +457,9 @@ def test_a_failed_timer_path_leaves_no_record_and_its_retry_replays_with_the_tim
     steps = _types_by_step(session, case.id)
     assert steps[2][:2] == [STEPS_RETRIED, "timer_fired"] and "deadline_missed" in steps[2] and len(steps) == 3
     assert open_row(session, case.id, "Task_Disposisi").overdue
-    _replays(session, case)
+    assert_replays(session, case)
     do(service, submitted, FORWARD_SATKER)
-    _replays(session, case)
+    assert_replays(session, case)
 
 
 def test_a_waiting_case_moved_to_a_fixed_version_replays_its_retry_on_the_fixed_version(service, session, clock):
@@ -514,7 +471,7 @@ def test_a_waiting_case_moved_to_a_fixed_version_replays_its_retry_on_the_fixed_
     submitted = submit(service, COMPLAINT)
     clock.advance(minutes=10)
     do(service, submitted, FORWARD_SATKER)  # its next step fails: the case waits
-    _replays(session, submitted.case)
+    assert_replays(session, submitted.case)
     fixed, _ = service.deploy(with_script("Task_KirimUnit", send_to_unit + "# diperbaiki"), by="analis")
     session.commit()
     clock.advance(minutes=10)
@@ -528,6 +485,6 @@ def test_a_waiting_case_moved_to_a_fixed_version_replays_its_retry_on_the_fixed_
     assert (case.status, case.retry_at) == ("didisposisikan", None) and verify_chain(session, case) is None
 
     assert [types[0] for types in _types_by_step(session, case.id)[1:]] == ["task_completed", "case_migrated", STEPS_RETRIED]
-    _replays(session, case)
+    assert_replays(session, case)
     first = state_after(session, case, 1)
     assert first.difference is None and [t["task"] for t in first.active_tasks] == ["Task_Disposisi"]

@@ -14,7 +14,7 @@ from engine.audit.trail import verify_chain
 from engine.cases.migration import MIGRATED, REVERTED, Migrations
 from engine.db.tables import Case, Definition
 from engine.definitions.bundle import Bundle
-from tests.engine.audit.test_replay import _replays, forge, fresh, stored_events
+from tests.engine.audit.support import assert_replays, forge, fresh, stored_events
 from tests.engine.definitions.support import ANALIS, NO_PLAFON, RENAMED, variant
 from tests.engine.support import (
     TO_SELESAI,
@@ -73,7 +73,7 @@ def test_a_case_migrated_once_replays_to_its_end_on_the_target_version(service, 
     case = fresh(session, submitted)
     assert (case.status, case.definition_id) == ("selesai", v2.id)
 
-    result = _replays(session, case)
+    result = assert_replays(session, case)
     assert result.steps == 7  # started, the move, the five steps of the SOP to its end
     moved = state_after(session, case, 2)
     assert moved.difference is None and [t["name"] for t in moved.active_tasks] == ["Verifikasi dan teruskan laporan"]
@@ -87,10 +87,10 @@ def test_a_case_migrated_and_reverted_replays_with_its_deadline_restored(service
     v2 = deployed(service, NO_PLAFON)
     move(service, submitted, v2)
     assert open_row(session, submitted.case.id, "Task_Disposisi").ceiling_at is None
-    _replays(session, submitted.case)
+    assert_replays(session, submitted.case)
     move_back(service, submitted)
     assert open_row(session, submitted.case.id, "Task_Disposisi").ceiling_at == ceiling
-    _replays(session, submitted.case)
+    assert_replays(session, submitted.case)
     clock.set(ceiling)
     clock.advance(minutes=1)
     fire_due(service)  # the SOP target and the restored national ceiling: the escalation
@@ -98,7 +98,7 @@ def test_a_case_migrated_and_reverted_replays_with_its_deadline_restored(service
     case = fresh(session, submitted)
     assert [e.type for e in stored_events(session, case.id)].count("timer_fired") == 2
 
-    _replays(session, case)
+    assert_replays(session, case)
     assert moves(session, case) == [2, 1]
 
 
@@ -112,12 +112,12 @@ def test_a_case_migrated_twice_replays_on_each_version_it_ran_on(service, sessio
     case = fresh(session, submitted)
     assert (case.status, case.definition_id) == ("dijawab", v3.id)
 
-    _replays(session, case)
+    assert_replays(session, case)
     assert moves(session, case) == [2, 3]
     accepting = state_after(session, case, 4)  # after the second move
     assert [t["name"] for t in accepting.active_tasks] == ["Terima dan pelajari laporan"]
     go_on(service, submitted, SATISFIED)
-    _replays(session, case)
+    assert_replays(session, case)
 
 
 def test_two_moves_in_a_row_replay_as_two_steps(service, session):
@@ -129,7 +129,7 @@ def test_two_moves_in_a_row_replay_as_two_steps(service, session):
     case = fresh(session, submitted)
     assert case.definition_id == v3.id
 
-    assert _replays(session, case).steps == 5
+    assert assert_replays(session, case).steps == 5
     assert moves(session, case) == [2, 3]
 
 
