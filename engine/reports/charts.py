@@ -19,7 +19,8 @@ import json
 import math
 import re
 import textwrap
-from collections import Counter, defaultdict
+import threading
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -54,6 +55,9 @@ matplotlib.rcParams.update(
 COLOURS = ("#1f5f99", "#e08a1e", "#3a9a4a", "#7d5ba6", "#17a2b8", "#8c6d31", "#d35fa0", "#6b6b6b", "#c0392b")
 WIDTH = 4.2  # inches: 302 pt, a phone's width in CSS pixels, so the text keeps its size there; wider screens scale it up
 WIDE = 10.0  # inches: small multiples side by side across a landscape A4 page
+DRAWN_KEPT = 64  # pictures kept per process (a few KB each): this month's and last month's /rekap, in both languages
+_DRAWN: OrderedDict[str, str] = OrderedDict()
+_DRAWN_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -96,9 +100,23 @@ class Chart:
         return self._draw(wide=True) if self.side_by_side else self.svg
 
     def _draw(self, wide: bool) -> str:
+        """The SVG, drawn once per picture: the same table in the same words is the same picture (it is deterministic),
+        so a page opened again, or by a colleague, costs no drawing (a chart takes 50-200 ms)."""
+        key = json.dumps(
+            [self.slug, wide, self.title, self.caption, [c.label for c in self.columns], self.rows, self.hints, self.palette, self.empty], default=str
+        )
+        with _DRAWN_LOCK:
+            if key in _DRAWN:
+                _DRAWN.move_to_end(key)
+                return _DRAWN[key]
         out = io.StringIO()
         self.paint(self, wide).savefig(out, format="svg", metadata={"Date": None, "Creator": None})
-        return _finish(out.getvalue(), self)
+        svg = _finish(out.getvalue(), self)
+        with _DRAWN_LOCK:
+            _DRAWN[key] = svg
+            while len(_DRAWN) > DRAWN_KEPT:
+                _DRAWN.popitem(last=False)
+        return svg
 
     def csv(self) -> str:
         """The rows as CSV text, made formula-safe as the case export is (engine/reports/records.py)."""

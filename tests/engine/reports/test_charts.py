@@ -4,12 +4,14 @@ inline (XML, no script, no event handler), titled, deterministic and worded in t
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from datetime import date
 
 import pytest
 from lxml import etree
 
 from engine.contract import CEILING, TARGET
+from engine.reports import charts as charts_module
 from engine.reports.charts import Wording, chart, charts, short_name
 from engine.reports.filters import CaseFilter, Period
 from engine.reports.sla import sla_report
@@ -105,8 +107,10 @@ def test_one_units_report_shows_that_unit_only(cases):
     assert [row[0] for row in item.rows] == ["kanwil-bpn-jatim"]
 
 
-def test_every_svg_is_safe_titled_scaled_and_deterministic(cases):
-    first, again = _figures(cases), _figures(cases)
+def test_every_svg_is_safe_titled_scaled_and_deterministic(cases, monkeypatch):
+    first = _figures(cases)
+    monkeypatch.setattr(charts_module, "_DRAWN", OrderedDict())  # drawn afresh, not the picture kept from the first time
+    again = _figures(cases)
     ids: set[str] = set()
     for slug, item in first.items():
         root = etree.fromstring(item.svg.encode())
@@ -163,3 +167,15 @@ def test_csv_and_workbook_hold_the_same_rows(cases):
     assert lines[0].split(",")[0] == "Minggu mulai (Senin)" and len(lines) == 1 + len(item.rows)
     assert lines[2].startswith("2026-12-07,0,0,,")
     assert chart(cases.session, CaseFilter(TWO_WEEKS), "tidak-ada") is None
+
+
+def test_a_picture_is_drawn_once_for_the_same_table_in_the_same_words(cases, monkeypatch):
+    monkeypatch.setattr(charts_module, "_DRAWN", OrderedDict())
+    drawn = []
+    savefig = charts_module.Figure.savefig
+    monkeypatch.setattr(charts_module.Figure, "savefig", lambda figure, *args, **kwargs: drawn.append(1) or savefig(figure, *args, **kwargs))
+    first = [item.svg for item in _figures(cases).values()]
+    assert len(drawn) == len(first)
+    assert [item.svg for item in _figures(cases).values()] == first and len(drawn) == len(first)  # a page opened again
+    english = charts(cases.session, CaseFilter(TWO_WEEKS), cases.clock.now(), Wording(translate=lambda text: f"EN {text}"))
+    assert all("EN " in item.svg for item in english) and len(drawn) == 2 * len(first)  # other words: another picture
