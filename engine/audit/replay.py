@@ -174,6 +174,7 @@ class StepState:
     data: dict[str, Any]
     overlay: Overlay = field(default_factory=Overlay)
     difference: Difference | None = None
+    version: int | None = None  # the process version the case ran on then (a recorded move changes it)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON the API answers (the diagram overlay left out)."""
@@ -189,6 +190,7 @@ class StepState:
             "timers_waiting": self.timers_waiting,
             "timers_fired": self.timers_fired,
             "data": self.data,
+            "version": self.version,
             "matches": self.difference is None,
             "difference": self.difference.to_dict() if self.difference else None,
         }
@@ -571,6 +573,12 @@ class Replay:
 
     # ---- the state after a step ---------------------------------------------------------------
 
+    def _held_version(self, case: Case) -> int:
+        """The number of the version ``case`` runs on in the throwaway database (each one it met is held there)."""
+        held = self.scratch.get(Definition, case.definition_id)
+        assert held is not None
+        return held.number
+
     def state(self, now: datetime | None = None) -> StepState:
         """The case after the steps applied so far. ``now`` (after the last step) judges what is overdue;
         earlier steps are judged at their own instant."""
@@ -641,6 +649,7 @@ class Replay:
             data=_without_reporter(data, None) if self.redact else data,  # as views.redact_complaint does
             overlay=overlay_of(parsed, workflow, now),
             difference=self.difference,
+            version=self._held_version(case),
         )
 
 

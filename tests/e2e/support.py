@@ -431,6 +431,8 @@ class Actor:
         self.page.get_by_role("button", name="Masuk", exact=True).click()
         expect(self.page).to_have_url(self.url + LANDING.get(username, "/tugas"))
         expect(self.page.locator("header")).to_contain_text(f"Keluar ({username})")
+        # the landing page's stylesheet too: a test reading computed styles (the phone's cards) must not read them before it
+        self.page.wait_for_load_state("load")
 
     def inbox_row(self, tracking_id: str, task: str | None = None) -> Locator:
         rows = self.page.locator("tr.task-row", has_text=tracking_id)

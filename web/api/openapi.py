@@ -483,6 +483,10 @@ def _schemas() -> dict[str, Any]:
                 "timers_waiting": {"type": "array", "items": ref("ReplayTimer")},
                 "timers_fired": {"type": "array", "items": ref("ReplayTimer")},
                 "data": {"type": "object", "description": "The process data after the step; the reporter null where the reader may not see it."},
+                "version": {
+                    "type": ["integer", "null"],
+                    "description": "The process version the case ran on after the step (a recorded move to another version changes it).",
+                },
                 "matches": {"type": "boolean", "description": "The replay up to this step produced exactly the stored events."},
                 "difference": {"anyOf": [ref("ReplayDifference"), {"type": "null"}]},
             }

@@ -22,6 +22,7 @@ from engine.audit.trail import verify_chain
 from engine.cases import access, lookups, views
 from engine.contract import OVERSIGHT_ROLES
 from engine.definitions.parsing import Parsed
+from engine.definitions.versions import version
 from engine.diagram.render import Overlay, render_svg
 from engine.reports import records
 from engine.reports.spreadsheet import DATETIME, INTEGER, TEXT, named, to_xlsx
@@ -83,7 +84,9 @@ def page(tracking_id: str):
     calendar = service().calendar
     state = replay.state_after(db.session, case, step, now=now, calendar=calendar, redact=hide) if steps else None
     result = replay.replay_case(db.session, case, calendar=calendar, redact=hide) if request.method == "POST" else None
-    parsed = service().parsed_of(case)
+    # the diagram of the version the case ran on at that step: a recorded move to another version changes it
+    drawn = version(db.session, state.version) if state is not None and state.version is not None else None
+    parsed = service().parsed_for(drawn) if drawn is not None else service().parsed_of(case)
     return render_template(
         "history/case.html",
         case=case,

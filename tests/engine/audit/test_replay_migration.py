@@ -77,6 +77,7 @@ def test_a_case_migrated_once_replays_to_its_end_on_the_target_version(service, 
     assert result.steps == 7  # started, the move, the five steps of the SOP to its end
     moved = state_after(session, case, 2)
     assert moved.difference is None and [t["name"] for t in moved.active_tasks] == ["Verifikasi dan teruskan laporan"]
+    assert [state_after(session, case, step).version for step in (1, 2, 7)] == [1, v2.number, v2.number]  # where each step ran
 
 
 def test_a_case_migrated_and_reverted_replays_with_its_deadline_restored(service, session, clock):
