@@ -106,22 +106,25 @@ class Overlay:
     heat: dict[str, HeatInfo] = field(default_factory=dict)  # analysts' heatmap per node
 
 
-def format_duration(value: timedelta) -> str:
-    """Compact Indonesian duration: ``2h 3j`` (hari, jam), ``3j 5m`` (jam, menit), ``5m``, ``40d`` (detik)."""
+def format_duration(value: timedelta, translate: Callable[[str], str] = str) -> str:
+    """A compact duration in the reader's language (``translate``): ``2h 3j`` (hari, jam), ``3j 5m`` (jam, menit),
+    ``5m``, ``40d`` (detik) in Indonesian; ``2d 3h``, ``3h 5m``, ``40s`` in English."""
     seconds = max(0, int(value.total_seconds()))
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
     if days:
-        return f"{days}h {hours}j" if hours else f"{days}h"
-    if hours:
-        return f"{hours}j {minutes}m" if minutes else f"{hours}j"
-    return f"{minutes}m" if minutes else f"{secs}d"
+        form = N_("%(days)sh %(hours)sj") if hours else N_("%(days)sh")
+    elif hours:
+        form = N_("%(hours)sj %(minutes)sm") if minutes else N_("%(hours)sj")
+    else:
+        form = N_("%(minutes)sm") if minutes else N_("%(seconds)sd")
+    return translate(form) % {"days": days, "hours": hours, "minutes": minutes, "seconds": secs}
 
 
-def heat_badge_text(info: HeatInfo) -> str:
+def heat_badge_text(info: HeatInfo, translate: Callable[[str], str] = str) -> str:
     """``12 · 3j 5m``: the case count, then the median duration when known."""
-    return f"{info.count} · {format_duration(info.median)}" if info.median is not None else str(info.count)
+    return f"{info.count} · {format_duration(info.median, translate)}" if info.median is not None else str(info.count)
 
 
 def heat_colour(fraction: float) -> str:
@@ -755,7 +758,7 @@ def _open_group(canvas: _Canvas, layer: etree._Element, item: _Item, extra: Iter
     if item.id in canvas.overlay.heat:
         info = canvas.overlay.heat[item.id]
         # completions, not cases: a loop counts each time round
-        notes.append(f"{info.count}×" + (f", median {format_duration(info.median)}" if info.median is not None else ""))
+        notes.append(f"{info.count}×" + (f", median {format_duration(info.median, canvas.translate)}" if info.median is not None else ""))
     title = item.name or item.id
     _add(g, "title", text=f"{title} — {', '.join(notes)}" if notes else title)
     return g
@@ -1321,7 +1324,7 @@ def _draw_badges(canvas: _Canvas, item: _Item, obstacles: list[_Box]) -> None:
         canvas.extend_box(spot)
     info = canvas.overlay.heat.get(item.id)
     if info is not None:
-        text = heat_badge_text(info)
+        text = heat_badge_text(info, canvas.translate)
         width = _text_width(text, 10) + 10
         rows = [box.y - 7.5, box.bottom - 7.5, box.y - 17, box.bottom + 2]
         spot = _free_spot([_Box(box.cx - width / 2, y, width, 15) for y in rows], obstacles)

@@ -326,7 +326,7 @@ def _per_unit(session: Session, wording: Wording, facts: Sequence[CaseFacts], un
     columns = [
         Column(t(N_("ID unit"))),
         Column(t(N_("Unit"))),
-        Column(t(N_("Laporan")), INTEGER),
+        Column(t(N_("Jumlah laporan")), INTEGER),
         Column(t(N_("Median waktu menjawab (jam)")), NUMBER),
         Column(t(N_("Langkah unit dalam batas SOP (%)")), PERCENT),
         Column(t(N_("Permintaan perpanjangan")), INTEGER),
@@ -376,7 +376,7 @@ def _per_category(wording: Wording, facts: Sequence[CaseFacts]) -> Chart:
     t = wording.translate
     columns = [
         Column(t(N_("Kategori"))),
-        Column(t(N_("Laporan")), INTEGER),
+        Column(t(N_("Jumlah laporan")), INTEGER),
         Column(t(N_("Memenuhi semua batas SOP")), INTEGER),
         Column(t(N_("Melewati batas SOP")), INTEGER),
         Column(t(N_("Tepat batas SOP (%)")), PERCENT),
@@ -389,6 +389,7 @@ def _per_category(wording: Wording, facts: Sequence[CaseFacts]) -> Chart:
         columns,
         rows,
         _category_panels,
+        empty=t(N_("Tidak ada laporan pada periode ini.")),
         side_by_side=True,
     )
 
@@ -456,10 +457,13 @@ def _share_lines(chart: Chart, wide: bool) -> Figure:  # one layout for every wi
     figure = _figure(2.8)
     axes = figure.add_subplot()
     weeks = chart.column(0)
-    for colour, marker, index in ((COLOURS[0], "o", 3), (COLOURS[8], "s", 6)):
+    # the ceiling's hollow squares under the SOP's dots: where both shares are equal (often 100%) both stay visible
+    for colour, index, marker, size, fill, layer in ((COLOURS[0], 3, "o", 5, COLOURS[0], 3), (COLOURS[8], 6, "s", 9, "none", 2)):
         shares = [math.nan if v is None else v for v in chart.column(index)]  # a week with nothing decided: a gap
         label = chart.columns[index].label.split(":")[0]
-        axes.plot(range(len(weeks)), shares, marker=marker, color=colour, label=label, linewidth=1.8)
+        axes.plot(
+            range(len(weeks)), shares, color=colour, label=label, linewidth=1.8, marker=marker, markersize=size, markerfacecolor=fill, zorder=layer
+        )
     _week_axis(axes, weeks)
     axes.set_ylim(0, 105)
     axes.set_ylabel("%")

@@ -70,7 +70,7 @@ def test_chart_numbers_download_as_csv_and_as_a_typed_workbook(app, cases):
     assert rows[1] == ["2026-10-26", "0", "0"] and rows[-1] == ["2026-11-30", "2", "2"]
     sheet = _workbook(client.get(f"/rekap/grafik/per-unit.xlsx?{NOVEMBER}"))
     header = [cell.value for cell in sheet[1]]
-    assert header[:3] == ["ID unit", "Unit", "Laporan"] and sheet.freeze_panes == "A2"
+    assert header[:3] == ["ID unit", "Unit", "Jumlah laporan"] and sheet.freeze_panes == "A2"
     units = {row[0]: row for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert units["dinas-pendidikan"][1] == "Dinas Pendidikan Provinsi Jawa Timur"
     assert units["dinas-pendidikan"][2:4] == (1, 2)  # one case, answered two hours after it arrived (a number cell)

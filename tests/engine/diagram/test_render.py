@@ -413,6 +413,14 @@ def test_format_duration(duration, text):
     assert format_duration(duration) == text
 
 
+def test_a_duration_speaks_the_readers_language():
+    english = {"%(days)sh %(hours)sj": "%(days)sd %(hours)sh", "%(hours)sj %(minutes)sm": "%(hours)sh %(minutes)sm", "%(seconds)sd": "%(seconds)ss"}
+    translate = lambda text: english.get(text, text)  # noqa: E731 - the catalogue's English, as web/labels.engine_text gives it
+    assert format_duration(timedelta(days=2, hours=3), translate) == "2d 3h"  # not "2h 3j": 2 hours, to an English reader
+    assert format_duration(timedelta(seconds=40), translate) == "40s"
+    assert heat_badge_text(HeatInfo(12, timedelta(hours=3, minutes=5)), translate) == "12 · 3h 5m"
+
+
 def test_heat_badge_text_without_median_is_the_count_alone():
     assert heat_badge_text(HeatInfo(7)) == "7"
     assert heat_badge_text(HeatInfo(12, timedelta(hours=3, minutes=5))) == "12 · 3j 5m"
