@@ -233,6 +233,7 @@ def overview():
         units=lookups.units(db.session),
         unit_names=events.unit_names(),  # the ratings' rows name each unit, active or not
         diagram=Markup(_heatmap(filters)),  # escaped by the renderer
+        heat_version=service().current_definition().number,  # the diagram it is drawn on
         figures=_figures(filters, facts=facts),
         may_read_cases=current_user.user.role in OVERSIGHT_ROLES,
         sop_steps=SOP_STEPS,
