@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-# openpyxl ships no type information (no stub package is installed)
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
