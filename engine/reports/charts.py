@@ -111,7 +111,7 @@ class Chart:
                 return _DRAWN[key]
         out = io.StringIO()
         self.paint(self, wide).savefig(out, format="svg", metadata={"Date": None, "Creator": None})
-        svg = _finish(out.getvalue(), self)
+        svg = _finish(out.getvalue(), self, f"chart-{self.slug}-wide" if wide else f"chart-{self.slug}")
         with _DRAWN_LOCK:
             _DRAWN[key] = svg
             while len(_DRAWN) > DRAWN_KEPT:
@@ -528,12 +528,12 @@ _XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 _REFERENCE = re.compile(r"url\(#([^)]+)\)")
 
 
-def _finish(svg: str, chart: Chart) -> str:
+def _finish(svg: str, chart: Chart, prefix: str) -> str:
     """matplotlib's SVG made fit to inline: scaled by its viewBox, no stylesheet (its ``*`` rule would reach the whole
-    page), ids prefixed so two charts on one page never clash, role="img" with the chart's title and caption."""
+    page), ids prefixed (``prefix``) so two charts on one page never clash, nor a chart's phone and wide drawings,
+    role="img" with the chart's title and caption."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
     root = etree.fromstring(svg.encode("utf-8"), parser)
-    prefix = f"chart-{chart.slug}"
     for name in ("width", "height"):
         root.attrib.pop(name, None)
     for element in root.iter(f"{{{_SVG}}}style", f"{{{_SVG}}}metadata"):

@@ -47,9 +47,14 @@ def test_rekap_shows_each_chart_with_its_caption_and_downloads(app, cases):
     page = lxml_html.fromstring(html)
     figures = page.xpath('//figure[contains(concat(" ", @class, " "), " chart ")]')
     assert [f.get("id") for f in figures] == [f"grafik-{slug}" for slug in SLUGS]
+    ids = page.xpath("//svg//@id")
+    assert len(ids) == len(set(ids))  # a chart's phone and wide drawings too: no id twice in the page
     for figure, slug in zip(figures, SLUGS, strict=True):
-        [svg] = figure.xpath(".//svg")
-        assert svg.get("role") == "img" and svg.get("viewbox") and svg.get("width") is None
+        svgs = figure.xpath(".//svg")
+        # small multiples come twice: panels in a column (a phone) and side by side (a wide screen), style.css shows one
+        assert [svg.get("id") for svg in svgs] == [f"chart-{slug}"] + ([f"chart-{slug}-wide"] if slug in ("per-unit", "per-kategori") else [])
+        for svg in svgs:
+            assert svg.get("role") == "img" and svg.get("viewbox") and svg.get("width") is None
         assert figure.xpath("string(.//figcaption)").strip()
         links = [a.get("href") for a in figure.xpath(".//p[@class='chart-links']/a")]
         assert links == [f"/rekap/grafik/{slug}.{kind}?dari=2026-11-01&sampai=2026-11-30" for kind in ("csv", "xlsx")]

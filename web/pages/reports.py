@@ -202,11 +202,16 @@ def _wording() -> charts.Wording:
     return charts.Wording(translate=engine_text, status=status_label, channel=channel_label, unit_names=events.unit_names())
 
 
-def _figures(filters: CaseFilter, landscape: bool = False, facts: Sequence[CaseFacts] | None = None) -> list[tuple[charts.Chart, Markup]]:
-    """Each chart with its SVG to inline (``landscape``: drawn for a landscape A4 page): matplotlib escapes the text it
+def _figures(
+    filters: CaseFilter, landscape: bool = False, facts: Sequence[CaseFacts] | None = None
+) -> list[tuple[charts.Chart, Markup, Markup | None]]:
+    """Each chart with its SVG to inline, and for small multiples on a page also their wide drawing, which a wide screen
+    shows across the page (``landscape``: the wide drawing only, for a landscape A4 page). matplotlib escapes the text it
     draws and charts.py adds its title and caption through lxml, which escapes them too. ``facts``: as read already."""
     drawn = charts.charts(db.session, filters, _now(), _wording(), facts=facts)
-    return [(chart, Markup(chart.wide_svg if landscape else chart.svg)) for chart in drawn]
+    if landscape:
+        return [(chart, Markup(chart.wide_svg), None) for chart in drawn]
+    return [(chart, Markup(chart.svg), Markup(chart.wide_svg) if chart.side_by_side else None) for chart in drawn]
 
 
 def _heatmap(filters: CaseFilter, definition: Definition | None = None) -> str:
