@@ -27,10 +27,10 @@ from engine.diagram.render import Overlay, render_svg
 from engine.reports import records
 from engine.reports.spreadsheet import DATETIME, INTEGER, TEXT, named, to_xlsx
 from web.extensions import db, service
-from web.labels import engine_text
+from web.labels import ACTOR_LABELS, actor_label, engine_text
 from web.pages.admin import ROLE_NAMES
 from web.pages.auth import roles_required
-from web.pages.events import presenter_for
+from web.pages.events import presenter_for, unit_name
 
 bp = Blueprint("history", __name__)
 EVENT_NAMES = {
@@ -56,8 +56,37 @@ EVENT_NAMES = {
     "case_migrated": _l("Dipindahkan ke versi proses lain"),
     "case_migration_reverted": _l("Pemindahan versi dibatalkan"),
 }
+# what each notification was about (engine/notifications/notify.py TEMPLATES and REPORTER_TEMPLATES), by its topic
+TOPIC_NAMES = {
+    "perlu_disposisi": _l("perlu disposisi"),
+    "laporan_masuk": _l("laporan diteruskan ke unit"),
+    "diterima_unit": _l("diterima unit"),
+    "jawaban_masuk": _l("jawaban unit masuk"),
+    "perlu_revisi": _l("jawaban dikembalikan"),
+    "perpanjangan_diminta": _l("perpanjangan waktu diminta"),
+    "perpanjangan_diputuskan": _l("perpanjangan waktu diputuskan"),
+    "tambahan_pelapor": _l("tambahan keterangan dari pelapor"),
+    "catatan_internal": _l("catatan internal"),
+    "dicabut": _l("laporan dicabut pelapor"),
+    "pengingat": _l("pengingat"),
+    "eskalasi": _l("eskalasi"),
+    "laporan_diterima": _l("tanda terima laporan"),
+    "jawaban_terbit": _l("jawaban terbit"),
+    "selesai": _l("laporan selesai"),
+    "minta_kelengkapan": _l("permintaan melengkapi laporan"),
+    "jawaban_sementara": _l("jawaban sementara"),
+    "diarsipkan": _l("laporan diarsipkan"),
+    "ditutup_otomatis": _l("laporan ditutup otomatis"),
+}
 CSV_COLUMNS = ("step", "seq", "at", "type", "actor", "role", "unit", "task", "data", "prev_hash", "hash")
 XLSX_KINDS = {"step": INTEGER, "seq": INTEGER, "at": DATETIME}  # the workbook's typed columns; the others are text
+
+
+def recipient(to: str) -> str:
+    """Whom a notification went to, as people call them: the reporter, a role (Admin Kominfo) or a unit by its name."""
+    if to in ROLE_NAMES:
+        return str(ROLE_NAMES[to])
+    return actor_label(to) if to in ACTOR_LABELS else unit_name(to)
 
 
 def diagram_markup(parsed: Parsed, overlay: Overlay, id_prefix: str = "bpmn") -> Markup:
@@ -101,6 +130,8 @@ def page(tracking_id: str):
         hide=hide,
         diagram=diagram_markup(parsed, state.overlay if state else Overlay(), id_prefix="riwayat"),
         event_names=EVENT_NAMES,
+        topic_names=TOPIC_NAMES,
+        recipient=recipient,
         role_names=ROLE_NAMES,
         present=presenter_for(case),
         pretty=_pretty,
