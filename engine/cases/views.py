@@ -18,6 +18,7 @@ from engine.audit.trail import step_numbers, verify_chain
 from engine.cases import attachments, extensions
 from engine.cases.access import SeenCase
 from engine.cases.context import INTERIM, task_context
+from engine.cases.migration import MIGRATED, REVERTED
 from engine.contract import CITIZEN, SYSTEM
 from engine.db.tables import Attachment, AuditEvent, Case, CaseUnit, Definition, OpenTask, Unit, User
 from engine.messages import N_, Message
@@ -62,6 +63,8 @@ STAFF_HISTORY_TYPES = (
     extensions.REQUESTED,
     extensions.DECIDED,
     INTERIM,
+    MIGRATED,  # an analyst moved the case to another process version: its steps may be named differently since
+    REVERTED,
 )
 
 

@@ -142,6 +142,8 @@ def test_a_migrated_and_reverted_case_names_its_moves_and_replays_as_a_match(app
     assert "Pemindahan versi dibatalkan" in html and "versi 2 → versi 1" in html
     assert "<strong>case_migrat" not in html  # named, not coded
     assert "Putar ulang cocok" in html and "Langkah 4 dari 4" in html and "terverifikasi" in html
+    staff = login(app, "kominfo").get(f"/kasus/{tracking_id}").get_data(as_text=True)  # why a step's name changed
+    assert "Dipindahkan ke versi proses lain: versi 1 → versi 2" in staff and "Pemindahan versi dibatalkan: versi 2 → versi 1" in staff
     moved = auditor.get(path, query_string={"langkah": 2}).get_data(as_text=True)  # on version 2 then: its diagram, its name
     assert "versi proses 2" in moved and "Verifikasi dan teruskan laporan" in moved
     back = auditor.get(path, query_string={"langkah": 3}).get_data(as_text=True)
