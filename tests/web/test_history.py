@@ -72,9 +72,9 @@ def test_history_page_steps_through_the_case_with_its_diagram(app, api):
 def test_each_notification_names_whom_it_went_to_and_what_about_not_codes(app, api):
     tracking_id = case_in_progress(api)
     html = login(app, "auditor").get(f"/riwayat/{tracking_id}").get_data(as_text=True)
-    assert "kepada pelapor <span class=\"muted\">(tanda terima laporan)</span>" in html
-    assert "kepada Admin Kominfo <span class=\"muted\">(perlu disposisi)</span>" in html
-    assert "kepada Dinas Pendidikan Provinsi Jawa Timur <span class=\"muted\">(laporan diteruskan ke unit)</span>" in html
+    assert 'kepada pelapor <span class="muted">(tanda terima laporan)</span>' in html
+    assert 'kepada Admin Kominfo <span class="muted">(perlu disposisi)</span>' in html
+    assert 'kepada Dinas Pendidikan Provinsi Jawa Timur <span class="muted">(laporan diteruskan ke unit)</span>' in html
     assert "(laporan_diterima)" not in html and "kepada dinas-pendidikan" not in html
 
 
