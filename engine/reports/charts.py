@@ -444,7 +444,7 @@ def _stacked_bars(chart: Chart, wide: bool) -> Figure:  # one layout for every w
         axes.bar(range(len(weeks)), heights, bottom=bottom, label=column.label, color=chart.palette[index - 1], width=0.7)
         bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
     _week_axis(axes, weeks)
-    axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # whole cases only
+    axes.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))  # whole cases only, a few ticks legible on a phone
     axes.set_ylabel(chart.columns[-1].label)
     figure.legend(loc="outside lower center", ncols=2, frameon=False)
     return figure
@@ -498,7 +498,7 @@ def _panels(chart: Chart, wide: bool, names: list[str], indexes: Sequence[int], 
     for colour, axes, index in zip(COLOURS, panels, indexes, strict=False):
         values = [0 if v is None else v for v in chart.column(index)]
         bars = axes.barh(positions, values, color=colour, height=0.6)
-        axes.bar_label(bars, labels=[_text(v) if v is not None else "—" for v in chart.column(index)], padding=2, fontsize=9)
+        axes.bar_label(bars, labels=[_bar_label(v) for v in chart.column(index)], padding=2, fontsize=9)
         axes.set_title(textwrap.fill(chart.columns[index].label, 18) if wide else chart.columns[index].label, loc="left", fontsize=10)
         top = max(values + [limits.get(index, 1)])
         axes.set_xlim(0, top * 1.18)  # room for the value beside the longest bar
@@ -511,6 +511,13 @@ def _panels(chart: Chart, wide: bool, names: list[str], indexes: Sequence[int], 
             tick.set_gid(f"label-{panel}-{number}")
             chart.hints[f"label-{panel}-{number}"] = names[number]
     return figure
+
+
+def _bar_label(value: Any) -> str:
+    """A bar's value as a reader takes it in at a glance: one decimal at most (the numbers beside the chart keep more)."""
+    if value is None:
+        return "—"
+    return f"{value:.1f}".removesuffix(".0") if isinstance(value, float) else str(value)
 
 
 def _unit_panels(chart: Chart, wide: bool) -> Figure:
