@@ -40,7 +40,7 @@ from engine.contract import CATEGORIES, CEILING, CHANNELS, STATUSES, TARGET
 from engine.db.tables import AuditEvent, CaseUnit
 from engine.messages import N_
 from engine.notifications.notify import CATEGORY_NAMES
-from engine.reports.facts import MET, MISSED, CaseFacts, Pass, facts_in, median
+from engine.reports.facts import MET, MISSED, CaseFacts, counted_for, facts_in, median
 from engine.reports.filters import CaseFilter
 from engine.reports.ratings import rating_report
 from engine.reports.records import to_csv
@@ -224,11 +224,6 @@ def _weekly(
     return Chart(slug, t(title), t(caption), columns, rows, _stacked_bars, empty=t(N_("Tidak ada laporan pada periode ini.")), palette=palette)
 
 
-def _counted(item: Pass, unit_id: str | None) -> bool:
-    """Whether a pass counts in the report, as sla_report counts it: in one unit's report, not another unit's own step."""
-    return not unit_id or item.unit in (None, unit_id)
-
-
 def _share(met: int, missed: int) -> float | None:
     """Met as a percentage of the decided, one decimal; None when nothing was decided."""
     return round(100 * met / (met + missed), 1) if met + missed else None
@@ -239,7 +234,7 @@ def _on_time(wording: Wording, weeks: list[date], facts: Sequence[CaseFacts], un
     for item in facts:
         outcomes = tally.setdefault(_week_of(item), Counter())
         for p in item.passes:
-            if _counted(p, unit_id):
+            if counted_for(p, unit_id):
                 for clock in (TARGET, CEILING):
                     if p.outcome.get(clock) in (MET, MISSED):
                         outcomes[clock, str(p.outcome[clock])] += 1

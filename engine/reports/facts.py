@@ -300,6 +300,12 @@ def _owner_of(
     return min(candidates, key=rank) if candidates else None
 
 
+def counted_for(item: Pass, unit_id: str | None) -> bool:
+    """Whether a pass counts in the report of ``unit_id`` (None: every unit's): one unit's report leaves out another
+    unit's own steps of a shared case (they are that unit's figures) and keeps the steps of no unit."""
+    return not unit_id or item.unit in (None, unit_id)
+
+
 def median(values: Sequence[timedelta]) -> timedelta | None:
     """The middle duration (the mean of the two middle ones for an even count); None for no values."""
     if not values:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from engine.contract import CEILING, CHANNELS, STAGES
 from engine.db.tables import Case, Definition
 from engine.definitions.cache import parsed
-from engine.reports.facts import MET, MISSED, OPEN, SYSTEM_STEP_LIMIT_MS, CaseFacts, facts_in, median
+from engine.reports.facts import MET, MISSED, OPEN, SYSTEM_STEP_LIMIT_MS, CaseFacts, counted_for, facts_in, median
 from engine.reports.filters import CaseFilter
 from engine.reports.model import SYSTEM_STEPS, Deadline, model_facts
 from engine.reports.ratings import RatingReport, rating_report
@@ -73,7 +73,7 @@ class SystemStepRow:
 @dataclass
 class LateCase:
     tracking_id: str
-    unit_id: str | None
+    units: list[str]  # the units whose own steps went past the ceiling; else the case's unit (none before forwarding)
     status: str
     stages: list[str]  # stages past the ceiling
 
@@ -125,7 +125,7 @@ def sla_report(
     late_at: dict[str, set[int]] = defaultdict(set)
     for item in facts:
         for p in item.passes:
-            if filters.unit_id and p.unit not in (None, filters.unit_id):
+            if not counted_for(p, filters.unit_id):
                 continue  # one unit's report: another unit's own steps of a shared case are that unit's figures
             row = rows.setdefault(p.stage, StageRow(p.stage))
             row.passes += 1
@@ -174,7 +174,8 @@ def sla_report(
     late_cases = [
         LateCase(
             item.case.tracking_id,
-            item.case.unit_id,
+            sorted({p.unit for p in item.passes if p.unit and p.outcome.get(CEILING) == MISSED and counted_for(p, filters.unit_id)})
+            or ([item.case.unit_id] if item.case.unit_id else []),
             item.case.status,
             sorted({stage for stage, ids in late_at.items() if item.case.id in ids}, key=_stage_order),
         )

@@ -8,9 +8,12 @@ import os
 import re
 
 import pytest
+from sqlalchemy.orm import Session
 
+from engine.worker import run_once
 from tests.web.pages import login
 from tests.web.test_i18n import assert_no_indonesian, choose
+from web.extensions import db
 
 
 @pytest.fixture
@@ -76,6 +79,19 @@ def test_sla_page_shows_stages_system_steps_and_the_heatmap(app, cases, clock):
     assert cells[:3] == ["3", "0", "1 hari kerja"] and cells[3].startswith("3 ") and cells[4] == "0"
     assert 'class="bpmn-diagram' in html and "has-heat" in html
     assert re.search(r'data-element-id="Task_Disposisi".*?3×', html, re.S)
+
+
+def test_late_cases_name_their_units_by_name(app, api, cases, clock):
+    for tracking_id, unit in zip(cases, ("pendidikan", "pendidikan", "kesehatan"), strict=True):
+        api.step(unit, tracking_id, {"decision": "terima"})
+    clock.advance(days=10)  # every unit's answer is past its national ceiling
+    with app.app_context():
+        engine = db.engine
+        run_once(lambda: Session(engine), clock, app.config["LAPOR_BASE_URL"], None)  # the worker pass fires the deadlines
+    html = login(app, "pusat").get("/rekap?bulan=2026-11").get_data(as_text=True)
+    late = html.split("<h2>Laporan terlambat</h2>")[1].split("</table>")[0]
+    assert late.count("Dinas Pendidikan Provinsi Jawa Timur") == 2 and "Dinas Kesehatan Provinsi Jawa Timur" in late
+    assert "dinas-pendidikan" not in late  # names, not ids
 
 
 def test_sla_page_filters_by_unit_and_category(app, cases):

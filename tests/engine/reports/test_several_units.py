@@ -129,3 +129,5 @@ def test_a_unit_past_the_ceiling_makes_the_case_late_in_its_own_report_only(serv
         [answers] = [s for s in report.stages if s.stage == "tanggapan"]
         late[unit] = (answers.late_cases, answers.clocks["plafon"].met, answers.clocks["plafon"].missed)
     assert late == {PENDIDIKAN: (0, 1, 0), BPN: (1, 0, 1)}
+    [whole] = sla_report(session, CaseFilter(WEEK), now=service.clock.now()).late_cases
+    assert whole.units == [BPN]  # the unit that was late, not whichever unit the case row names
