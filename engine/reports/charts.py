@@ -82,7 +82,7 @@ class Chart:
     caption: str
     columns: list[Column]
     rows: list[list[Any]]
-    paint: Callable[[Chart, bool], Figure] = field(repr=False)  # (chart, wide) -> its figure
+    paint: Callable[[Chart, bool], Figure] = field(repr=False)  # (chart, wide) -> its figure; a table with nothing to draw gets _nothing instead
     hints: dict[str, str] = field(default_factory=dict, repr=False)  # element id -> a full name shown on hover
     palette: list[str] = field(default_factory=list, repr=False)  # a colour per series (a value keeps its colour in every period)
     empty: str = ""  # what the picture says when there is nothing to draw
@@ -110,7 +110,7 @@ class Chart:
                 _DRAWN.move_to_end(key)
                 return _DRAWN[key]
         out = io.StringIO()
-        self.paint(self, wide).savefig(out, format="svg", metadata={"Date": None, "Creator": None})
+        (_nothing(self) or self.paint(self, wide)).savefig(out, format="svg", metadata={"Date": None, "Creator": None})
         svg = _finish(out.getvalue(), self, f"chart-{self.slug}-wide" if wide else f"chart-{self.slug}")
         with _DRAWN_LOCK:
             _DRAWN[key] = svg
@@ -427,9 +427,6 @@ def _week_axis(axes: Axes, weeks: list[date]) -> None:
 
 
 def _stacked_bars(chart: Chart, wide: bool) -> Figure:  # one layout for every width
-    empty = _nothing(chart)
-    if empty is not None:
-        return empty
     figure = _figure(3.2)
     axes = figure.add_subplot()
     weeks = chart.column(0)
@@ -446,9 +443,6 @@ def _stacked_bars(chart: Chart, wide: bool) -> Figure:  # one layout for every w
 
 
 def _share_lines(chart: Chart, wide: bool) -> Figure:  # one layout for every width
-    empty = _nothing(chart)
-    if empty is not None:
-        return empty
     figure = _figure(2.8)
     axes = figure.add_subplot()
     weeks = chart.column(0)
@@ -479,9 +473,6 @@ def short_name(name: str, width: int = 20, lines: int = 2) -> str:
 def _panels(chart: Chart, wide: bool, names: list[str], indexes: Sequence[int], limits: Mapping[int, float]) -> Figure:
     """Small multiples: one horizontal bar chart per column of ``indexes``, stacked so they read on a phone, or side by
     side (``wide``) with the names once on the left."""
-    empty = _nothing(chart)
-    if empty is not None:
-        return empty
     per_panel = 0.34 * len(names) + 0.55
     if wide:
         figure = _figure(per_panel + 0.2, WIDE)
