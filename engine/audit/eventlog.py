@@ -5,7 +5,8 @@ Two formats, both written piece by piece so that a year of cases never sits in m
 - XES (IEEE 1849-2016): one trace per case (``concept:name`` = its tracking id), one event per step that ended: the
   submission, each completed user task (with a ``start`` event when it was claimed first), each fired timer and the
   closing. ``concept:name`` is the BPMN element's name, ``org:resource`` the role that acted (a staff role,
-  ``masyarakat`` for the reporter, ``sistem`` for the engine), ``org:group`` the unit where there is one.
+  ``masyarakat`` for the reporter, ``sistem`` for the engine), ``org:group`` the unit where there is one (for a fired
+  timer, the unit whose deadline it was, as the escalation recorded after it says).
 - OCEL 2.0 JSON: the same events, each related to its objects: the case, the task it completed and the unit.
 
 Neither ever carries who the reporter is (name, email, phone, address), the complaint's text or any form data, nor a
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from io import BytesIO
 from itertools import groupby
@@ -26,7 +27,7 @@ from lxml import etree
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from engine.contract import CITIZEN, SYSTEM
+from engine.contract import CITIZEN, ROLES, SYSTEM
 from engine.db.tables import AuditEvent, Case, Definition
 from engine.definitions import cache
 from engine.reports.filters import CaseFilter, case_query
@@ -49,7 +50,16 @@ CLOSING_NAMES = {"selesai": "Laporan selesai", "diarsipkan": "Laporan diarsipkan
 CLOSING_ELEMENT = "status_changed"  # the element an OCEL/XES reader sees for a closing: the audit event it comes from
 
 # the audit events the log is made of; every other event is what a step did (mail, notes, effects), not a step
-READ_TYPES = ("case_started", "task_claimed", "task_unclaimed", "task_reassigned", "task_completed", "timer_fired", "status_changed")
+READ_TYPES = (
+    "case_started",
+    "task_claimed",
+    "task_unclaimed",
+    "task_reassigned",
+    "task_completed",
+    "timer_fired",
+    "deadline_missed",  # not an event of the log: it names the unit whose deadline the timer before it was
+    "status_changed",
+)
 
 # OCEL object types and the qualifiers relating an event to them
 CASE_TYPE, TASK_TYPE, UNIT_TYPE = "case", "task", "unit"
@@ -155,6 +165,7 @@ def _trace(rows: list[Any], start_events: _StartEvents) -> LogTrace:
         first.submitted_at,
     )
     claimed: dict[str, datetime] = {}  # task id -> when its holder claimed it (a start event once it completes)
+    deadlines: dict[str, int] = {}  # a deadline's clock -> the index of the timer event that fired for it last
     for row in rows:
         data = json.loads(row.data)
         if row.type == "case_started":
@@ -172,7 +183,12 @@ def _trace(rows: list[Any], start_events: _StartEvents) -> LogTrace:
                 trace.events.append(LogEvent(name, done.element, claimed.pop(row.task), START, done.resource, done.unit, done.task))
             trace.events.append(done)
         elif row.type == "timer_fired":
+            deadlines[data.get("clock") or ""] = len(trace.events)
             trace.events.append(LogEvent(data.get("name") or data["timer"], data["timer"], row.at, COMPLETE, SYSTEM.role))
+        elif row.type == "deadline_missed":  # recorded right after its timer: whose deadline it was, a unit or a role
+            fired = deadlines.pop(data.get("clock") or "", None)
+            if fired is not None and data.get("holder") not in ROLES:
+                trace.events[fired] = replace(trace.events[fired], unit=data.get("holder"))
         elif data.get("to") in CLOSING_NAMES:  # status_changed: only the closing is a step of the process
             resource = CITIZEN.role if row.actor == CITIZEN.username else SYSTEM.role
             trace.events.append(LogEvent(CLOSING_NAMES[data["to"]], CLOSING_ELEMENT, row.at, COMPLETE, resource))

@@ -145,3 +145,17 @@ def test_neither_log_names_the_reporter_or_repeats_what_they_wrote(service, sess
 
 def test_every_closing_status_has_a_name():
     assert set(CLOSING_NAMES) == set(FINISHED_STATUSES)
+
+
+def test_a_units_missed_deadline_names_that_unit_and_admin_kominfos_none(service, session):
+    """The timer records no unit; the escalation recorded right after it says whose deadline it was."""
+    complaint, steps = SCENARIOS["unit_deadlines"]
+    run(service, complaint, steps)
+    [trace] = traces(session, WEEK)
+    timers = [(e.activity, e.unit) for e in trace.events if e.resource == "sistem" and e.element != "status_changed"]
+    assert timers == [
+        ("Batas 1 hari kerja", "dinas-pendidikan"),  # the unit's acceptance
+        ("Batas SOP 1 hari kerja", "dinas-pendidikan"),  # its answer
+        ("Batas nasional tindak lanjut", "dinas-pendidikan"),
+        ("Batas SOP 1 hari kerja", None),  # Admin Kominfo's review of the answer: a role, no unit
+    ]
