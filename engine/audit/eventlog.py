@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from engine.contract import CITIZEN, ROLES, SYSTEM
 from engine.db.tables import AuditEvent, Case, Definition
-from engine.definitions import cache
+from engine.definitions.versions import parsed_version
 from engine.reports.filters import CaseFilter, case_query
 
 XES_NS = "http://www.xes-standard.org/"
@@ -119,6 +119,7 @@ def _rows(session: Session, filters: CaseFilter) -> Iterable[Any]:
             Case.submitted_at,
             Case.definition_id,
             Definition.number,
+            Definition.content_hash,
             AuditEvent.type,
             AuditEvent.at,
             AuditEvent.actor,
@@ -141,11 +142,9 @@ class _StartEvents:
         self.session = session
         self.known: dict[int, tuple[str, str]] = {}
 
-    def of(self, definition_id: int) -> tuple[str, str]:
+    def of(self, definition_id: int, content_hash: str) -> tuple[str, str]:
         if definition_id not in self.known:
-            definition = self.session.get(Definition, definition_id)
-            assert definition is not None
-            parsed = cache.cached(definition.content_hash) or cache.parsed(definition.bundle, definition.content_hash)
+            parsed = parsed_version(self.session, definition_id, content_hash)
             start = parsed.spec.start.outputs[0]
             self.known[definition_id] = (start.bpmn_id, start.bpmn_name or start.bpmn_id)
         return self.known[definition_id]
@@ -169,7 +168,7 @@ def _trace(rows: list[Any], start_events: _StartEvents) -> LogTrace:
     for row in rows:
         data = json.loads(row.data)
         if row.type == "case_started":
-            element, name = start_events.of(row.definition_id)
+            element, name = start_events.of(row.definition_id, row.content_hash)
             recorded_by = (data.get("recorded_by") or {}).get("role")  # staff who typed in a complaint received by phone ...
             trace.events.append(LogEvent(name, element, row.at, COMPLETE, recorded_by or CITIZEN.role))
         elif row.type == "task_claimed":

@@ -50,6 +50,7 @@ from engine.db.tables import AdminEvent, Attachment, Case, CaseNote, CaseUnit, D
 from engine.definitions import cache, forms, validation
 from engine.definitions.bundle import Bundle
 from engine.definitions.parsing import Parsed, attached_task
+from engine.definitions.versions import parsed_version
 from engine.errors import Conflict, DefinitionInvalid, Forbidden, InvalidData, NotFound
 from engine.messages import N_, Message
 from engine.notifications import notify
@@ -63,9 +64,9 @@ from engine.timekeeping.timers import deadlines, is_timer, timer_due
 
 log = logging.getLogger("lapor.cases")
 
-# built once: building a statement costs more than running these
 NO_DEFINITION = N_("Belum ada definisi proses yang dipasang; jalankan 'lapor init'.")
 CHANGED_MEANWHILE = N_("Laporan ini baru saja diubah oleh orang lain; muat ulang dan coba lagi.")  # a command that lost a race
+# built once: building a statement costs more than running these
 # A missed deadline is answered once its stage's task is done, or its deadline moved by a grant: off Admin Pusat's list
 _RESOLVE_ESCALATIONS = (
     update(Escalation)
@@ -270,7 +271,7 @@ class CaseService:
         if newest is None:
             raise NotFound(NO_DEFINITION)
         definition_id, content_hash = newest
-        parsed = cache.cached(content_hash) or self.parsed_for(self.session.get(Definition, definition_id))  # type: ignore[arg-type]
+        parsed = parsed_version(self.session, definition_id, content_hash)
         schema = self.served_form(parsed, parsed.start_form)
         if recorded_by is not None:
             schema = forms.reporter_email_optional(schema)
@@ -601,7 +602,7 @@ class CaseService:
     def parsed_of(self, case: Case) -> Parsed:
         """The parsed definition version the case runs on (its forms may differ from the newest)."""
         # the version's content hash alone finds it in the per-process cache; its large bundle is read only on a miss
-        return cache.cached(case.definition_hash) or self.parsed_for(self.session.get(Definition, case.definition_id))  # type: ignore[arg-type]
+        return parsed_version(self.session, case.definition_id, case.definition_hash)
 
     def load(self, case: Case) -> tuple[Parsed, BpmnWorkflow]:
         """The case's definition version and its workflow as stored; migration and replay rebuild it through this too."""

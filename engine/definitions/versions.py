@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from engine.contract import FINISHED_STATUSES
 from engine.db.tables import Case, Definition
+from engine.definitions import cache
+from engine.definitions.parsing import Parsed
 from engine.errors import NotFound
 from engine.messages import N_
 
@@ -49,3 +51,14 @@ def version(session: Session, number: int) -> Definition:
 def previous(session: Session, definition: Definition) -> Definition | None:
     query = select(Definition).where(Definition.number < definition.number).order_by(Definition.number.desc()).limit(1)
     return session.scalar(query)
+
+
+def parsed_version(session: Session, definition_id: int, content_hash: str) -> Parsed:
+    """The parsed model of a stored version, known by its id and content hash: from the per-process cache, the version's
+    large bundle read only on a miss. Raises DefinitionInvalid (engine/definitions/cache.py)."""
+    hit = cache.cached(content_hash)
+    if hit is not None:
+        return hit
+    definition = session.get(Definition, definition_id)
+    assert definition is not None  # the caller read its id and hash from the database
+    return cache.parsed(definition.bundle, definition.content_hash)
