@@ -38,9 +38,11 @@ def issue_token(session: Session, user: User, now: datetime) -> str:
 def live_token(session: Session, token: str, now: datetime) -> ApiToken | None:
     """The row of ``token`` when it is known, unrevoked and unexpired at ``now``; None otherwise ("" too)."""
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token))) if token else None
-    if row is None or row.revoked_at is not None or row.expires_at <= now:
-        return None
-    return row
+    return row if row is not None and _live(row, now) else None
+
+
+def _live(row: ApiToken, now: datetime) -> bool:
+    return row.revoked_at is None and row.expires_at > now
 
 
 # every staff API request asks it: the token and its user in one statement, built once
@@ -53,7 +55,7 @@ def token_user(session: Session, token: str, now: datetime) -> User | None:
     if found is None:
         return None
     row, user = found
-    return user if row.revoked_at is None and row.expires_at > now and user.active else None
+    return user if _live(row, now) and user.active else None
 
 
 def revoke_token(session: Session, token: str, now: datetime) -> None:
