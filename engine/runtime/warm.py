@@ -47,9 +47,5 @@ class WarmWorkflows:
             while len(self._entries) > self._capacity:
                 self._entries.popitem(last=False)
 
-    def forget(self, case_id: int) -> None:
-        with self._lock:
-            self._entries.pop(case_id, None)
-
 
 WARM = WarmWorkflows()
