@@ -164,14 +164,17 @@ def bearer_token() -> str:
 
 
 def bearer_user() -> User | None:
-    """The staff member whose valid, unexpired, unrevoked token this request carries."""
-    return credentials.token_user(db.session, bearer_token(), current_app.config["LAPOR_CLOCK"].now())
+    """The staff member whose valid, unexpired, unrevoked token this request carries, read once per request (the
+    submission limit's exemption and the view both ask)."""
+    if "bearer_user" not in g:
+        g.bearer_user = credentials.token_user(db.session, bearer_token(), current_app.config["LAPOR_CLOCK"].now())
+    return g.bearer_user
 
 
 def intake_by_staff() -> bool:
     """This request carries the valid token of a staff member who records complaints for citizens (INTAKE_ROLES): a
     desk typing in the day's letters and calls, from one office address, which the per-address limit is not for."""
-    user = bearer_user() if bearer_token() else None
+    user = bearer_user()
     return user is not None and user.role in INTAKE_ROLES
 
 
