@@ -114,12 +114,14 @@ def page(tracking_id: str):
     state = replay.state_after(db.session, case, step, now=now, calendar=calendar, redact=hide) if steps else None
     result = replay.replay_case(db.session, case, calendar=calendar, redact=hide) if request.method == "POST" else None
     # the diagram of the version the case ran on at that step: a recorded move to another version changes it
-    drawn = version(db.session, state.version) if state is not None and state.version is not None else None
-    parsed = service().parsed_for(drawn) if drawn is not None else service().parsed_of(case)
+    definition = lookups.definition_of(db.session, case)
+    assert definition is not None
+    then = state.version if state is not None and state.version is not None else definition.number
+    parsed = service().parsed_for(definition if then == definition.number else version(db.session, then))
     return render_template(
         "history/case.html",
         case=case,
-        definition=lookups.definition_of(db.session, case),
+        definition=definition,
         events=events,
         step=step,
         steps=steps,

@@ -214,12 +214,13 @@ def _figures(
     return [(chart, Markup(chart.svg), Markup(chart.wide_svg) if chart.side_by_side else None) for chart in drawn]
 
 
-def _heatmap(filters: CaseFilter, definition: Definition | None = None) -> str:
-    """The heatmap of the cases ``filters`` selects, on ``definition``'s diagram: its steps only (None: every version's, on the newest)."""
+def _heatmap(filters: CaseFilter, definition: Definition | None = None) -> tuple[str, Definition]:
+    """The heatmap of the cases ``filters`` selects, on ``definition``'s diagram: its steps only (None: every version's, on the newest),
+    and the version it is drawn on."""
     svc = service()
     figures = heat(db.session, replace(filters, definition_id=definition.id if definition is not None else None))
-    model = svc.parsed_for(definition or svc.current_definition())
-    return render_svg(model.bpmn, Overlay(heat=figures), legend=True, id_prefix="rekap", translate=engine_text)
+    drawn = definition or svc.current_definition()
+    return render_svg(svc.parsed_for(drawn).bpmn, Overlay(heat=figures), legend=True, id_prefix="rekap", translate=engine_text), drawn
 
 
 @bp.route("/rekap")
@@ -228,6 +229,7 @@ def overview():
     filters = _filters()
     facts = facts_in(db.session, filters, _now())  # the SLA tables and the charts read the same cases once
     report = sla.sla_report(db.session, filters, _now(), facts=facts)
+    heatmap, drawn = _heatmap(filters)
     assert filters.period is not None
     return render_template(
         "reports/overview.html",
@@ -237,8 +239,8 @@ def overview():
         query=_query(filters),
         units=lookups.units(db.session),
         unit_names=events.unit_names(),  # the ratings' rows name each unit, active or not
-        diagram=Markup(_heatmap(filters)),  # escaped by the renderer
-        heat_version=service().current_definition().number,  # the diagram it is drawn on
+        diagram=Markup(heatmap),  # escaped by the renderer
+        heat_version=drawn.number,  # the diagram it is drawn on
         figures=_figures(filters, facts=facts),
         may_read_cases=current_user.user.role in OVERSIGHT_ROLES,
         sop_steps=SOP_STEPS,
@@ -260,7 +262,7 @@ def heatmap():
         except ValueError:
             abort(404)  # no such version, as ids past the database's range are (web/security.py)
         definition = version(db.session, number)
-    svg = _heatmap(filters, definition)
+    svg, _drawn = _heatmap(filters, definition)
     return Response(svg, mimetype="image/svg+xml", headers={"Content-Disposition": 'inline; filename="rekap-sla-diagram.svg"'})
 
 
