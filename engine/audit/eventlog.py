@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from engine.contract import CITIZEN, ROLES, SYSTEM
 from engine.db.tables import AuditEvent, Case, Definition
 from engine.definitions.versions import parsed_version
-from engine.reports.filters import CaseFilter, case_query
+from engine.reports.filters import CaseFilter, case_query, period_name
 
 XES_NS = "http://www.xes-standard.org/"
 XES_VERSION = "1849-2016"
@@ -202,16 +202,6 @@ def traces(session: Session, filters: CaseFilter) -> Iterator[LogTrace]:
         yield _trace(list(rows), start_events)
 
 
-def _period_name(filters: CaseFilter) -> str:
-    period = filters.period
-    return f"{period.start.isoformat()}_{period.end.isoformat()}" if period is not None else "semua"
-
-
-def file_name(filters: CaseFilter, suffix: str) -> str:
-    """``lapor-2026-11-01_2026-11-30.xes``: the name a download of the log goes by."""
-    return f"lapor-{_period_name(filters)}{suffix}"
-
-
 def _timestamp(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="milliseconds")
 
@@ -242,7 +232,7 @@ def _xes_header(xf: Any, filters: CaseFilter) -> None:
         _attribute(xf, "string", "org:resource", UNKNOWN)
     for name, keys in (("Activity", "concept:name"), ("Activity_lifecycle", "concept:name lifecycle:transition"), ("Resource", "org:resource")):
         _empty(xf, "classifier", {"name": name, "scope": "event", "keys": keys})
-    _attribute(xf, "string", "concept:name", f"SP4N-LAPOR! {_period_name(filters)}")
+    _attribute(xf, "string", "concept:name", f"SP4N-LAPOR! {period_name(filters)}")
     _attribute(xf, "string", "lifecycle:model", "standard")
 
 

@@ -67,6 +67,17 @@ class CaseFilter:
     definition_id: int | None = None
 
 
+def period_name(filters: CaseFilter) -> str:
+    """``2026-11-01_2026-11-30`` (``semua`` without a period): how a download and an event log name what they cover."""
+    period = filters.period
+    return f"{period.start.isoformat()}_{period.end.isoformat()}" if period is not None else "semua"
+
+
+def download_name(stem: str, filters: CaseFilter, suffix: str) -> str:
+    """``lapor-2026-11-01_2026-11-30.csv``: a download named by its period (``suffix`` with its dot)."""
+    return f"{stem}-{period_name(filters)}{suffix}"
+
+
 def case_query(filters: CaseFilter):  # type: ignore[no-untyped-def]
     query = select(Case)
     if filters.period is not None:

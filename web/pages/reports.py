@@ -39,7 +39,7 @@ from engine.definitions.versions import version
 from engine.diagram.render import Overlay, render_svg
 from engine.reports import charts, records, sla, spreadsheet
 from engine.reports.facts import MET, MISSED, OPEN, SYSTEM_STEP_LIMIT_MS, CaseFacts, facts_in
-from engine.reports.filters import CaseFilter, Period
+from engine.reports.filters import CaseFilter, Period, download_name
 from engine.reports.heatmap import heat
 from engine.timekeeping.calendar import zone
 from web import params
@@ -272,7 +272,7 @@ def _chart_numbers(slug: str, kind: str) -> Response:
     chart = charts.chart(db.session, filters, slug, _now(), _wording())
     if chart is None:
         abort(404)
-    return _download(chart.csv() if kind == "csv" else chart.xlsx(), _file_name(f"grafik-{slug}", filters, kind))
+    return _download(chart.csv() if kind == "csv" else chart.xlsx(), download_name(f"grafik-{slug}", filters, f".{kind}"))
 
 
 @bp.route("/rekap/grafik/<slug>.csv")
@@ -287,18 +287,12 @@ def chart_xlsx(slug: str):
     return _chart_numbers(slug, "xlsx")
 
 
-def _file_name(stem: str, filters: CaseFilter, kind: str) -> str:
-    """``<stem>-<first day>_<last day>.<kind>``: a download named by its period."""
-    assert filters.period is not None
-    return f"{stem}-{filters.period.start.isoformat()}_{filters.period.end.isoformat()}.{kind}"
-
-
 @bp.route("/rekap/ekspor.csv")
 @roles_required(*OVERSIGHT_ROLES)
 def export_csv():
     filters = _filters()
     text = records.to_csv(records.export_rows(db.session, filters, current_user.actor, _now()))
-    return _download(text, _file_name("lapor", filters, "csv"))
+    return _download(text, download_name("lapor", filters, ".csv"))
 
 
 @bp.route("/rekap/ekspor.xlsx")
@@ -307,7 +301,7 @@ def export_xlsx():
     """The export's rows as a workbook: the same columns as the CSV, with typed cells."""
     filters = _filters()
     columns, rows = records.export_sheet(records.export_rows(db.session, filters, current_user.actor, _now()))
-    return _download(spreadsheet.to_xlsx(columns, rows, title="lapor"), _file_name("lapor", filters, "xlsx"))
+    return _download(spreadsheet.to_xlsx(columns, rows, title="lapor"), download_name("lapor", filters, ".xlsx"))
 
 
 def _register(as_pdf: bool) -> Response:
@@ -382,7 +376,7 @@ def event_log(kind: str, filters: CaseFilter) -> Response:
     The JSON API answers with it too."""
     formats = {"xes": (eventlog.xes_chunks, "application/xml", ".xes"), "ocel": (eventlog.ocel_chunks, "application/json", ".ocel.json")}
     write, mimetype, suffix = formats[kind]
-    headers = {"Content-Disposition": f'attachment; filename="{eventlog.file_name(filters, suffix)}"', **PRIVATE}
+    headers = {"Content-Disposition": f'attachment; filename="{download_name("lapor", filters, suffix)}"', **PRIVATE}
     return Response(eventlog.streamed(db.engine, write, filters), mimetype=mimetype, headers=headers)
 
 
