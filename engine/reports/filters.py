@@ -41,6 +41,13 @@ class Period:
         return cls.month(int(found.group(1)), int(found.group(2)))
 
     @classmethod
+    def up_to(cls, start: date | None, end: date | None, today: date) -> Period:
+        """From ``start`` to ``end``, both given or not: the end by default ``today``, the start the first day of the
+        end's month. Raises ValueError when the end comes before the start."""
+        end = end or today
+        return cls(start or end.replace(day=1), end)
+
+    @classmethod
     def containing(cls, instant: datetime) -> Period:
         """The local month ``instant`` falls in."""
         local = instant.astimezone(zone())

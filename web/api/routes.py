@@ -668,14 +668,14 @@ def _log_day(name: str) -> date | None:
 def _log_filters() -> CaseFilter:
     """``from`` and ``to``: days of submission in Asia/Jakarta, both included (by default this month up to today); ``unit``:
     a unit's id, its cases only. Raises ApiError(400)."""
-    end = _log_day("to") or current_app.config["LAPOR_CLOCK"].now().astimezone(zone()).date()
-    start = _log_day("from") or end.replace(day=1)
-    if end < start:
-        raise ApiError(400, _l("Parameter tidak valid."), {"to": _l("Tanggal akhir tidak boleh sebelum tanggal awal.")})
+    try:
+        period = Period.up_to(_log_day("from"), _log_day("to"), current_app.config["LAPOR_CLOCK"].now().astimezone(zone()).date())
+    except ValueError:
+        raise ApiError(400, _l("Parameter tidak valid."), {"to": _l("Tanggal akhir tidak boleh sebelum tanggal awal.")}) from None
     unit = request.args.get("unit")
     if unit is not None and db.session.get(Unit, unit) is None:
         raise ApiError(400, _l("Parameter tidak valid."), {"unit": _l("Unit tidak ditemukan.")})
-    return CaseFilter(Period(start, end), unit_id=unit)
+    return CaseFilter(period, unit_id=unit)
 
 
 @bp.get("/cases/export.xes")

@@ -121,10 +121,8 @@ def _period(args: Any) -> Period:
     """
     try:
         if args.get("dari") or args.get("sampai"):
-            today = _now().astimezone(zone()).date()
-            end = params.day(args["sampai"]) if args.get("sampai") else today
-            start = params.day(args["dari"]) if args.get("dari") else end.replace(day=1)
-            return Period(start, end)
+            start, end = (params.day(args[name]) if args.get(name) else None for name in ("dari", "sampai"))
+            return Period.up_to(start, end, _now().astimezone(zone()).date())
         if args.get("bulan"):
             return params.month(args["bulan"])
     except ValueError:
