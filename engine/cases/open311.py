@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session
 
 from engine.cases.access import public_cases
 from engine.contract import FINISHED_STATUSES, OPEN_STATUSES
+from engine.db.connection import in_chunks
 from engine.db.tables import AuditEvent, Case, CaseUnit, Unit
 
 # Open311's two statuses over the contract's eight
 STATUS_GROUPS: dict[str, tuple[str, ...]] = {"open": OPEN_STATUSES, "closed": FINISHED_STATUSES}
 MAX_RESULTS = 1000  # the specification's default bound
-_CHUNK = 500  # ids per IN (...) of the batched reads
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ def _as_requests(session: Session, cases: list[Case]) -> list[PublicRequest]:
 def _complaints(session: Session, case_ids: list[int]) -> dict[int, dict[str, Any]]:
     """Each case's complaint as submitted (its case_started event, as views.complaint_of reads it), in few queries."""
     found: dict[int, dict[str, Any]] = {}
-    for chunk in _chunks(case_ids):
+    for chunk in in_chunks(case_ids):
         rows = session.execute(select(AuditEvent.case_id, AuditEvent.data).where(AuditEvent.case_id.in_(chunk), AuditEvent.seq == 1))
         for case_id, data in rows:
             complaint = json.loads(data).get("data")
@@ -125,7 +125,7 @@ def _complaints(session: Session, case_ids: list[int]) -> dict[int, dict[str, An
 def _unit_names(session: Session, case_ids: list[int]) -> dict[int, list[str]]:
     """The units each case went to and that still hold it or answered it (not those that declined it)."""
     names: dict[int, list[str]] = {}
-    for chunk in _chunks(case_ids):
+    for chunk in in_chunks(case_ids):
         rows = session.execute(
             select(CaseUnit.case_id, Unit.name)
             .join(Unit, Unit.id == CaseUnit.unit_id)
@@ -135,7 +135,3 @@ def _unit_names(session: Session, case_ids: list[int]) -> dict[int, list[str]]:
         for case_id, name in rows:
             names.setdefault(case_id, []).append(name)
     return names
-
-
-def _chunks(ids: list[int]) -> list[list[int]]:
-    return [ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK)]

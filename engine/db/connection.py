@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -34,3 +35,11 @@ def configure_engine(engine: Engine) -> Engine:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     return configure_engine(create_engine(url, **kwargs))
+
+
+IN_LIST = 500  # ids per IN (...) of a batched read: well within every backend's limit on bound parameters
+
+
+def in_chunks(ids: Sequence[int]) -> list[Sequence[int]]:
+    """``ids`` in slices short enough for one ``IN (...)`` each."""
+    return [ids[i : i + IN_LIST] for i in range(0, len(ids), IN_LIST)]

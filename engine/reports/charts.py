@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from engine.cases.extensions import REQUESTED
 from engine.contract import CATEGORIES, CEILING, CHANNELS, STATUSES, TARGET
+from engine.db.connection import in_chunks
 from engine.db.tables import AuditEvent, CaseUnit
 from engine.messages import N_
 from engine.notifications.notify import CATEGORY_NAMES
@@ -266,15 +267,10 @@ def _on_time(wording: Wording, weeks: list[date], facts: Sequence[CaseFacts], un
     )
 
 
-def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
-    """``ids`` in slices short enough for one ``IN (...)`` each, as engine/reports/facts.py queries them."""
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
-
-
 def _extensions(session: Session, facts: Sequence[CaseFacts]) -> Counter[str]:
     """How many extensions each unit asked for on these cases (event ``extension_requested``, its ``unit``)."""
     asked: Counter[str] = Counter()
-    for chunk in _chunks([item.case.id for item in facts]):
+    for chunk in in_chunks([item.case.id for item in facts]):
         query = select(AuditEvent.data).where(AuditEvent.case_id.in_(chunk), AuditEvent.type == REQUESTED)
         for data in session.scalars(query):
             unit = json.loads(data).get("unit")
@@ -286,7 +282,7 @@ def _extensions(session: Session, facts: Sequence[CaseFacts]) -> Counter[str]:
 def _units_of(session: Session, facts: Sequence[CaseFacts]) -> dict[int, set[str]]:
     """Each case's units: every unit it was forwarded to, and its current one."""
     units: dict[int, set[str]] = {item.case.id: {item.case.unit_id} if item.case.unit_id else set() for item in facts}
-    for chunk in _chunks(list(units)):
+    for chunk in in_chunks(list(units)):
         for case_id, unit_id in session.execute(select(CaseUnit.case_id, CaseUnit.unit_id).where(CaseUnit.case_id.in_(chunk))):
             units[case_id].add(unit_id)
     return units

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from engine.cases.views import redact_complaint
 from engine.contract import CEILING, TARGET
+from engine.db.connection import in_chunks
 from engine.db.tables import AuditEvent, Case, Definition, OpenTask
 from engine.definitions.cache import parsed
 from engine.reports.filters import CaseFilter, cases_in
@@ -186,7 +187,7 @@ def case_facts(
     ids = [case.id for case in cases]
     events: dict[int, list[AuditEvent]] = defaultdict(list)
     opens: dict[int, list[OpenTask]] = defaultdict(list)
-    for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+    for chunk in in_chunks(ids):
         query = select(AuditEvent).where(AuditEvent.case_id.in_(chunk), AuditEvent.type.in_(_EVENT_TYPES))
         for event in session.scalars(query.order_by(AuditEvent.case_id, AuditEvent.seq)):
             events[event.case_id].append(event)
