@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from datetime import date
 from typing import Any
@@ -117,19 +117,25 @@ def validate(schema: Mapping[str, Any], data: Any, today: date) -> None:
         raise InvalidData(errors)
 
 
+def _unit_fields(schema: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """The fields marked ``x-enumSource: units``: a single unit, or the items of a list of units."""
+    for prop in schema.get("properties", {}).values():
+        for field in (prop, prop.get("items") or {}):
+            if field.get("x-enumSource") == "units":
+                yield field
+
+
 def lists_units(schema: Mapping[str, Any]) -> bool:
-    """Whether a field of the form lists the units (``x-enumSource: units``): its schema as served then differs."""
-    return any(field.get("x-enumSource") == "units" for prop in schema.get("properties", {}).values() for field in (prop, prop.get("items") or {}))
+    """Whether a field of the form lists the units: its schema as served then differs."""
+    return next(_unit_fields(schema), None) is not None
 
 
 def served(schema: Mapping[str, Any], units: Mapping[str, tuple[str, str]]) -> dict[str, Any]:
     """Return the schema as served to a client: fields marked ``x-enumSource: units`` list the units."""
     result = copy.deepcopy(dict(schema))
-    for prop in result.get("properties", {}).values():
-        for field in (prop, prop.get("items") or {}):  # a single unit, or each item of a list of units
-            if field.get("x-enumSource") == "units":
-                field["enum"] = list(units)
-                field["x-enumNames"] = [name for name, _kind in units.values()]
+    for field in _unit_fields(result):
+        field["enum"] = list(units)
+        field["x-enumNames"] = [name for name, _kind in units.values()]
     return result
 
 
